@@ -1,0 +1,173 @@
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// The one file that makes system calls. Every call retries `EINTR`, loops until
+/// the full length is transferred, and turns failures into `SombraError.io` with
+/// the syscall and errno.
+///
+/// Locks are open-file-description locks (`F_OFD_SETLK`), which belong to the
+/// open file rather than the process: a second handle in the same process
+/// conflicts, and closing one descriptor does not drop another's locks (classic
+/// POSIX record locks fail on both counts).
+package struct POSIXStorageSystem: StorageSystem {
+  package init() {}
+
+  package func open(_ path: String, _ mode: OpenMode) throws -> any StorageFile {
+    let flags: Int32
+    switch mode {
+    case .readWriteCreate: flags = O_RDWR | O_CREAT | O_CLOEXEC
+    case .readWrite: flags = O_RDWR | O_CLOEXEC
+    case .readOnly: flags = O_RDONLY | O_CLOEXEC
+    }
+    var fd: Int32
+    repeat { fd = Glibc.open(path, flags, 0o644) } while fd < 0 && Glibc.errno == EINTR
+    guard fd >= 0 else {
+      let e = Glibc.errno
+      if e == ENOENT { throw SombraError(.notFound, "no such file", path: path, syscall: "open", errno: e) }
+      throw SombraError.io("open", errno: e, path: path)
+    }
+    var st = stat()
+    if fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR {
+      _ = Glibc.close(fd)
+      throw SombraError(.invalidArgument, "is a directory, not a database file", path: path)
+    }
+    return POSIXFile(fd: fd, path: path)
+  }
+
+  package func exists(_ path: String) -> Bool {
+    var st = stat()
+    return stat(path, &st) == 0
+  }
+
+  package func syncDirectory(of path: String) throws {
+    let dir: String
+    if let slash = path.lastIndex(of: "/") {
+      dir = slash == path.startIndex ? "/" : String(path[..<slash])
+    } else {
+      dir = "."
+    }
+    let fd = Glibc.open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+    guard fd >= 0 else { throw SombraError.io("open", errno: Glibc.errno, path: dir) }
+    defer { _ = Glibc.close(fd) }
+    var rc: Int32
+    repeat { rc = fsync(fd) } while rc < 0 && Glibc.errno == EINTR
+    guard rc == 0 else { throw SombraError.io("fsync", errno: Glibc.errno, path: dir) }
+  }
+}
+
+/// One open file descriptor.
+package final class POSIXFile: StorageFile, @unchecked Sendable {
+  // @unchecked: `fd` is immutable after init except in `close`, which the owner
+  // calls once after every other use has ended (the pager's lifecycle).
+  private var fd: Int32
+  package let path: String
+
+  // Linux open-file-description lock commands (fcntl.h, _GNU_SOURCE).
+  private static let F_OFD_GETLK: Int32 = 36
+  private static let F_OFD_SETLK: Int32 = 37
+
+  init(fd: Int32, path: String) {
+    self.fd = fd
+    self.path = path
+  }
+
+  deinit { close() }
+
+  package func read(into buffer: UnsafeMutableRawBufferPointer, at offset: UInt64) throws -> Int {
+    guard let base = buffer.baseAddress else { return 0 }
+    var done = 0
+    while done < buffer.count {
+      guard let position = off_t(exactly: offset + UInt64(done)) else {
+        throw SombraError(.invalidArgument, "offset \(offset) is beyond what this system can address", path: path)
+      }
+      let n = pread(fd, base + done, buffer.count - done, position)
+      if n < 0 {
+        if Glibc.errno == EINTR { continue }
+        throw SombraError.io("pread", errno: Glibc.errno, path: path, offset: offset)
+      }
+      if n == 0 { break }
+      done += n
+    }
+    return done
+  }
+
+  package func write(_ bytes: UnsafeRawBufferPointer, at offset: UInt64) throws {
+    guard let base = bytes.baseAddress else { return }
+    var done = 0
+    while done < bytes.count {
+      guard let position = off_t(exactly: offset + UInt64(done)) else {
+        throw SombraError(.invalidArgument, "offset \(offset) is beyond what this system can address", path: path)
+      }
+      let n = pwrite(fd, base + done, bytes.count - done, position)
+      if n < 0 {
+        if Glibc.errno == EINTR { continue }
+        throw SombraError.io("pwrite", errno: Glibc.errno, path: path, offset: offset)
+      }
+      if n == 0 { throw SombraError.io("pwrite", errno: EIO, path: path, offset: offset) }
+      done += n
+    }
+  }
+
+  package func sync() throws {
+    var rc: Int32
+    repeat { rc = fdatasync(fd) } while rc < 0 && Glibc.errno == EINTR
+    guard rc == 0 else { throw SombraError.io("fdatasync", errno: Glibc.errno, path: path) }
+  }
+
+  package func size() throws -> UInt64 {
+    var st = stat()
+    guard fstat(fd, &st) == 0 else { throw SombraError.io("fstat", errno: Glibc.errno, path: path) }
+    return UInt64(max(0, st.st_size))
+  }
+
+  package func truncate(to size: UInt64) throws {
+    guard let length = off_t(exactly: size) else {
+      throw SombraError(.invalidArgument, "size \(size) is beyond what this system can address", path: path)
+    }
+    var rc: Int32
+    repeat { rc = ftruncate(fd, length) } while rc < 0 && Glibc.errno == EINTR
+    guard rc == 0 else { throw SombraError.io("ftruncate", errno: Glibc.errno, path: path) }
+  }
+
+  package func lock(_ range: LockRange, _ mode: LockMode, wait: Bool) throws -> Bool {
+    // F_OFD_SETLKW cannot time out; callers that wait poll with wait: false.
+    var fl = flock()
+    fl.l_type = Int16(mode == .shared ? F_RDLCK : F_WRLCK)
+    fl.l_whence = Int16(SEEK_SET)
+    fl.l_start = off_t(range.start)
+    fl.l_len = off_t(range.length)
+    fl.l_pid = 0
+    while true {
+      let rc = fcntl(fd, Self.F_OFD_SETLK, &fl)
+      if rc == 0 { return true }
+      let e = Glibc.errno
+      if e == EINTR { continue }
+      if e == EAGAIN || e == EACCES {
+        if !wait { return false }
+        usleep(1000)
+        continue
+      }
+      throw SombraError.io("fcntl(F_OFD_SETLK)", errno: e, path: path)
+    }
+  }
+
+  package func unlock(_ range: LockRange) throws {
+    var fl = flock()
+    fl.l_type = Int16(F_UNLCK)
+    fl.l_whence = Int16(SEEK_SET)
+    fl.l_start = off_t(range.start)
+    fl.l_len = off_t(range.length)
+    fl.l_pid = 0
+    var rc: Int32
+    repeat { rc = fcntl(fd, Self.F_OFD_SETLK, &fl) } while rc < 0 && Glibc.errno == EINTR
+    guard rc == 0 else { throw SombraError.io("fcntl(F_UNLCK)", errno: Glibc.errno, path: path) }
+  }
+
+  package func close() {
+    if fd >= 0 {
+      _ = Glibc.close(fd)
+      fd = -1
+    }
+  }
+}

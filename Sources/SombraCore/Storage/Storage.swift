@@ -1,0 +1,68 @@
+/// The storage protocol: everything the engine does to files goes through these
+/// two protocols, so tests can inject faults and simulate power loss
+/// (`Tests/SombraCoreTests/Support/SimulatedStorage.swift`).
+///
+/// Contract:
+/// 1. `read` fills as much of the buffer as the file holds at that offset and
+///    returns the count; a short count means end of file, never an error.
+/// 2. `write` writes every byte or throws; after a throw, what reached the file
+///    is unknown.
+/// 3. Bytes are durable only after `sync` returns. A failed `sync` leaves the
+///    durability of every earlier write unknown (the handle must be poisoned).
+/// 4. Locks are byte-range advisory locks owned by the open file (not the process),
+///    so two handles in one process conflict exactly like two processes.
+package protocol StorageFile: AnyObject, Sendable {
+  var path: String { get }
+  func read(into buffer: UnsafeMutableRawBufferPointer, at offset: UInt64) throws -> Int
+  func write(_ bytes: UnsafeRawBufferPointer, at offset: UInt64) throws
+  /// fdatasync: the file's data (and size) reach stable storage.
+  func sync() throws
+  func size() throws -> UInt64
+  func truncate(to size: UInt64) throws
+  /// Takes a lock on `range`; returns false when `wait` is false and it is held
+  /// elsewhere in a conflicting mode.
+  func lock(_ range: LockRange, _ mode: LockMode, wait: Bool) throws -> Bool
+  func unlock(_ range: LockRange) throws
+  func close()
+}
+
+package enum LockMode: Sendable { case shared, exclusive }
+
+/// A byte range of the database file used only as a lock (never written).
+package struct LockRange: Sendable, Hashable {
+  package let start: UInt64
+  package let length: UInt64
+
+  /// Held exclusively by the one read-write handle for its whole life.
+  package static let writer = LockRange(start: 1 << 40, length: 1)
+  /// Held shared by every read-only handle's read transaction; taken exclusively
+  /// by a checkpoint before it overwrites main-file pages or resets the WAL.
+  package static let readers = LockRange(start: (1 << 40) + 1, length: 1)
+}
+
+package enum OpenMode: Sendable {
+  /// Read and write; create the file (empty) when it does not exist.
+  case readWriteCreate
+  /// Read and write an existing file.
+  case readWrite
+  /// Read only; the file must exist.
+  case readOnly
+}
+
+/// Opening files and the directory operations around them.
+package protocol StorageSystem: Sendable {
+  func open(_ path: String, _ mode: OpenMode) throws -> any StorageFile
+  func exists(_ path: String) -> Bool
+  /// fsync of the directory that holds `path`, so a created or renamed entry is durable.
+  func syncDirectory(of path: String) throws
+}
+
+extension StorageFile {
+  /// Reads exactly `buffer.count` bytes or throws `corruption` (truncated file).
+  package func readExactly(into buffer: UnsafeMutableRawBufferPointer, at offset: UInt64, what: @autoclosure () -> String) throws {
+    let n = try read(into: buffer, at: offset)
+    if n != buffer.count {
+      throw SombraError.corruption("\(what()) is truncated: \(n) of \(buffer.count) bytes at offset \(offset)", offset: offset, path: path)
+    }
+  }
+}

@@ -1,0 +1,183 @@
+/// The write-ahead log `NAME.wal`, beside the database file.
+///
+/// Header (32 bytes, offset 0):
+///
+/// | offset | size | meaning                                                  |
+/// |--------|------|----------------------------------------------------------|
+/// | 0      | 4    | magic `SWAL`                                             |
+/// | 4      | 4    | WAL format version (1)                                   |
+/// | 8      | 4    | page size (equals the database's)                        |
+/// | 12     | 4    | checkpoint sequence: +1 at every reset                   |
+/// | 16     | 4    | salt 1: +1 at every reset                                |
+/// | 20     | 4    | salt 2: random at every reset                            |
+/// | 24     | 4    | reserved (0)                                             |
+/// | 28     | 4    | CRC-32C of bytes [0, 28)                                 |
+///
+/// Frame i starts at 32 + i × (32 + P) and is a 32-byte frame header and a page:
+///
+/// | offset | size | meaning                                                  |
+/// |--------|------|----------------------------------------------------------|
+/// | 0      | 4    | page number                                              |
+/// | 4      | 4    | commit marker: the database's page count after this      |
+/// |        |      | transaction on its last frame, 0 on the others           |
+/// | 8      | 8    | transaction id                                           |
+/// | 16     | 8    | salt 1, salt 2 (must equal the header's)                 |
+/// | 24     | 4    | running checksum: CRC-32C continued from the previous    |
+/// |        |      | frame's (the header CRC for frame 0) over frame-header   |
+/// |        |      | bytes [0, 24) and the page                               |
+/// | 28     | 4    | reserved (0)                                             |
+/// | 32     | P    | the page image, with its own CRC trailer                 |
+///
+/// Invariants:
+/// 1. A frame is valid when its salts match the header, its running checksum
+///    matches, and its page's own trailer verifies. The chain makes a stale frame
+///    (older salt) or a torn frame (any byte missing) invalid, and everything after
+///    an invalid frame unreachable.
+/// 2. A transaction is committed when its commit frame is valid. Recovery keeps
+///    every committed transaction up to the first invalid frame and ignores the
+///    frames after the last commit; it never applies half a transaction.
+/// 3. Frames are only ever appended after the last committed frame; a reset (new
+///    salts) happens only after every frame is in the main file and it is synced.
+package enum WALFormat {
+  package static let magic: UInt32 = 0x4C41_5753  // "SWAL" little-endian
+  package static let version: UInt32 = 1
+  package static let headerSize = 32
+  package static let frameHeaderSize = 32
+
+  package static func frameSize(pageSize: Int) -> Int { frameHeaderSize + pageSize }
+
+  /// Byte offset of frame `index`, or nil when it does not fit 64 bits.
+  package static func frameOffset(_ index: Int, pageSize: Int) -> UInt64? {
+    let (product, o1) = UInt64(index).multipliedReportingOverflow(by: UInt64(frameSize(pageSize: pageSize)))
+    let (sum, o2) = product.addingReportingOverflow(UInt64(headerSize))
+    return o1 || o2 ? nil : sum
+  }
+}
+
+package struct WALHeader: Sendable, Equatable {
+  package var pageSize: UInt32
+  package var sequence: UInt32
+  package var salt1: UInt32
+  package var salt2: UInt32
+
+  package init(pageSize: UInt32, sequence: UInt32, salt1: UInt32, salt2: UInt32) {
+    self.pageSize = pageSize
+    self.sequence = sequence
+    self.salt1 = salt1
+    self.salt2 = salt2
+  }
+
+  /// The header that follows this one at a reset.
+  package func next() -> WALHeader {
+    var rng = SystemRandomNumberGenerator()
+    var salt2 = rng.next() as UInt32
+    if salt2 == self.salt2 { salt2 &+= 1 }  // wrapping: salts are arbitrary bits
+    return WALHeader(pageSize: pageSize, sequence: sequence &+ 1, salt1: salt1 &+ 1, salt2: salt2)
+  }
+
+  package static func fresh(pageSize: UInt32) -> WALHeader {
+    var rng = SystemRandomNumberGenerator()
+    return WALHeader(pageSize: pageSize, sequence: 0, salt1: rng.next(), salt2: rng.next())
+  }
+
+  package func encode() -> [UInt8] {
+    var w = ByteWriter(capacity: WALFormat.headerSize)
+    w.u32(WALFormat.magic)
+    w.u32(WALFormat.version)
+    w.u32(pageSize)
+    w.u32(sequence)
+    w.u32(salt1)
+    w.u32(salt2)
+    w.u32(0)
+    let crc = w.bytes.withUnsafeBytes { CRC32C.checksum($0) }
+    w.u32(crc)
+    return w.bytes
+  }
+
+  /// The CRC in the header's last four bytes; it seeds the frame chain.
+  package var checksum: UInt32 {
+    let bytes = encode()
+    return bytes.withUnsafeBytes { $0.le(28, as: UInt32.self) }
+  }
+
+  /// Parses a header; nil with a reason when it is not a valid one.
+  package static func decode(_ bytes: UnsafeRawBufferPointer) -> Result<WALHeader, WALInvalid> {
+    guard bytes.count >= WALFormat.headerSize else { return .failure(.shortHeader(bytes.count)) }
+    guard bytes.le(0, as: UInt32.self) == WALFormat.magic else { return .failure(.badMagic) }
+    let crc = CRC32C.checksum(UnsafeRawBufferPointer(rebasing: bytes[0..<28]))
+    guard crc == bytes.le(28, as: UInt32.self) else { return .failure(.headerChecksum) }
+    let version: UInt32 = bytes.le(4)
+    guard version == WALFormat.version else { return .failure(.unsupportedVersion(version)) }
+    let header = WALHeader(pageSize: bytes.le(8), sequence: bytes.le(12), salt1: bytes.le(16), salt2: bytes.le(20))
+    guard let size = Int(exactly: header.pageSize), PageLayout.isValidPageSize(size) else {
+      return .failure(.badPageSize(header.pageSize))
+    }
+    return .success(header)
+  }
+}
+
+/// Why a WAL header or frame is not valid (for reports and `sombra-inspect wal`).
+package enum WALInvalid: Error, Sendable, Equatable, CustomStringConvertible {
+  case shortHeader(Int)
+  case badMagic
+  case headerChecksum
+  case unsupportedVersion(UInt32)
+  case badPageSize(UInt32)
+  case shortFrame
+  case saltMismatch
+  case chainChecksum
+  case pageChecksum
+  case badPageNumber(UInt32)
+
+  package var description: String {
+    switch self {
+    case .shortHeader(let n): "the WAL header is incomplete (\(n) of 32 bytes)"
+    case .badMagic: "the WAL does not start with SWAL"
+    case .headerChecksum: "the WAL header fails its checksum"
+    case .unsupportedVersion(let v): "unknown WAL version \(v)"
+    case .badPageSize(let s): "invalid WAL page size \(s)"
+    case .shortFrame: "torn frame: the file ends inside it"
+    case .saltMismatch: "stale frame: its salt is from an earlier WAL generation"
+    case .chainChecksum: "torn or damaged frame: the running checksum does not match"
+    case .pageChecksum: "damaged frame: the page inside fails its checksum"
+    case .badPageNumber(let p): "frame names page \(p), which a commit's page count excludes"
+    }
+  }
+}
+
+/// Fields of one frame header.
+package struct WALFrameHeader: Sendable, Equatable {
+  package var page: PageNumber
+  package var commitPageCount: UInt32
+  package var transaction: UInt64
+  package var salt1: UInt32
+  package var salt2: UInt32
+  package var checksum: UInt32
+
+  package var isCommit: Bool { commitPageCount != 0 }
+
+  /// Writes the 32-byte frame header for `page` (already sealed) into `out`,
+  /// continuing the chain from `previous`; returns the new running checksum.
+  package static func write(
+    into out: UnsafeMutableRawBufferPointer, page number: PageNumber, commitPageCount: UInt32,
+    transaction: UInt64, header: WALHeader, previous: UInt32, pageBytes: UnsafeRawBufferPointer
+  ) -> UInt32 {
+    out.putLE(number, at: 0)
+    out.putLE(commitPageCount, at: 4)
+    out.putLE(transaction, at: 8)
+    out.putLE(header.salt1, at: 16)
+    out.putLE(header.salt2, at: 20)
+    var crc = CRC32C.update(previous, UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(out)[0..<24]))
+    crc = CRC32C.update(crc, pageBytes)
+    out.putLE(crc, at: 24)
+    out.putLE(UInt32(0), at: 28)
+    return crc
+  }
+
+  /// Parses a frame header (32 bytes, length checked by the caller).
+  package static func read(_ bytes: UnsafeRawBufferPointer) -> WALFrameHeader {
+    WALFrameHeader(
+      page: bytes.le(0), commitPageCount: bytes.le(4), transaction: bytes.le(8),
+      salt1: bytes.le(16), salt2: bytes.le(20), checksum: bytes.le(24))
+  }
+}
