@@ -1,0 +1,75 @@
+/// How a database is opened. Every limit has a documented default.
+public struct OpenOptions: Sendable {
+  /// When a commit is durable.
+  public enum SyncMode: Sendable, Equatable {
+    /// fdatasync the WAL before every commit returns (one sync per commit).
+    case full
+    /// fdatasync the WAL every `commits` commits and before every checkpoint; a
+    /// power loss may lose the commits since the last sync, never consistency.
+    case normal(commits: Int)
+    /// Never sync the WAL (checkpoints still sync the main file before the WAL is
+    /// reset, so a crash loses recent commits but never consistency).
+    case off
+  }
+
+  /// Open without writing anything: never creates, recovers into, truncates or
+  /// modifies the database or its WAL. Default false.
+  public var readOnly = false
+  /// Create the database when the file does not exist (read-write only). Default true.
+  public var create = true
+  /// Page size for a new database: a power of two from 4096 to 65536. Default 8192.
+  public var pageSize = 8192
+  /// Page cache budget in pages. Default 2048 (16 MiB at 8 KiB pages).
+  public var cachePages = 2048
+  /// Durability of commits. Default `.full`.
+  public var sync: SyncMode = .full
+  /// How long to wait for another process's lock (writer lock at open, reader
+  /// lock at checkpoint), in seconds. 0 fails at once with `locked`. Default 0.
+  public var lockTimeout: Double = 0
+  /// Largest database file allowed, in bytes; nil for no limit. Allocation beyond
+  /// it fails the transaction with `limitExceeded`. Default nil.
+  public var maxDatabaseSize: UInt64? = nil
+  /// A checkpoint runs after a commit that leaves the WAL larger than this, in
+  /// bytes. Default 64 MiB.
+  public var maxWALSize: UInt64 = 64 << 20
+  /// Most pages one transaction may change; beyond it the transaction fails with
+  /// `limitExceeded` and rolls back. Default 10,000.
+  public var maxTransactionPages = 10_000
+
+  public init() {}
+
+  /// Options for a read-only open.
+  public static var readOnly: OpenOptions {
+    var o = OpenOptions()
+    o.readOnly = true
+    o.create = false
+    return o
+  }
+
+  func validate() throws {
+    guard PageLayout.isValidPageSize(pageSize) else {
+      throw SombraError.invalidArgument("page size \(pageSize) is not a power of two from 4096 to 65536")
+    }
+    guard cachePages >= 8 else { throw SombraError.invalidArgument("cache must hold at least 8 pages, not \(cachePages)") }
+    guard lockTimeout >= 0, lockTimeout.isFinite else { throw SombraError.invalidArgument("lock timeout must be 0 or more seconds") }
+    guard maxTransactionPages >= 1 else { throw SombraError.invalidArgument("maxTransactionPages must be at least 1") }
+    if case .normal(let n) = sync, n < 1 { throw SombraError.invalidArgument("sync .normal needs commits >= 1") }
+  }
+}
+
+/// What `Database.open` found.
+public struct OpenReport: Sendable, Equatable {
+  /// The database file did not exist (or was empty) and was created.
+  public var created = false
+  /// The last session did not close the database (crash, kill or power loss).
+  public var uncleanShutdown = false
+  /// Committed transactions found in the WAL and recovered.
+  public var recoveredTransactions = 0
+  /// WAL frames of those transactions.
+  public var recoveredFrames = 0
+  /// Valid frames after the last commit that were ignored (an interrupted transaction).
+  public var discardedFrames = 0
+  /// Why the WAL scan stopped before the end of the file, if it did (torn or
+  /// stale frame): text for logs and tools.
+  public var walStopReason: String?
+}

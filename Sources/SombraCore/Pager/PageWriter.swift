@@ -1,0 +1,158 @@
+/// The page state of the one write transaction: private copies of every page it
+/// changed, and its working header. Nothing here is visible to readers until
+/// `Pager.commit` publishes it; `Pager.rollback` drops it without a trace.
+///
+/// Lifecycle: `Pager.beginWrite` -> (reads, changes, allocations) ->
+/// `Pager.commit` or `Pager.rollback`, exactly once. A failed operation (a limit,
+/// an I/O error) marks the writer failed: it can then only be rolled back.
+package final class PageWriter {
+  let pager: Pager
+  let base: Snapshot
+  /// The header as this transaction has changed it.
+  package private(set) var header: DatabaseHeader
+  var dirty: [PageNumber: UnsafeMutableRawBufferPointer] = [:]
+  var headerChanged = false
+  package internal(set) var isFinished = false
+  package internal(set) var failure: SombraError?
+
+  init(pager: Pager, base: Snapshot) {
+    self.pager = pager
+    self.base = base
+    self.header = base.header
+  }
+
+  deinit { releaseBuffers() }
+
+  func releaseBuffers() {
+    for buffer in dirty.values { buffer.deallocate() }
+    dirty.removeAll()
+  }
+
+  package var pageSize: Int { pager.pageSize }
+  package var dirtyPageCount: Int { dirty.count }
+
+  private func checkActive() throws {
+    if isFinished { throw SombraError.misuse("the transaction has already ended") }
+    if let failure {
+      throw SombraError(failure.code, "the transaction failed earlier (\(failure.message)); roll it back")
+    }
+  }
+
+  /// Records a failure that leaves the transaction only fit for rollback.
+  private func fail(_ error: SombraError) -> SombraError {
+    failure = error
+    return error
+  }
+
+  /// Reads page `number` as this transaction sees it.
+  package func withPage<R>(_ number: PageNumber, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+    try checkActive()
+    if let buffer = dirty[number] { return try body(UnsafeRawBufferPointer(buffer)) }
+    guard number < header.pageCount else {
+      throw SombraError.corruption("page \(number) is beyond the \(header.pageCount) pages of the database", page: number, path: pager.path)
+    }
+    return try pager.withPage(number, base, body)
+  }
+
+  /// Changes page `number` in place (copying it into the transaction first).
+  /// Page 0 changes only through `updateHeader`.
+  package func withMutablePage<R>(_ number: PageNumber, _ body: (UnsafeMutableRawBufferPointer) throws -> R) throws -> R {
+    try checkActive()
+    guard number != 0 else { throw SombraError.misuse("page 0 is the header; change it with updateHeader") }
+    guard number < header.pageCount else {
+      throw SombraError.invalidArgument("page \(number) does not exist (the database has \(header.pageCount) pages)")
+    }
+    if let buffer = dirty[number] { return try body(buffer) }
+    let buffer = try newDirtyBuffer(number)
+    do {
+      try pager.withPage(number, base) { buffer.copyMemory(from: $0) }
+    } catch {
+      dirty[number] = nil
+      buffer.deallocate()
+      throw error
+    }
+    return try body(buffer)
+  }
+
+  private func newDirtyBuffer(_ number: PageNumber) throws -> UnsafeMutableRawBufferPointer {
+    // Page 0 is written at commit in addition to the dirty pages.
+    if dirty.count + 1 >= pager.options.maxTransactionPages {
+      throw fail(SombraError(.limitExceeded, "the transaction changes more than \(pager.options.maxTransactionPages) pages (maxTransactionPages); split it"))
+    }
+    let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: pager.pageSize, alignment: 64)
+    dirty[number] = buffer
+    return buffer
+  }
+
+  /// Changes header fields other than the page accounting (roots, next ids).
+  package func updateHeader(_ body: (inout DatabaseHeader) -> Void) throws {
+    try checkActive()
+    var h = header
+    body(&h)
+    // The pager owns the accounting fields.
+    h.pageCount = header.pageCount
+    h.freeListHead = header.freeListHead
+    h.freeListCount = header.freeListCount
+    h.changeCounter = header.changeCounter
+    h.pageSize = header.pageSize
+    h.major = header.major
+    h.minor = header.minor
+    header = h
+    headerChanged = true
+  }
+
+  /// Marks the header clean or unclean (open and close).
+  func setCleanShutdown(_ clean: Bool) {
+    header.cleanShutdown = clean
+    headerChanged = true
+  }
+
+  /// A new page of `type`, formatted, from the free list or the end of the file.
+  package func allocate(_ type: PageType) throws -> PageNumber {
+    try checkActive()
+    guard type != .header, type != .free else { throw SombraError.misuse("cannot allocate a \(type.name) page") }
+    let number: PageNumber
+    if header.freeListHead != 0 {
+      number = header.freeListHead
+      let next: UInt32 = try withPage(number) { page in
+        guard page[PageLayout.typeOffset] == PageType.free.rawValue else {
+          throw SombraError.corruption("free-list page \(number) is not a free page (type 0x\(PageLayout.hex(page[0])))", page: number, path: pager.path)
+        }
+        return page.le(PageLayout.freeNextOffset)
+      }
+      guard next < header.pageCount, next != number else {
+        throw fail(.corruption("free-list page \(number) points at page \(next), outside the database", page: number, path: pager.path))
+      }
+      header.freeListHead = next
+      header.freeListCount = header.freeListCount > 0 ? header.freeListCount - 1 : 0
+    } else {
+      guard header.pageCount < UInt32.max - 1 else {
+        throw fail(SombraError(.limitExceeded, "the database has the most pages a file can hold"))
+      }
+      let newCount = header.pageCount + 1
+      if let limit = pager.options.maxDatabaseSize, UInt64(newCount) * UInt64(pager.pageSize) > limit {
+        throw fail(SombraError(.limitExceeded, "the database would grow past maxDatabaseSize (\(limit) bytes)"))
+      }
+      number = header.pageCount
+      header.pageCount = newCount
+    }
+    headerChanged = true
+    let buffer = try dirty[number] ?? newDirtyBuffer(number)
+    PageLayout.format(buffer, type: type, number: number)
+    return number
+  }
+
+  /// Returns a page to the free list.
+  package func free(_ number: PageNumber) throws {
+    try checkActive()
+    guard number != 0, number < header.pageCount else {
+      throw SombraError.invalidArgument("cannot free page \(number)")
+    }
+    let buffer = try dirty[number] ?? newDirtyBuffer(number)
+    PageLayout.format(buffer, type: .free, number: number)
+    buffer.putLE(header.freeListHead, at: PageLayout.freeNextOffset)
+    header.freeListHead = number
+    header.freeListCount += 1
+    headerChanged = true
+  }
+}

@@ -1,0 +1,149 @@
+/// Checkpoint protocol:
+/// 1. Sync the WAL if commits since the last sync are not durable yet (the main
+///    file must never get pages whose frames could still vanish).
+/// 2. Take `LockRange.readers` exclusively (read-only processes hold it shared
+///    while they read): passive tries once, full and truncate wait up to the lock
+///    timeout.
+/// 3. Copy, for every page, its newest frame below every live snapshot's mark into
+///    the main file; then fdatasync the main file.
+/// 4. When every frame was copied and no snapshot is live, reset the WAL: new
+///    salts in a new header (old frames become stale), and for `truncate` cut the
+///    file to zero and sync it. A crash anywhere before the reset replays the same
+///    frames again at the next open, which is harmless.
+public enum CheckpointMode: String, Sendable, CaseIterable {
+  /// Copy what can be copied without waiting for readers.
+  case passive
+  /// Wait (up to the lock timeout) for readers, copy everything, reset the WAL.
+  case full
+  /// As `full`, then truncate the WAL file to zero bytes.
+  case truncate
+}
+
+/// What a checkpoint did.
+public struct CheckpointResult: Sendable, Equatable {
+  /// Committed frames in the WAL before the checkpoint.
+  public var framesBefore = 0
+  /// Distinct pages written into the main file.
+  public var pagesCopied = 0
+  /// Whether the WAL was reset (every frame is now in the main file).
+  public var walReset = false
+  /// True when readers prevented some or all of the work.
+  public var busy = false
+  /// WAL bytes before and after.
+  public var walBytesBefore: UInt64 = 0
+  public var walBytesAfter: UInt64 = 0
+}
+
+extension Pager {
+  /// Runs a checkpoint, waiting for an open write transaction of this process to end.
+  package func checkpoint(_ mode: CheckpointMode) throws -> CheckpointResult {
+    guard !readOnly else { throw SombraError.misuse("the database is open read-only") }
+    let timeout = mode == .passive ? 0 : max(options.lockTimeout, 0.001)
+    guard gate.enter(timeout: timeout) else {
+      if mode == .passive { return CheckpointResult(busy: true) }
+      throw SombraError(.busy, "a write transaction is open in this process; commit or roll it back first", path: path)
+    }
+    defer { gate.leave() }
+    try lock.withLock { _ in try checkUsable() }
+    return try checkpointHoldingGate(mode)
+  }
+
+  /// The checkpoint itself; the caller holds the writer gate.
+  func checkpointHoldingGate(_ mode: CheckpointMode) throws -> CheckpointResult {
+    guard let wal = walFile else { return CheckpointResult() }
+    var result = CheckpointResult()
+    result.walBytesBefore = try wal.size()
+    result.framesBefore = lock.withLock { _ in committedFrames }
+
+    if unsyncedCommits > 0 {
+      do { try wal.sync() } catch { throw poisoned(by: error) }
+      lock.withLock { _ in
+        unsyncedCommits = 0
+        counters.walSyncs += 1
+      }
+    }
+
+    let gotLock: Bool = try mode == .passive ? main.lock(.readers, .exclusive, wait: false) : lockWithTimeout(.readers, .exclusive)
+    guard gotLock else {
+      if mode == .passive {
+        result.busy = true
+        result.walBytesAfter = result.walBytesBefore
+        return result
+      }
+      throw SombraError(.busy, "readers in another process hold the database; the checkpoint could not run (raise the lock timeout or retry)", path: path)
+    }
+    defer { try? main.unlock(.readers) }
+
+    // Plan: newest frame below the bound, per page.
+    let (bound, plan, boundTransaction) = lock.withLock { _ in
+      let bound = min(readerMarks.keys.min() ?? committedFrames, committedFrames)
+      var plan: [(page: PageNumber, frame: UInt32)] = []
+      for (page, frames) in index {
+        if let f = frames.last(where: { Int($0) < bound }) { plan.append((page, f)) }
+      }
+      plan.sort { $0.page < $1.page }
+      return (bound, plan, bound > 0 ? frameTransactions[bound - 1] : 0)
+    }
+
+    if !plan.isEmpty {
+      let page = UnsafeMutableRawBufferPointer.allocate(byteCount: pageSize, alignment: 64)
+      defer { page.deallocate() }
+      do {
+        for (number, frame) in plan {
+          try load(number, from: frame, into: page)
+          if number == 0 {
+            var h = try DatabaseHeader.decode(UnsafeRawBufferPointer(page), path: path)
+            h.lastCheckpointedTransaction = boundTransaction
+            h.encode(into: page)
+          }
+          try main.write(UnsafeRawBufferPointer(page), at: UInt64(number) * UInt64(pageSize))
+        }
+        try main.sync()
+      } catch {
+        throw poisoned(by: error)
+      }
+      result.pagesCopied = plan.count
+    }
+
+    try lock.withLock { _ in
+      for (number, _) in plan { cache.remove(.main(number)) }
+      cache.remove(.main(0))
+      if bound > 0 { header.lastCheckpointedTransaction = boundTransaction }
+      counters.checkpoints += 1
+      counters.pagesWritten += UInt64(plan.count)
+      guard bound == committedFrames, readerMarks.isEmpty else {
+        result.busy = bound < committedFrames
+        return
+      }
+      // Reset: the newest version of every page now lives in the main file.
+      for (number, frames) in index where number != 0 {
+        if let newest = frames.last { cache.rekey(.frame(newest), to: .main(number)) }
+      }
+      cache.removeFrames()
+      index.removeAll()
+      framePages.removeAll()
+      frameTransactions.removeAll()
+      committedFrames = 0
+      generation += 1
+      let next = (walHeader ?? WALHeader.fresh(pageSize: UInt32(pageSize))).next()
+      walHeader = next
+      runningChecksum = next.checksum
+      do {
+        if mode == .truncate {
+          try wal.truncate(to: 0)
+          try wal.sync()
+          walHeaderOnDisk = false
+        } else {
+          try next.encode().withUnsafeBytes { try wal.write($0, at: 0) }
+          walHeaderOnDisk = true
+        }
+      } catch {
+        if poison == nil, let e = error as? SombraError { poison = e }
+        throw error
+      }
+      result.walReset = true
+    }
+    result.walBytesAfter = try wal.size()
+    return result
+  }
+}

@@ -1,0 +1,152 @@
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// Commit protocol (the order is what makes it crash-safe):
+/// 1. Seal every dirty page and the new header (page 0) with their CRCs.
+/// 2. Append them as frames after the last committed frame in one write (the WAL
+///    header goes first when this generation has not written it yet); the last
+///    frame carries the commit marker.
+/// 3. With `sync: .full`, fdatasync the WAL: the commit is durable when it returns.
+/// 4. Publish: index the frames, cache the pages, move the commit mark.
+/// A crash before step 3 completes loses this transaction and nothing else
+/// (recovery stops at its torn or missing commit frame). A failed write of step 2
+/// with ENOSPC fails the transaction and leaves the handle usable (the bytes past
+/// the committed end are garbage the next commit overwrites); any other write or
+/// sync failure poisons the handle.
+extension Pager {
+  /// Starts the one write transaction, waiting for another to end.
+  package func beginWrite(timeout: Double? = nil) throws -> PageWriter {
+    guard !readOnly else { throw SombraError.misuse("the database is open read-only") }
+    guard gate.enter(timeout: timeout) else {
+      throw SombraError(.locked, "another write transaction is still open in this process", path: path)
+    }
+    do {
+      let base = try lock.withLock { _ in
+        try checkUsable()
+        return Snapshot(mark: committedFrames, generation: generation, header: header)
+      }
+      return PageWriter(pager: self, base: base)
+    } catch {
+      gate.leave()
+      throw error
+    }
+  }
+
+  /// Discards a write transaction.
+  package func rollback(_ writer: PageWriter) {
+    guard !writer.isFinished else { return }
+    writer.isFinished = true
+    writer.releaseBuffers()
+    lock.withLock { _ in counters.rollbacks += 1 }
+    gate.leave()
+  }
+
+  /// Makes a write transaction durable (per the sync mode) and visible.
+  package func commit(_ writer: PageWriter) throws {
+    guard !writer.isFinished else { throw SombraError.misuse("the transaction has already ended") }
+    if let failure = writer.failure {
+      rollback(writer)
+      throw SombraError(failure.code, "the transaction failed earlier and was rolled back: \(failure.message)")
+    }
+    defer { gate.leave() }
+    try commitHoldingGate(writer)
+  }
+
+  /// The commit itself; the caller holds the writer gate and keeps it.
+  func commitHoldingGate(_ writer: PageWriter) throws {
+    defer {
+      writer.isFinished = true
+      writer.releaseBuffers()
+    }
+    if writer.dirty.isEmpty && !writer.headerChanged { return }
+    try lock.withLock { _ in try checkUsable() }
+
+    var newHeader = writer.header
+    newHeader.changeCounter = writer.base.header.changeCounter + 1
+    let transaction = newHeader.changeCounter
+    let pages = [0] + writer.dirty.keys.sorted()
+    let frameSize = WALFormat.frameSize(pageSize: pageSize)
+    let prefix = walHeaderOnDisk ? 0 : WALFormat.headerSize
+    let total = prefix + pages.count * frameSize
+    let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: total, alignment: 64)
+    defer { buffer.deallocate() }
+
+    let walHeader = self.walHeader ?? WALHeader.fresh(pageSize: UInt32(pageSize))
+    if prefix > 0 {
+      walHeader.encode().withUnsafeBytes { buffer.copyMemory(from: $0) }
+    }
+    var running = prefix > 0 ? walHeader.checksum : runningChecksum
+    for (i, number) in pages.enumerated() {
+      let start = prefix + i * frameSize
+      let frameHead = UnsafeMutableRawBufferPointer(rebasing: buffer[start..<start + WALFormat.frameHeaderSize])
+      let page = UnsafeMutableRawBufferPointer(rebasing: buffer[start + WALFormat.frameHeaderSize..<start + frameSize])
+      if number == 0 {
+        newHeader.encode(into: page)
+      } else if let dirty = writer.dirty[number] {
+        page.copyMemory(from: UnsafeRawBufferPointer(dirty))
+        PageLayout.seal(page)
+      }
+      let isLast = i == pages.count - 1
+      running = WALFrameHeader.write(
+        into: frameHead, page: number, commitPageCount: isLast ? newHeader.pageCount : 0,
+        transaction: transaction, header: walHeader, previous: running, pageBytes: UnsafeRawBufferPointer(page))
+    }
+
+    guard let wal = walFile else { throw SombraError.misuse("no WAL is open") }
+    let firstFrame = committedFrames
+    let offset = prefix > 0 ? 0 : (WALFormat.frameOffset(firstFrame, pageSize: pageSize) ?? UInt64.max)
+    do {
+      try wal.write(UnsafeRawBufferPointer(buffer), at: offset)
+    } catch let error as SombraError where error.errno == ENOSPC || error.errno == EDQUOT {
+      lock.withLock { _ in counters.rollbacks += 1 }
+      throw error  // nothing committed; the handle stays usable
+    } catch {
+      throw poisoned(by: error)
+    }
+    let mustSync: Bool
+    switch options.sync {
+    case .full: mustSync = true
+    case .normal(let every): mustSync = unsyncedCommits + 1 >= every
+    case .off: mustSync = false
+    }
+    if mustSync {
+      do { try wal.sync() } catch { throw poisoned(by: error) }
+    }
+
+    lock.withLock { _ in
+      if prefix > 0 {
+        self.walHeader = walHeader
+        walHeaderOnDisk = true
+      }
+      for (i, number) in pages.enumerated() {
+        let frame = UInt32(firstFrame + i)
+        index[number, default: []].append(frame)
+        framePages.append(number)
+        frameTransactions.append(transaction)
+        let start = prefix + i * frameSize + WALFormat.frameHeaderSize
+        try? cache.insert(.frame(frame), copying: UnsafeRawBufferPointer(rebasing: buffer[start..<start + pageSize]))
+      }
+      committedFrames += pages.count
+      runningChecksum = running
+      header = newHeader
+      unsyncedCommits = mustSync ? 0 : unsyncedCommits + 1
+      counters.commits += 1
+      counters.framesWritten += UInt64(pages.count)
+      counters.walBytesWritten += UInt64(total)
+      if mustSync { counters.walSyncs += 1 }
+    }
+
+    if walSize >= options.maxWALSize {
+      // The commit is already durable; a checkpoint that cannot run now runs later.
+      _ = try? checkpointHoldingGate(.passive)
+    }
+  }
+
+  /// Bytes of the WAL up to the last committed frame.
+  package var walSize: UInt64 {
+    lock.withLock { _ in
+      committedFrames == 0 ? 0 : WALFormat.frameOffset(committedFrames, pageSize: pageSize) ?? UInt64.max
+    }
+  }
+}

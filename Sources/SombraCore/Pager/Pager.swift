@@ -1,0 +1,286 @@
+#if canImport(Glibc)
+  import Glibc
+#endif
+import Synchronization
+
+/// The pager: pages of the main file overlaid by committed WAL frames, served
+/// through the page cache to snapshots, and changed only by one writer at a time.
+///
+/// State and invariants (everything below `lock` is read and written under it):
+/// 1. `committedFrames` frames of the current WAL generation are committed; frame
+///    f belongs to page `framePages[f]`; `index[p]` lists p's frames ascending.
+/// 2. A snapshot with mark m sees, for page p, the newest frame f < m of p, else
+///    the main file. Marks of live snapshots are counted in `readerMarks`.
+/// 3. A checkpoint copies into the main file only frames below every live mark,
+///    and resets the WAL (new salts, `generation` + 1) only when no snapshot is live
+///    and every frame is copied and the main file synced.
+/// 4. After a failed write or sync `poison` is set and every call throws until the
+///    database is reopened (recovery then finds the last durable commit).
+/// 5. The writer (holding `gate`) is the only one that writes either file.
+///
+/// Cross-process (DESIGN.md §5): the read-write handle holds `LockRange.writer`
+/// exclusively for its life. A read-only handle holds `LockRange.readers` shared
+/// for the length of each read transaction; a checkpoint takes it exclusively
+/// before writing main-file pages, so a reader in another process never sees main
+/// pages newer than its WAL snapshot.
+package final class Pager: @unchecked Sendable {
+  // @unchecked: the mutable state is guarded by `lock` (see the invariants); the
+  // files are safe to read from any thread and only the gate holder writes them.
+  package let path: String
+  package let walPath: String
+  package let pageSize: Int
+  package let options: OpenOptions
+  package var readOnly: Bool { options.readOnly }
+  let storage: any StorageSystem
+  let main: any StorageFile
+  var walFile: (any StorageFile)?
+  let gate = WriterGate()
+  let lock = Mutex<Void>(())
+
+  // Guarded by `lock`.
+  var cache: PageCache
+  var walHeader: WALHeader?
+  var walHeaderOnDisk = false
+  var framePages: [PageNumber] = []
+  var frameTransactions: [UInt64] = []
+  var index: [PageNumber: [UInt32]] = [:]
+  var committedFrames = 0
+  var runningChecksum: UInt32 = 0
+  var generation: UInt64 = 0
+  var header: DatabaseHeader
+  var readerMarks: [Int: Int] = [:]
+  var poison: SombraError?
+  var closed = false
+  var unsyncedCommits = 0
+  var fileReadLocks = 0
+  package var report = OpenReport()
+  package var counters = PagerCounters()
+
+  init(path: String, options: OpenOptions, storage: any StorageSystem, main: any StorageFile, pageSize: Int) {
+    self.path = path
+    self.walPath = path + ".wal"
+    self.options = options
+    self.storage = storage
+    self.main = main
+    self.pageSize = pageSize
+    self.cache = PageCache(pageSize: pageSize, capacity: options.cachePages)
+    self.header = DatabaseHeader(pageSize: UInt32(pageSize))
+  }
+
+  /// Fails when the handle cannot be used. Call under `lock`.
+  func checkUsable() throws {
+    if closed { throw SombraError.misuse("the database is closed") }
+    if let poison {
+      throw SombraError(.poisoned, "an earlier write or sync failed (\(poison)); reopen the database to recover the last durable commit", path: path)
+    }
+  }
+
+  /// Marks the handle unusable after a failed write or sync and returns the error.
+  func poisoned(by error: Error) -> Error {
+    lock.withLock { _ in if poison == nil, let e = error as? SombraError { poison = e } }
+    return error
+  }
+
+  // MARK: Snapshots
+
+  /// Starts a read snapshot of the latest commit.
+  package func beginRead() throws -> Snapshot {
+    if readOnly { try acquireReadLock() }
+    do {
+      return try lock.withLock { _ in
+        try checkUsable()
+        if readOnly && fileReadLocks == 1 { try refreshReadOnly() }
+        readerMarks[committedFrames, default: 0] += 1
+        return Snapshot(mark: committedFrames, generation: generation, header: header)
+      }
+    } catch {
+      if readOnly { releaseReadLock() }
+      throw error
+    }
+  }
+
+  package func endRead(_ snapshot: Snapshot) {
+    lock.withLock { _ in
+      if let n = readerMarks[snapshot.mark] {
+        readerMarks[snapshot.mark] = n > 1 ? n - 1 : nil
+      }
+    }
+    if readOnly { releaseReadLock() }
+  }
+
+  /// Calls `body` with page `number` as of `snapshot`, read from the cache or
+  /// disk (and verified). The bytes are valid only inside `body`.
+  package func withPage<R>(_ number: PageNumber, _ snapshot: Snapshot, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+    guard number < snapshot.header.pageCount else {
+      throw SombraError.corruption("page \(number) is beyond the \(snapshot.header.pageCount) pages of the database", page: number, path: path)
+    }
+    let slot = try lock.withLock { _ in
+      try checkUsable()
+      guard snapshot.generation == generation else {
+        throw SombraError.misuse("snapshot from an earlier WAL generation (ended read transaction used)")
+      }
+      return try pin(number, mark: snapshot.mark)
+    }
+    defer { lock.withLock { _ in cache.unpin(slot) } }
+    return try body(UnsafeRawBufferPointer(cache.buffer(slot)))
+  }
+
+  /// The newest frame of `page` below `mark`. Call under `lock`.
+  func frame(of page: PageNumber, below mark: Int) -> UInt32? {
+    guard let frames = index[page] else { return nil }
+    for f in frames.reversed() where Int(f) < mark { return f }
+    return nil
+  }
+
+  /// Pins the slot holding `page` as of `mark`, loading it when missing. Call under `lock`.
+  func pin(_ page: PageNumber, mark: Int) throws -> Int {
+    let source = frame(of: page, below: mark)
+    let key = source.map(PageKey.frame) ?? .main(page)
+    if let slot = cache.pin(key) { return slot }
+    let slot = try cache.claim(key)
+    do {
+      try load(page, from: source, into: cache.buffer(slot))
+      counters.pagesRead += 1
+    } catch {
+      cache.discard(slot)
+      throw error
+    }
+    return slot
+  }
+
+  /// Reads and verifies one page from a WAL frame or the main file.
+  func load(_ page: PageNumber, from frame: UInt32?, into buffer: UnsafeMutableRawBufferPointer) throws {
+    if let frame {
+      guard let wal = walFile, let start = WALFormat.frameOffset(Int(frame), pageSize: pageSize) else {
+        throw SombraError.corruption("WAL frame \(frame) of page \(page) is unreachable", page: page, path: walPath)
+      }
+      let offset = start + UInt64(WALFormat.frameHeaderSize)
+      try wal.readExactly(into: buffer, at: offset, what: "WAL frame \(frame) (page \(page))")
+      try PageLayout.verify(UnsafeRawBufferPointer(buffer), number: page, path: walPath, source: "WAL frame \(frame)")
+    } else {
+      let offset = UInt64(page) * UInt64(pageSize)
+      let n = try main.read(into: buffer, at: offset)
+      guard n == pageSize else {
+        throw SombraError.corruption(
+          "page \(page) lies beyond the end of the main file (\(offset + UInt64(n)) bytes): the file is truncated",
+          page: page, offset: offset, path: path)
+      }
+      try PageLayout.verify(UnsafeRawBufferPointer(buffer), number: page, path: path, source: "the main file")
+    }
+  }
+
+  // MARK: Read-only handles
+
+  private func acquireReadLock() throws {
+    let first = lock.withLock { _ in
+      fileReadLocks += 1
+      return fileReadLocks == 1
+    }
+    guard first else { return }
+    do {
+      guard try lockWithTimeout(.readers, .shared) else {
+        throw SombraError(.locked, "a checkpoint holds the database; try again or raise the lock timeout", path: path)
+      }
+    } catch {
+      lock.withLock { _ in fileReadLocks -= 1 }
+      throw error
+    }
+  }
+
+  private func releaseReadLock() {
+    let last = lock.withLock { _ in
+      fileReadLocks -= 1
+      return fileReadLocks == 0
+    }
+    if last { try? main.unlock(.readers) }
+  }
+
+  /// Takes a file lock, polling until `options.lockTimeout` passes.
+  func lockWithTimeout(_ range: LockRange, _ mode: LockMode) throws -> Bool {
+    let deadline = monotonicSeconds() + options.lockTimeout
+    while true {
+      if try main.lock(range, mode, wait: false) { return true }
+      if monotonicSeconds() >= deadline { return false }
+      usleepSeconds(0.002)
+    }
+  }
+
+  /// Brings a read-only handle up to the WAL's latest commit. Call under `lock`
+  /// while holding the shared readers lock and no snapshot is live.
+  func refreshReadOnly() throws {
+    if walFile == nil, storage.exists(walPath) {
+      walFile = try storage.open(walPath, .readOnly)
+    }
+    var scan = WALScan()
+    if let wal = walFile {
+      var raw = [UInt8](repeating: 0, count: WALFormat.headerSize)
+      let n = try raw.withUnsafeMutableBytes { try wal.read(into: $0, at: 0) }
+      let current = raw.withUnsafeBytes { try? WALHeader.decode(UnsafeRawBufferPointer(rebasing: $0[0..<n])).get() }
+      if let current, current == walHeader {
+        scan = try WALScanner.scan(wal, pageSize: pageSize, start: committedFrames, resume: (current, runningChecksum))
+        adopt(scan, replacing: false)
+        if scan.committed.isEmpty { return }
+      } else {
+        scan = try WALScanner.scan(wal, pageSize: pageSize)
+        adopt(scan, replacing: true)
+      }
+    } else if walHeader != nil || committedFrames > 0 {
+      adopt(scan, replacing: true)
+    }
+    let slot = try pin(0, mark: committedFrames)
+    defer { cache.unpin(slot) }
+    header = try DatabaseHeader.decode(UnsafeRawBufferPointer(cache.buffer(slot)), path: path)
+  }
+
+  /// Installs a scan's committed frames. Call under `lock`.
+  func adopt(_ scan: WALScan, replacing: Bool) {
+    if replacing {
+      cache.removeAll()
+      index.removeAll()
+      framePages.removeAll()
+      frameTransactions.removeAll()
+      committedFrames = 0
+      generation += 1
+      walHeader = scan.header
+    }
+    for frame in scan.committed {
+      index[frame.page, default: []].append(UInt32(committedFrames))
+      framePages.append(frame.page)
+      frameTransactions.append(frame.transaction)
+      committedFrames += 1
+    }
+    if scan.header != nil { runningChecksum = scan.checksum }
+  }
+}
+
+/// A consistent view of the database at one commit.
+package struct Snapshot: Sendable {
+  /// Frames below this index of the WAL generation are visible.
+  package let mark: Int
+  package let generation: UInt64
+  /// The header as of this commit.
+  package let header: DatabaseHeader
+}
+
+/// Running counts of pager work (metrics build on these).
+package struct PagerCounters: Sendable, Equatable {
+  package var commits: UInt64 = 0
+  package var rollbacks: UInt64 = 0
+  package var framesWritten: UInt64 = 0
+  package var walBytesWritten: UInt64 = 0
+  package var walSyncs: UInt64 = 0
+  package var checkpoints: UInt64 = 0
+  package var pagesRead: UInt64 = 0
+  package var pagesWritten: UInt64 = 0
+}
+
+func usleepSeconds(_ seconds: Double) {
+  var request = timespecFrom(seconds)
+  var remaining = timespec()
+  while nanosleep(&request, &remaining) != 0 && errno == EINTR { request = remaining }
+}
+
+private func timespecFrom(_ seconds: Double) -> timespec {
+  let whole = Int(seconds)
+  return timespec(tv_sec: whole, tv_nsec: Int((seconds - Double(whole)) * 1e9))
+}
