@@ -6,10 +6,12 @@
 ///    timeout.
 /// 3. Copy, for every page, its newest frame below every live snapshot's mark into
 ///    the main file; then fdatasync the main file.
-/// 4. When every frame was copied and no snapshot is live, reset the WAL: new
-///    salts in a new header (old frames become stale), and for `truncate` cut the
-///    file to zero and sync it. A crash anywhere before the reset replays the same
-///    frames again at the next open, which is harmless.
+/// 4. When every frame was copied and no snapshot is live, reset the WAL: a new
+///    header with new salts, synced before any new frame is written (old frames
+///    become stale), or for `truncate` the file cut to zero and synced. A crash
+///    anywhere before the reset replays the same frames again at the next open,
+///    which is harmless; replaying only a prefix of them would not be, which is why
+///    the new header must be durable first.
 public enum CheckpointMode: String, Sendable, CaseIterable {
   /// Copy what can be copied without waiting for readers.
   case passive
@@ -134,7 +136,11 @@ extension Pager {
           try wal.sync()
           walHeaderOnDisk = false
         } else {
+          // Durable before any frame of the new generation is written: otherwise a
+          // crash could leave the old header over a mix of old and new frames, and
+          // recovery would replay a prefix of frames already checkpointed.
           try next.encode().withUnsafeBytes { try wal.write($0, at: 0) }
+          try wal.sync()
           walHeaderOnDisk = true
         }
       } catch {

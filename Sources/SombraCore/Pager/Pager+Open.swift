@@ -32,30 +32,33 @@ extension Pager {
       usleepSeconds(0.002)
     }
 
-    var created = false
-    if try main.size() == 0 {
+    // Geometry from the main file, else (a new database whose first commit is
+    // only in the WAL so far) from the WAL header.
+    let wal = try storage.open(path + ".wal", .readWriteCreate)
+    var walOK = false
+    defer { if !walOK { wal.close() } }
+    var pageSize = try probe(main, path: path, walFallback: wal)
+    let created = pageSize == nil
+    if created {
       guard options.create else {
         throw SombraError(.notASombraFile, "not a Sombra database: the file is empty", path: path)
       }
-      let header = DatabaseHeader(pageSize: UInt32(options.pageSize))
-      let page = UnsafeMutableRawBufferPointer.allocate(byteCount: options.pageSize, alignment: 64)
-      defer { page.deallocate() }
-      header.encode(into: page)
-      try main.write(UnsafeRawBufferPointer(page), at: 0)
-      try main.sync()
-      try storage.syncDirectory(of: path)
-      created = true
+      if try wal.size() > 0 {
+        // Leftovers of an earlier database at this path that never committed.
+        try wal.truncate(to: 0)
+        try wal.sync()
+      }
+      pageSize = options.pageSize
     }
-    let pageSize = try probe(main, path: path)
-    let pager = Pager(path: path, options: options, storage: storage, main: main, pageSize: pageSize)
-    let wal = try storage.open(pager.walPath, .readWriteCreate)
+    let pager = Pager(path: path, options: options, storage: storage, main: main, pageSize: pageSize ?? options.pageSize)
     pager.walFile = wal
+    walOK = true
     if created {
-      try wal.truncate(to: 0)
-      try wal.sync()
+      pager.header = DatabaseHeader(pageSize: UInt32(pager.pageSize))
+      pager.report.created = true
+    } else {
+      try pager.recover()
     }
-    try pager.recover()
-    pager.report.created = created
     ok = true
 
     // This session is now responsible for closing cleanly.
@@ -74,8 +77,13 @@ extension Pager {
     let main = try storage.open(path, .readOnly)
     var ok = false
     defer { if !ok { main.close() } }
-    let pageSize = try probe(main, path: path)
+    let walPath = path + ".wal"
+    let wal = storage.exists(walPath) ? try storage.open(walPath, .readOnly) : nil
+    guard let pageSize = try probe(main, path: path, walFallback: wal) else {
+      throw SombraError(.notASombraFile, "not a Sombra database: the file is empty", path: path)
+    }
     let pager = Pager(path: path, options: options, storage: storage, main: main, pageSize: pageSize)
+    pager.walFile = wal
     let snapshot = try pager.beginRead()
     defer { pager.endRead(snapshot) }
     try pager.lock.withLock { _ in
@@ -86,18 +94,47 @@ extension Pager {
     return pager
   }
 
-  /// Reads the first bytes and checks magic, version and page size.
-  private static func probe(_ file: any StorageFile, path: String) throws -> Int {
+  /// The page size: from the main file's first bytes, checking magic, version
+  /// and page size with a specific error for each; nil for an empty main file
+  /// with no committed WAL (a new database).
+  ///
+  /// When the main file does not start with a header yet (a new database whose
+  /// first commits are only in the WAL, or a first checkpoint torn by a crash),
+  /// the WAL's geometry is used, but only if every byte the main file has of
+  /// that prefix is zero or equals the WAL's committed page 0: a foreign file
+  /// beside a stray WAL is never taken for a database.
+  static func probe(_ file: any StorageFile, path: String, walFallback wal: (any StorageFile)?) throws -> Int? {
     let size = try file.size()
     var prefix = [UInt8](repeating: 0, count: DatabaseHeader.prefixSize)
     let n = try prefix.withUnsafeMutableBytes { try file.read(into: $0, at: 0) }
-    let geometry = try prefix.withUnsafeBytes {
-      try DatabaseHeader.probe(UnsafeRawBufferPointer(rebasing: $0[0..<n]), fileSize: size, path: path)
+    let fromMain = Result {
+      try prefix.withUnsafeBytes { try DatabaseHeader.probe(UnsafeRawBufferPointer(rebasing: $0[0..<n]), fileSize: size, path: path) }
     }
-    guard size >= UInt64(geometry.pageSize) else {
-      throw SombraError(.corruption, "the file is truncated: \(size) bytes, less than one \(geometry.pageSize)-byte page", path: path, page: 0)
+    if n == DatabaseHeader.prefixSize, prefix.starts(with: DatabaseHeader.magic) {
+      return try fromMain.get().pageSize
     }
-    return geometry.pageSize
+    if let wal, let walPage0 = try committedPageZeroPrefix(wal) {
+      let consistent = zip(prefix[0..<n], walPage0.bytes).allSatisfy { $0 == 0 || $0 == $1 }
+      if consistent { return walPage0.pageSize }
+    }
+    if size == 0 { return nil }
+    return try fromMain.get().pageSize
+  }
+
+  /// The first bytes and page size of the newest committed page 0 in a WAL.
+  private static func committedPageZeroPrefix(_ wal: any StorageFile) throws -> (bytes: [UInt8], pageSize: Int)? {
+    guard try wal.size() >= UInt64(WALFormat.headerSize) else { return nil }
+    var raw = [UInt8](repeating: 0, count: WALFormat.headerSize)
+    _ = try raw.withUnsafeMutableBytes { try wal.read(into: $0, at: 0) }
+    guard case .success(let header) = raw.withUnsafeBytes({ WALHeader.decode($0) }) else { return nil }
+    let pageSize = Int(header.pageSize)
+    let scan = try WALScanner.scan(wal, pageSize: pageSize)
+    guard let frame = scan.committed.lastIndex(where: { $0.page == 0 }),
+      let offset = WALFormat.frameOffset(frame, pageSize: pageSize)
+    else { return nil }
+    var bytes = [UInt8](repeating: 0, count: DatabaseHeader.prefixSize)
+    _ = try bytes.withUnsafeMutableBytes { try wal.read(into: $0, at: offset + UInt64(WALFormat.frameHeaderSize)) }
+    return (bytes, pageSize)
   }
 
   /// Scans the WAL and installs its committed frames and the header (read-write open).

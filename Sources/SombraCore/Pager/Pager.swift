@@ -222,6 +222,11 @@ package final class Pager: @unchecked Sendable {
         if scan.committed.isEmpty { return }
       } else {
         scan = try WALScanner.scan(wal, pageSize: pageSize)
+        // As in a read-write open (`recover`): a WAL of another page size is not
+        // this database's, and ignoring it would hide whatever it holds.
+        if case .badPageSize(let size)? = scan.headerProblem {
+          throw SombraError.corruption("the WAL is for \(size)-byte pages but the database has \(pageSize)-byte pages: it belongs to another database; move it away", path: walPath)
+        }
         adopt(scan, replacing: true)
       }
     } else if walHeader != nil || committedFrames > 0 {

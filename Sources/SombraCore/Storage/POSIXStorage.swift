@@ -25,6 +25,8 @@ package struct POSIXStorageSystem: StorageSystem {
     guard fd >= 0 else {
       let e = Glibc.errno
       if e == ENOENT { throw SombraError(.notFound, "no such file", path: path, syscall: "open", errno: e) }
+      // A directory opened for writing fails here (a read-only open fails below).
+      if e == EISDIR { throw SombraError(.invalidArgument, "is a directory, not a database file", path: path, syscall: "open", errno: e) }
       throw SombraError.io("open", errno: e, path: path)
     }
     var st = stat()

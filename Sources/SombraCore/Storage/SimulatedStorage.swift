@@ -62,8 +62,8 @@ package final class SimulatedDisk: StorageSystem, @unchecked Sendable {
   var readFaults: [Int: Fault] = [:]
   var readCount = 0
   package private(set) var poweredOff = false
-  /// Which operation numbers were syncs (for tests that target sync points).
-  package private(set) var syncOperations: [Int] = []
+  /// Every operation so far: its number, system call and file.
+  package private(set) var log: [(number: Int, call: String, path: String)] = []
 
   package init() {}
 
@@ -165,6 +165,7 @@ package final class SimulatedDisk: StorageSystem, @unchecked Sendable {
   private func nextOperation(_ path: String, _ syscall: String) throws -> Fault? {
     if poweredOff { throw SombraError.io(syscall, errno: EIO, path: path) }
     operations += 1
+    log.append((operations, syscall, path))
     guard let fault = faults.removeValue(forKey: operations) else { return nil }
     switch fault {
     case .powerLoss:
@@ -216,7 +217,6 @@ package final class SimulatedDisk: StorageSystem, @unchecked Sendable {
   func sync(_ path: String) throws {
     try lock.withLock { _ in
       let fault = try nextOperation(path, "fdatasync")
-      syncOperations.append(operations)
       if fault == .syncFailure || fault == .eio { throw SombraError.io("fdatasync", errno: EIO, path: path) }
       guard var state = files[path] else { return }
       state.durable = state.live
