@@ -23,7 +23,10 @@ let package = Package(
       pkgConfig: "libedit",
       providers: [.apt(["libedit-dev"])]
     ),
+    // The hand-rolled command-line kit: arguments, help, terminal, rendering, JSON.
+    .target(name: "SombraCLI"),
     .testTarget(name: "SombraCoreTests", dependencies: ["SombraCore"]),
+    .testTarget(name: "SombraCLITests", dependencies: ["SombraCLI"]),
   ],
   swiftLanguageModes: [.v6]
 )
