@@ -30,6 +30,8 @@ struct Workload {
     var error: Error?
     var database: Database?
     var closed = false
+    /// Whether the failure (if any) happened inside `close()`.
+    var closing = false
 
     /// Indices of states equal to `state` within the allowed range.
     func matches(_ state: PageStore.State, from low: Int) -> [Int] {
@@ -56,6 +58,7 @@ struct Workload {
         model = next
         if i % 3 == 2 { try db.checkpoint(modes[(i / 3) % 3]) }
       }
+      outcome.closing = true
       try db.close()
       outcome.closed = true
     } catch {
