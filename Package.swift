@@ -25,8 +25,12 @@ let package = Package(
     ),
     // The hand-rolled command-line kit: arguments, help, terminal, rendering, JSON.
     .target(name: "SombraCLI"),
+    // Each tool command as a function over the engine and the kit, writing to
+    // injected streams and returning an exit status; the REPL reuses them.
+    .target(name: "SombraTools", dependencies: ["SombraCore", "SombraCLI"]),
     .testTarget(name: "SombraCoreTests", dependencies: ["SombraCore"]),
     .testTarget(name: "SombraCLITests", dependencies: ["SombraCLI"]),
+    .testTarget(name: "SombraToolsTests", dependencies: ["SombraTools", "SombraCore", "SombraCLI"]),
   ],
   swiftLanguageModes: [.v6]
 )
