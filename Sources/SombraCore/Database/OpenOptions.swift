@@ -23,8 +23,11 @@ public struct OpenOptions: Sendable {
   public var cachePages = 2048
   /// Durability of commits. Default `.full`.
   public var sync: SyncMode = .full
-  /// How long to wait for another process's lock (writer lock at open, reader
-  /// lock at checkpoint), in seconds. 0 fails at once with `locked`. Default 0.
+  /// How long to wait for another process's lock, in seconds: the writer lock at
+  /// a read-write open (0 fails at once with `locked`) and the readers at a full
+  /// or truncate checkpoint (then `busy`). A read-only handle's read transaction
+  /// waits at least 5 s for another process's checkpoint to finish copying.
+  /// Default 0.
   public var lockTimeout: Double = 0
   /// Largest database file allowed, in bytes; nil for no limit. Allocation beyond
   /// it fails the transaction with `limitExceeded`. Default nil.

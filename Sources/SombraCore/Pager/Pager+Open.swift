@@ -34,30 +34,34 @@ extension Pager {
 
     // Geometry from the main file, else (a new database whose first commit is
     // only in the WAL so far) from the WAL header.
-    let wal = try storage.open(path + ".wal", .readWriteCreate)
-    var walOK = false
-    defer { if !walOK { wal.close() } }
-    var pageSize = try probe(main, path: path, walFallback: wal)
+    // The WAL is created only once the main file has proved to be a database
+    // (or empty): opening a foreign file leaves nothing behind.
+    let walPath = path + ".wal"
+    let existingWAL = storage.exists(walPath) ? try storage.open(walPath, .readWrite) : nil
+    defer { if let existingWAL, !ok { existingWAL.close() } }
+    var pageSize = try probe(main, path: path, walFallback: existingWAL)
     let created = pageSize == nil
     if created {
       guard options.create else {
         throw SombraError(.notASombraFile, "not a Sombra database: the file is empty", path: path)
       }
-      if try wal.size() > 0 {
+      if let existingWAL, try existingWAL.size() > 0 {
         // Leftovers of an earlier database at this path that never committed.
-        try wal.truncate(to: 0)
-        try wal.sync()
+        try existingWAL.truncate(to: 0)
+        try existingWAL.sync()
       }
       pageSize = options.pageSize
     }
     let pager = Pager(path: path, options: options, storage: storage, main: main, pageSize: pageSize ?? options.pageSize)
-    pager.walFile = wal
-    walOK = true
+    pager.walFile = existingWAL
     if created {
       pager.header = DatabaseHeader(pageSize: UInt32(pager.pageSize))
       pager.report.created = true
     } else {
       try pager.recover()
+    }
+    if existingWAL == nil {
+      pager.walFile = try storage.open(walPath, .readWriteCreate)
     }
     ok = true
 
@@ -68,7 +72,8 @@ extension Pager {
       try pager.commit(writer)
     }
     if pager.report.recoveredFrames > 0 {
-      _ = try? pager.checkpoint(.passive)
+      // Passive: readers in other processes only postpone it; an I/O error fails the open.
+      _ = try pager.checkpoint(.passive)
     }
     return pager
   }
@@ -139,8 +144,7 @@ extension Pager {
 
   /// Scans the WAL and installs its committed frames and the header (read-write open).
   private func recover() throws {
-    guard let wal = walFile else { return }
-    let scan = try WALScanner.scan(wal, pageSize: pageSize)
+    let scan = try walFile.map { try WALScanner.scan($0, pageSize: pageSize) } ?? WALScan()
     if case .badPageSize(let size)? = scan.headerProblem {
       throw SombraError.corruption("the WAL is for \(size)-byte pages but the database has \(pageSize)-byte pages: it belongs to another database; move it away", path: walPath)
     }

@@ -178,7 +178,8 @@ package final class Pager: @unchecked Sendable {
     }
     guard first else { return }
     do {
-      guard try lockWithTimeout(.readers, .shared) else {
+      // A checkpoint holds this lock only while it copies pages: wait for it.
+      guard try lockWithTimeout(.readers, .shared, timeout: max(options.lockTimeout, Self.readerLockWait)) else {
         throw SombraError(.locked, "a checkpoint holds the database; try again or raise the lock timeout", path: path)
       }
     } catch {
@@ -195,9 +196,13 @@ package final class Pager: @unchecked Sendable {
     if last { try? main.unlock(.readers) }
   }
 
-  /// Takes a file lock, polling until `options.lockTimeout` passes.
-  func lockWithTimeout(_ range: LockRange, _ mode: LockMode) throws -> Bool {
-    let deadline = monotonicSeconds() + options.lockTimeout
+  /// How long a read-only handle's read transaction waits for a checkpoint in
+  /// another process to finish copying, at least.
+  static let readerLockWait = 5.0
+
+  /// Takes a file lock, polling until the timeout (default `options.lockTimeout`) passes.
+  func lockWithTimeout(_ range: LockRange, _ mode: LockMode, timeout: Double? = nil) throws -> Bool {
+    let deadline = monotonicSeconds() + (timeout ?? options.lockTimeout)
     while true {
       if try main.lock(range, mode, wait: false) { return true }
       if monotonicSeconds() >= deadline { return false }

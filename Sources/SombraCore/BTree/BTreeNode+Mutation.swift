@@ -1,0 +1,205 @@
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// A cell about to be written into a node (byte layouts: `BTreeNode.swift`).
+enum NodeCell {
+  /// An existing cell, copied verbatim.
+  case copy(UnsafeRawBufferPointer)
+  /// A leaf cell with its value inline.
+  case leaf(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer)
+  /// A leaf cell whose value of `length` bytes starts at overflow page `first`.
+  case leafOverflow(key: UnsafeRawBufferPointer, length: Int, first: PageNumber)
+  /// An interior cell over a borrowed key.
+  case interior(key: UnsafeRawBufferPointer, child: PageNumber)
+  /// An interior cell over a key it owns (a separator made by a split).
+  case ownedInterior(key: [UInt8], child: PageNumber)
+
+  var size: Int {
+    switch self {
+    case .copy(let bytes): bytes.count
+    case .leaf(let key, let value): BTreeNode.leafCellHeader + key.count + value.count
+    case .leafOverflow(let key, _, _): BTreeNode.leafCellHeader + key.count + 4
+    case .interior(let key, _): BTreeNode.interiorCellHeader + key.count
+    case .ownedInterior(let key, _): BTreeNode.interiorCellHeader + key.count
+    }
+  }
+
+  /// Calls `body` with the cell's key. `.copy` cells were validated by the
+  /// `NodeView` they came from; their key length is re-checked anyway.
+  func withKey<R>(isLeaf: Bool, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+    switch self {
+    case .copy(let bytes):
+      let header = isLeaf ? BTreeNode.leafCellHeader : BTreeNode.interiorCellHeader
+      guard bytes.count >= header else { throw SombraError.corruption("a \(bytes.count)-byte B-tree cell is too short") }
+      let length = Int(bytes.le(0, as: UInt16.self))
+      guard header + length <= bytes.count else { throw SombraError.corruption("a B-tree cell's key runs past the cell") }
+      return try body(UnsafeRawBufferPointer(rebasing: bytes[header..<header + length]))
+    case .leaf(let key, _), .leafOverflow(let key, _, _), .interior(let key, _):
+      return try body(key)
+    case .ownedInterior(let key, _):
+      return try key.withUnsafeBytes(body)
+    }
+  }
+
+  /// The child pointer of an interior cell.
+  var child: PageNumber {
+    switch self {
+    case .copy(let bytes): bytes.count >= 6 ? bytes.le(2) : 0
+    case .interior(_, let child), .ownedInterior(_, let child): child
+    case .leaf, .leafOverflow: 0
+    }
+  }
+
+  /// Writes the cell at `offset`; the caller has reserved `size` bytes there.
+  func write(to page: UnsafeMutableRawBufferPointer, at offset: Int) {
+    switch self {
+    case .copy(let bytes):
+      UnsafeMutableRawBufferPointer(rebasing: page[offset..<offset + bytes.count]).copyMemory(from: bytes)
+    case .leaf(let key, let value):
+      writeLeafHeader(page, offset, key: key, flags: 0, length: value.count)
+      let v = offset + BTreeNode.leafCellHeader + key.count
+      UnsafeMutableRawBufferPointer(rebasing: page[v..<v + value.count]).copyMemory(from: value)
+    case .leafOverflow(let key, let length, let first):
+      writeLeafHeader(page, offset, key: key, flags: BTreeNode.overflowFlag, length: length)
+      page.putLE(first, at: offset + BTreeNode.leafCellHeader + key.count)
+    case .interior(let key, let child):
+      writeInterior(page, offset, key: key, child: child)
+    case .ownedInterior(let key, let child):
+      key.withUnsafeBytes { writeInterior(page, offset, key: $0, child: child) }
+    }
+  }
+
+  private func writeLeafHeader(_ page: UnsafeMutableRawBufferPointer, _ offset: Int, key: UnsafeRawBufferPointer, flags: UInt8, length: Int) {
+    // Key length ≤ maxKeySize < 2^16 and value length < 2^32 are checked at the API.
+    page.putLE(UInt16(truncatingIfNeeded: key.count), at: offset)
+    page[offset + 2] = flags
+    page.putLE(UInt32(truncatingIfNeeded: length), at: offset + 3)
+    let k = offset + BTreeNode.leafCellHeader
+    UnsafeMutableRawBufferPointer(rebasing: page[k..<k + key.count]).copyMemory(from: key)
+  }
+
+  private func writeInterior(_ page: UnsafeMutableRawBufferPointer, _ offset: Int, key: UnsafeRawBufferPointer, child: PageNumber) {
+    page.putLE(UInt16(truncatingIfNeeded: key.count), at: offset)
+    page.putLE(child, at: offset + 2)
+    let k = offset + BTreeNode.interiorCellHeader
+    UnsafeMutableRawBufferPointer(rebasing: page[k..<k + key.count]).copyMemory(from: key)
+  }
+}
+
+/// In-place changes to a node page. Each validates the page through `NodeView`
+/// first, so a corrupt header or slot is reported, never trusted.
+enum NodeEditor {
+  /// Inserts `cell` as cell `index`, compacting when the free space is
+  /// fragmented. Returns false, changing nothing, when the cell does not fit.
+  static func insert(_ cell: NodeCell, at index: Int, into page: UnsafeMutableRawBufferPointer, number: PageNumber) throws -> Bool {
+    var node = try NodeView(UnsafeRawBufferPointer(page), page: number)
+    guard index >= 0, index <= node.count else {
+      throw SombraError.corruption("B-tree node \(number): insert position \(index) outside its \(node.count) cells", page: number)
+    }
+    let size = cell.size
+    guard size + 2 <= node.freeBytes else { return false }
+    if node.contentStart - (BTreeNode.headerSize + 2 * (node.count + 1)) < size {
+      try compact(page, number: number)
+      node = try NodeView(UnsafeRawBufferPointer(page), page: number)
+    }
+    let offset = node.contentStart - size
+    cell.write(to: page, at: offset)
+    let slot = BTreeNode.headerSize + 2 * index
+    try move(page, from: slot, to: slot + 2, count: 2 * (node.count - index))
+    // offset < P ≤ 65536 and count + 1 ≤ usable / 2: both fit 16 bits.
+    page.putLE(UInt16(truncatingIfNeeded: offset), at: slot)
+    page.putLE(UInt16(truncatingIfNeeded: node.count + 1), at: BTreeNode.countOffset)
+    page.putLE(UInt16(truncatingIfNeeded: offset), at: BTreeNode.contentStartOffset)
+    return true
+  }
+
+  /// Removes cell `index`, leaving its bytes dead (or reclaiming them when they
+  /// are the lowest cell).
+  static func remove(at index: Int, from page: UnsafeMutableRawBufferPointer, number: PageNumber) throws {
+    let node = try NodeView(UnsafeRawBufferPointer(page), page: number)
+    let offset = try node.cellOffset(index)
+    let size = try node.cellSize(at: offset, index: index)
+    let slot = BTreeNode.headerSize + 2 * index
+    try move(page, from: slot + 2, to: slot, count: 2 * (node.count - index - 1))
+    let count = node.count - 1
+    var contentStart = node.contentStart
+    var dead = node.deadBytes
+    if count == 0 {
+      contentStart = node.end
+      dead = 0
+    } else if offset == contentStart {
+      contentStart += size
+    } else {
+      dead += size
+    }
+    page.putLE(UInt16(truncatingIfNeeded: count), at: BTreeNode.countOffset)
+    page.putLE(UInt16(truncatingIfNeeded: contentStart), at: BTreeNode.contentStartOffset)
+    page.putLE(UInt16(truncatingIfNeeded: dead), at: BTreeNode.deadBytesOffset)
+  }
+
+  /// Points child `index` (0...count; count is the rightmost) of an interior node at `child`.
+  static func setChild(_ index: Int, to child: PageNumber, in page: UnsafeMutableRawBufferPointer, number: PageNumber) throws {
+    let node = try NodeView(UnsafeRawBufferPointer(page), page: number)
+    guard !node.isLeaf else { throw SombraError.corruption("B-tree node \(number) is a leaf where an interior node was expected", page: number) }
+    if index == node.count {
+      page.putLE(child, at: BTreeNode.rightmostOffset)
+    } else {
+      page.putLE(child, at: try node.cellOffset(index) + 2)
+    }
+  }
+
+  /// Rewrites the page as a node holding `cells` in order, keeping its number.
+  static func build(
+    _ page: UnsafeMutableRawBufferPointer, number: PageNumber, level: Int, rightmost: PageNumber, cells: ArraySlice<NodeCell>
+  ) throws {
+    let usable = BTreeNode.usable(pageSize: page.count)
+    var total = 0
+    for cell in cells { total += cell.size + 2 }
+    guard total <= usable, level <= BTreeNode.maxLevel else {
+      throw SombraError.corruption("B-tree node \(number): \(cells.count) cells of \(total) bytes do not fit one page (oversized cells)", page: number)
+    }
+    PageLayout.format(page, type: level == 0 ? .btreeLeaf : .btreeInterior, number: number)
+    page[BTreeNode.levelOffset] = UInt8(truncatingIfNeeded: level)
+    var offset = page.count - PageLayout.trailerSize
+    var slot = BTreeNode.headerSize
+    for cell in cells {
+      offset -= cell.size
+      cell.write(to: page, at: offset)
+      page.putLE(UInt16(truncatingIfNeeded: offset), at: slot)
+      slot += 2
+    }
+    page.putLE(UInt16(truncatingIfNeeded: cells.count), at: BTreeNode.countOffset)
+    page.putLE(UInt16(truncatingIfNeeded: offset), at: BTreeNode.contentStartOffset)
+    page.putLE(level == 0 ? 0 : rightmost, at: BTreeNode.rightmostOffset)
+  }
+
+  /// Packs the cells against the end of the page so the free space is contiguous.
+  static func compact(_ page: UnsafeMutableRawBufferPointer, number: PageNumber) throws {
+    try withUnsafeTemporaryAllocation(byteCount: page.count, alignment: 16) { scratch in
+      scratch.copyMemory(from: UnsafeRawBufferPointer(page))
+      let node = try NodeView(UnsafeRawBufferPointer(scratch), page: number)
+      var offset = node.end
+      for i in 0..<node.count {
+        let cell = try node.cell(i)
+        guard offset - cell.count >= BTreeNode.headerSize + 2 * node.count else {
+          throw SombraError.corruption("B-tree node \(number): its cells overlap (they do not fit when packed)", page: number)
+        }
+        offset -= cell.count
+        UnsafeMutableRawBufferPointer(rebasing: page[offset..<offset + cell.count]).copyMemory(from: cell)
+        page.putLE(UInt16(truncatingIfNeeded: offset), at: BTreeNode.headerSize + 2 * i)
+      }
+      page.putLE(UInt16(truncatingIfNeeded: offset), at: BTreeNode.contentStartOffset)
+      page.putLE(UInt16(0), at: BTreeNode.deadBytesOffset)
+    }
+  }
+
+  /// memmove within a page; ranges were derived from a validated `NodeView`.
+  private static func move(_ page: UnsafeMutableRawBufferPointer, from: Int, to: Int, count: Int) throws {
+    guard count > 0 else { return }
+    guard let base = page.baseAddress, from >= 0, to >= 0, from + count <= page.count, to + count <= page.count else {
+      throw SombraError.corruption("B-tree slot move out of the page")
+    }
+    memmove(base + to, base + from, count)
+  }
+}
