@@ -16,7 +16,7 @@
 /// | 56     | 8    | next edge id                                                 |
 /// | 64     | 4    | creator version (major << 16 \| minor << 8 \| patch)         |
 /// | 68     | 4    | reserved (0)                                                 |
-/// | 72     | 64   | 16 tree roots, u32 each (`TreeRoot`; 0 = none)               |
+/// | 72     | 64   | 16 tree roots, u32 each (assigned by the graph store; 0 = none) |
 /// | 136    | P-140| zero                                                         |
 /// | P-4    | 4    | CRC-32C of bytes [0, P-4)                                    |
 ///
@@ -88,7 +88,10 @@ package struct DatabaseHeader: Sendable, Equatable {
       throw SombraError(.legacyFormat, "a Sombra 0.x database (format 1.\(minor)); this engine opens format 2 only: read it with the legacy reader or migrate it", path: path)
     }
     guard major == currentMajor else {
-      throw SombraError(.unsupportedVersion, "format \(major).\(minor) was written by a newer Sombra; this build reads format 2 (upgrade Sombra to open it)", path: path)
+      if major > currentMajor {
+        throw SombraError(.unsupportedVersion, "format \(major).\(minor) was written by a newer Sombra; this build reads format 2.x: upgrade to a Sombra release that reads format \(major)", path: path)
+      }
+      throw SombraError(.unsupportedVersion, "format \(major).\(minor) is not a Sombra format version (0.x files are format 1, this build reads format 2)", path: path)
     }
     guard let size = Int(exactly: pageSize), PageLayout.isValidPageSize(size) else {
       throw SombraError.corruption("invalid page size \(pageSize) in the header: must be a power of two from 4096 to 65536", page: 0, offset: 12, path: path)

@@ -116,7 +116,7 @@ package final class PageWriter {
       number = header.freeListHead
       let next: UInt32 = try withPage(number) { page in
         guard page[PageLayout.typeOffset] == PageType.free.rawValue else {
-          throw SombraError.corruption("free-list page \(number) is not a free page (type 0x\(PageLayout.hex(page[0])))", page: number, path: pager.path)
+          throw fail(.corruption("free-list page \(number) is not a free page (type 0x\(PageLayout.hex(page[0])))", page: number, path: pager.path))
         }
         return page.le(PageLayout.freeNextOffset)
       }

@@ -1,16 +1,22 @@
 /// Opening and closing.
 ///
 /// Read-write open:
-/// 1. Open (or create) the main file and take the writer lock (`locked` when
-///    another handle has it, after `lockTimeout`).
-/// 2. An empty file becomes a new database: header page written and synced, the
-///    directory synced, any old WAL beside it discarded.
-/// 3. Check magic, version and page size from the first bytes (specific errors).
+/// 1. Open (or create, empty) the main file and take the writer lock (`locked`
+///    when another handle has it, after `lockTimeout`).
+/// 2. Check magic, version and page size from the first bytes (a specific error
+///    for each); when the main file has no header yet, take the geometry from a
+///    WAL whose committed page 0 agrees with the bytes that are there.
+/// 3. An empty main file with no committed WAL is a new database: nothing is
+///    written to it; its header exists in memory until the first commit (step 6)
+///    puts page 0 in the WAL. A leftover WAL of ours is discarded; a WAL that is
+///    not ours (another format) is refused, never overwritten.
 /// 4. Scan the WAL: every committed transaction up to the first invalid frame is
 ///    recovered; frames after the last commit are ignored.
 /// 5. Read and verify the header as of the last commit; report an unclean
-///    shutdown when its clean flag is off; commit clean = false for this session.
-/// 6. Checkpoint recovered frames into the main file when no reader prevents it.
+///    shutdown when its clean flag is off. Only then create the WAL if missing
+///    (and sync the directory), so a foreign file gets nothing beside it.
+/// 6. Commit clean = false for this session (the first commit of a new database).
+/// 7. Checkpoint recovered frames into the main file when no reader prevents it.
 ///
 /// Read-only open reads the same way and writes nothing: it takes only the shared
 /// readers lock while it reads, and keeps the WAL's frames in its index.
@@ -46,7 +52,9 @@ extension Pager {
         throw SombraError(.notASombraFile, "not a Sombra database: the file is empty", path: path)
       }
       if let existingWAL, try existingWAL.size() > 0 {
-        // Leftovers of an earlier database at this path that never committed.
+        // Leftovers of a database at this path that never committed (a torn
+        // first commit starts with our magic, or zeros); anything else is not ours.
+        try refuseForeignWAL(existingWAL, path: walPath)
         try existingWAL.truncate(to: 0)
         try existingWAL.sync()
       }
@@ -60,8 +68,11 @@ extension Pager {
     } else {
       try pager.recover()
     }
-    if existingWAL == nil {
-      pager.walFile = try storage.open(walPath, .readWriteCreate)
+    if existingWAL == nil || created {
+      if existingWAL == nil { pager.walFile = try storage.open(walPath, .readWriteCreate) }
+      // The new directory entries (NAME and NAME.wal) must survive a power loss
+      // as surely as the commits inside them.
+      try storage.syncDirectory(of: path)
     }
     ok = true
 
@@ -124,6 +135,20 @@ extension Pager {
     }
     if size == 0 { return nil }
     return try fromMain.get().pageSize
+  }
+
+  /// Throws unless a WAL's first bytes are a prefix of our magic or zeros.
+  private static func refuseForeignWAL(_ wal: any StorageFile, path: String) throws {
+    var head = [UInt8](repeating: 0, count: 8)
+    let n = try head.withUnsafeMutableBytes { try wal.read(into: $0, at: 0) }
+    let magic = withUnsafeBytes(of: WALFormat.magic.littleEndian) { Array($0) }
+    let ours = head.prefix(min(n, 4)).enumerated().allSatisfy { $0.element == 0 || $0.element == magic[$0.offset] }
+    guard ours else {
+      if head.starts(with: Array("GRPHWAL".utf8)) {
+        throw SombraError(.legacyFormat, "the WAL beside an empty database file is a Sombra 0.x log; move it away or restore the database file", path: path)
+      }
+      throw SombraError(.notASombraFile, "the WAL beside an empty database file is not a Sombra WAL; move it away rather than let it be overwritten", path: path)
+    }
   }
 
   /// The first bytes and page size of the newest committed page 0 in a WAL.

@@ -7,10 +7,10 @@
 /// | 0      | 4    | magic `SWAL`                                             |
 /// | 4      | 4    | WAL format version (1)                                   |
 /// | 8      | 4    | page size (equals the database's)                        |
-/// | 12     | 4    | checkpoint sequence: +1 at every reset                   |
-/// | 16     | 4    | salt 1: +1 at every reset                                |
+/// | 12     | 4    | checkpoint sequence: +1 at every reset (0 in a new WAL)  |
+/// | 16     | 4    | salt 1: +1 at every reset (random in a new WAL)          |
 /// | 20     | 4    | salt 2: random at every reset                            |
-/// | 24     | 4    | reserved (0)                                             |
+/// | 24     | 4    | reserved (0; a header with other bytes here is invalid)  |
 /// | 28     | 4    | CRC-32C of bytes [0, 28)                                 |
 ///
 /// Frame i starts at 32 + i × (32 + P) and is a 32-byte frame header and a page:
@@ -30,9 +30,11 @@
 ///
 /// Invariants:
 /// 1. A frame is valid when its salts match the header, its running checksum
-///    matches, and its page's own trailer verifies. The chain makes a stale frame
+///    matches, and its page image verifies (own CRC trailer, a known page type,
+///    its own page number equal to the frame's). The chain makes a stale frame
 ///    (older salt) or a torn frame (any byte missing) invalid, and everything after
-///    an invalid frame unreachable.
+///    an invalid frame unreachable. A commit frame whose transaction names a page
+///    at or beyond its commit marker invalidates that whole transaction.
 /// 2. A transaction is committed when its commit frame is valid. Recovery keeps
 ///    every committed transaction up to the first invalid frame and ignores the
 ///    frames after the last commit; it never applies half a transaction.
@@ -108,6 +110,7 @@ package struct WALHeader: Sendable, Equatable {
     guard crc == bytes.le(28, as: UInt32.self) else { return .failure(.headerChecksum) }
     let version: UInt32 = bytes.le(4)
     guard version == WALFormat.version else { return .failure(.unsupportedVersion(version)) }
+    guard bytes.le(24, as: UInt32.self) == 0 else { return .failure(.headerChecksum) }
     let header = WALHeader(pageSize: bytes.le(8), sequence: bytes.le(12), salt1: bytes.le(16), salt2: bytes.le(20))
     guard let size = Int(exactly: header.pageSize), PageLayout.isValidPageSize(size) else {
       return .failure(.badPageSize(header.pageSize))
@@ -139,7 +142,7 @@ package enum WALInvalid: Error, Sendable, Equatable, CustomStringConvertible {
     case .shortFrame: "torn frame: the file ends inside it"
     case .saltMismatch: "stale frame: its salt is from an earlier WAL generation"
     case .chainChecksum: "torn or damaged frame: the running checksum does not match"
-    case .pageChecksum: "damaged frame: the page inside fails its checksum"
+    case .pageChecksum: "damaged frame: the page inside fails its checksum, type or page-number check"
     case .badPageNumber(let p): "frame names page \(p), which a commit's page count excludes"
     }
   }
