@@ -19,7 +19,9 @@
 /// 7. Checkpoint recovered frames into the main file when no reader prevents it.
 ///
 /// Read-only open reads the same way and writes nothing: it takes only the shared
-/// readers lock while it reads, and keeps the WAL's frames in its index.
+/// readers lock while it reads (from before the probe, so a checkpoint cannot
+/// move pages between the main file and the WAL under it), and keeps the WAL's
+/// frames in its index.
 ///
 /// Close: commit clean = true, checkpoint with `truncate`, release the lock.
 extension Pager {
@@ -93,6 +95,19 @@ extension Pager {
     let main = try storage.open(path, .readOnly)
     var ok = false
     defer { if !ok { main.close() } }
+    // The probe looks at the main file, then at the WAL. Holding the readers lock
+    // across both keeps a checkpoint in another process from moving a new
+    // database's pages from the WAL into the main file in between (the probe would
+    // then see an empty main file and an empty WAL). The first `endRead` releases
+    // it (the same open file holds it once), or this defer when the open fails.
+    let deadline = monotonicSeconds() + max(options.lockTimeout, readerLockWait)
+    while !(try main.lock(.readers, .shared, wait: false)) {
+      guard monotonicSeconds() < deadline else {
+        throw SombraError(.locked, "a checkpoint holds the database; try again or raise the lock timeout", path: path)
+      }
+      usleepSeconds(0.002)
+    }
+    defer { try? main.unlock(.readers) }
     let walPath = path + ".wal"
     let wal = storage.exists(walPath) ? try storage.open(walPath, .readOnly) : nil
     guard let pageSize = try probe(main, path: path, walFallback: wal) else {
