@@ -131,10 +131,10 @@ package final class SimulatedDisk: StorageSystem, @unchecked Sendable {
   private func apply(_ op: Pending, to bytes: inout [UInt8]) {
     switch op {
     case .write(let offset, let data):
-      if bytes.count < offset + data.count { bytes.append(contentsOf: repeatElement(0, count: offset + data.count - bytes.count)) }
+      if bytes.count < offset + data.count { bytes.append(contentsOf: [UInt8](repeating: 0, count: offset + data.count - bytes.count)) }
       bytes.replaceSubrange(offset..<offset + data.count, with: data)
     case .truncate(let size):
-      if size < bytes.count { bytes.removeSubrange(size...) } else { bytes.append(contentsOf: repeatElement(0, count: size - bytes.count)) }
+      if size < bytes.count { bytes.removeSubrange(size...) } else { bytes.append(contentsOf: [UInt8](repeating: 0, count: size - bytes.count)) }
     }
   }
 
