@@ -1,3 +1,5 @@
+import Dispatch
+import Synchronization
 import Testing
 
 @testable import SombraCore
@@ -208,5 +210,43 @@ import Testing
     var bad = OpenOptions()
     bad.pageSize = 5000
     #expect { try Database.open("/db/bad", options: bad, storage: disk) } throws: { ($0 as? SombraError)?.code == .invalidArgument }
+  }
+}
+
+@Suite struct ConcurrencyTests {
+  /// Readers on three threads see only whole commits (every key holds the same
+  /// value) while the writer commits and checkpoints on a fourth.
+  @Test func readersOnOtherThreadsSeeOnlyWholeCommitsWhileTheWriterCommits() throws {
+    let disk = SimulatedDisk()
+    var options = OpenOptions()
+    options.cachePages = 16
+    options.maxWALSize = 200_000
+    let db = try Database.open("/db/threads.sombra", options: options, storage: disk)
+    try db.write { try PageStore.apply((0..<8).map { ($0, 0) }, in: $0) }
+    let failures = Mutex<[String]>([])
+    let reads = Mutex<Int>(0)
+    DispatchQueue.concurrentPerform(iterations: 4) { worker in
+      do {
+        if worker == 0 {
+          for version in 1...150 as ClosedRange<UInt64> {
+            try db.write { try PageStore.apply((0..<8).map { ($0, version) }, in: $0) }
+            if version % 40 == 0 { try db.checkpoint(.full) }
+          }
+        } else {
+          for _ in 0..<300 {
+            let state = try db.read { try PageStore.read($0) }
+            let values = Set(state.values)
+            if state.count != 8 || values.count != 1 { failures.withLock { $0.append("torn state \(state)") } }
+            reads.withLock { $0 += 1 }
+          }
+        }
+      } catch {
+        failures.withLock { $0.append("worker \(worker): \(error)") }
+      }
+    }
+    #expect(failures.withLock { $0 } == [])
+    #expect(reads.withLock { $0 } == 900)
+    #expect(try db.read { try PageStore.read($0) } == Dictionary(uniqueKeysWithValues: (0..<8).map { ($0, UInt64(150)) }))
+    try db.close()
   }
 }

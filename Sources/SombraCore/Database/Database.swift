@@ -55,6 +55,7 @@ public final class Database: Sendable {
 
   /// Runs `body` in the write transaction: commits when it returns, rolls back
   /// when it throws (and rethrows).
+  @discardableResult
   public func write<R>(_ body: (WriteTransaction) throws -> R) throws -> R {
     let tx = try beginWrite()
     let result: R

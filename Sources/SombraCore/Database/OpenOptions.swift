@@ -21,6 +21,9 @@ public struct OpenOptions: Sendable {
   public var pageSize = 8192
   /// Page cache budget in pages. Default 2048 (16 MiB at 8 KiB pages).
   public var cachePages = 2048
+  /// Page cache budget in bytes; when set, it wins over `cachePages` (rounded
+  /// down to whole pages of the database's page size). Default nil.
+  public var cacheBytes: Int? = nil
   /// Durability of commits. Default `.full`.
   public var sync: SyncMode = .full
   /// How long to wait for another process's lock, in seconds: the writer lock at
@@ -49,11 +52,20 @@ public struct OpenOptions: Sendable {
     return o
   }
 
+  /// The cache size in pages for a database of `pageSize`-byte pages.
+  func cacheCapacity(pageSize: Int) -> Int {
+    guard let cacheBytes else { return cachePages }
+    return max(8, cacheBytes / pageSize)
+  }
+
   func validate() throws {
     guard PageLayout.isValidPageSize(pageSize) else {
       throw SombraError.invalidArgument("page size \(pageSize) is not a power of two from 4096 to 65536")
     }
     guard cachePages >= 8 else { throw SombraError.invalidArgument("cache must hold at least 8 pages, not \(cachePages)") }
+    if let cacheBytes, cacheBytes < 8 * PageLayout.maximumPageSize {
+      throw SombraError.invalidArgument("cacheBytes must be at least 512 KiB (8 of the largest pages), not \(cacheBytes)")
+    }
     guard lockTimeout >= 0, lockTimeout.isFinite else { throw SombraError.invalidArgument("lock timeout must be 0 or more seconds") }
     guard maxTransactionPages >= 1 else { throw SombraError.invalidArgument("maxTransactionPages must be at least 1") }
     if case .normal(let n) = sync, n < 1 { throw SombraError.invalidArgument("sync .normal needs commits >= 1") }

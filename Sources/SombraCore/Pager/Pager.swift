@@ -63,7 +63,7 @@ package final class Pager: @unchecked Sendable {
     self.storage = storage
     self.main = main
     self.pageSize = pageSize
-    self.cache = PageCache(pageSize: pageSize, capacity: options.cachePages)
+    self.cache = PageCache(pageSize: pageSize, capacity: options.cacheCapacity(pageSize: pageSize))
     self.header = DatabaseHeader(pageSize: UInt32(pageSize))
   }
 
