@@ -7,7 +7,8 @@ import PackageDescription
 let package = Package(
   name: "Sombra",
   products: [
-    .library(name: "SombraCore", targets: ["SombraCore"])
+    .library(name: "SombraCore", targets: ["SombraCore"]),
+    .executable(name: "sombra-bench", targets: ["sombra-bench"]),
   ],
   targets: [
     // Hardware CRC-32C (SSE4.2); the portable path lives in SombraCore.
@@ -28,6 +29,8 @@ let package = Package(
     // Each tool command as a function over the engine and the kit, writing to
     // injected streams and returning an exit status; the REPL reuses them.
     .target(name: "SombraTools", dependencies: ["SombraCore", "SombraCLI"]),
+    // The benchmark of shared/bench/WORKLOAD.md (build with -c release).
+    .executableTarget(name: "sombra-bench", dependencies: ["SombraCore", "SombraCLI"]),
     .testTarget(name: "SombraCoreTests", dependencies: ["SombraCore"]),
     .testTarget(name: "SombraCLITests", dependencies: ["SombraCLI"]),
     .testTarget(name: "SombraToolsTests", dependencies: ["SombraTools", "SombraCore", "SombraCLI"]),

@@ -1,5 +1,6 @@
 /// The page access a B-tree needs, so one implementation serves read snapshots
-/// (`ReadTransaction`) and the write transaction (`PageWriter`) alike.
+/// (`Transaction`, `ReadTransaction`) and the write transaction's pages
+/// (`PageWriter`) alike.
 ///
 /// The tree never learns which one it was given: reads go through `withPage`,
 /// changes through `withMutablePage`, `allocate` and `free`. Every page number a
@@ -23,9 +24,10 @@ package protocol PageMutator: PageReader {
   func free(_ number: PageNumber) throws
 }
 
-extension ReadTransaction: PageReader {
+/// Read and write transactions alike (a write transaction reads its own changes).
+extension Transaction: PageReader {
   package var pageSize: Int { pager.pageSize }
-  package var pageCount: UInt32 { snapshot.header.pageCount }
+  package var pageCount: UInt32 { header.pageCount }
 }
 
 extension PageWriter: PageMutator {

@@ -30,6 +30,9 @@ public final class Database: Sendable {
   /// What opening found: creation, recovery, unclean shutdown.
   public let openReport: OpenReport
 
+  /// Catalog names known to be committed (shared by every transaction).
+  package let names = NameTable()
+
   private init(pager: Pager) {
     self.pager = pager
     self.openReport = pager.report
@@ -71,14 +74,14 @@ public final class Database: Sendable {
 
   /// Starts a read transaction; call `end()` when done.
   public func beginRead() throws -> ReadTransaction {
-    ReadTransaction(pager: pager, snapshot: try pager.beginRead())
+    ReadTransaction(database: self, snapshot: try pager.beginRead())
   }
 
   /// Starts the write transaction, waiting up to `timeout` seconds (nil: for as
   /// long as it takes) for another one in this process to end; then `commit()` or
   /// `rollback()`.
   public func beginWrite(timeout: Double? = nil) throws -> WriteTransaction {
-    WriteTransaction(pager: pager, writer: try pager.beginWrite(timeout: timeout))
+    WriteTransaction(database: self, writer: try pager.beginWrite(timeout: timeout))
   }
 
   /// Copies committed WAL frames into the database file.
@@ -94,57 +97,4 @@ public final class Database: Sendable {
 
   /// Whether an earlier write or sync failure has made this handle unusable.
   public var isPoisoned: Bool { pager.lock.withLock { _ in pager.poison != nil } }
-}
-
-/// A consistent snapshot of one commit. End it with `end()` (closure-scoped
-/// reads do so themselves); until then a checkpoint cannot reset the WAL.
-public final class ReadTransaction {
-  let pager: Pager
-  package let snapshot: Snapshot
-  private var ended = false
-
-  init(pager: Pager, snapshot: Snapshot) {
-    self.pager = pager
-    self.snapshot = snapshot
-  }
-
-  deinit { end() }
-
-  public func end() {
-    if ended { return }
-    ended = true
-    pager.endRead(snapshot)
-  }
-
-  /// The id of the commit this snapshot shows.
-  public var transactionID: UInt64 { snapshot.header.changeCounter }
-
-  package var header: DatabaseHeader { snapshot.header }
-
-  package func withPage<R>(_ number: PageNumber, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
-    if ended { throw SombraError.misuse("the read transaction has ended") }
-    return try pager.withPage(number, snapshot, body)
-  }
-}
-
-/// The one write transaction. Nothing it does is visible to others until
-/// `commit()`; `rollback()` (or dropping it) leaves no trace.
-public final class WriteTransaction {
-  let pager: Pager
-  package let pages: PageWriter
-
-  init(pager: Pager, writer: PageWriter) {
-    self.pager = pager
-    self.pages = writer
-  }
-
-  deinit { pager.rollback(pages) }
-
-  /// Makes the changes durable (per the sync mode) and visible.
-  public func commit() throws { try pager.commit(pages) }
-
-  /// Discards every change.
-  public func rollback() { pager.rollback(pages) }
-
-  public var isFinished: Bool { pages.isFinished }
 }

@@ -1,0 +1,225 @@
+/// Insertion and replacement, and node splits.
+///
+/// A cell goes into its leaf in place. When it does not fit, the node's cells
+/// plus the new one are divided between the node and a new right sibling, and a
+/// separator (for leaves the shortest prefix dividing the halves) goes up into
+/// the parent, splitting it in turn. A full root moves its contents into two new
+/// children and becomes their parent, so its page number never changes.
+extension BTree {
+  /// What `insert` does when the key is already present.
+  package enum IfPresent: Sendable {
+    /// Replace the value.
+    case replace
+    /// Keep the stored value and return false.
+    case keep
+    /// Throw `SombraError` `.invalidArgument`.
+    case fail
+  }
+
+  /// Stores `value` under `key`. Returns true when the key was not in the tree.
+  /// Throws `.invalidArgument` for a key over `maxKeySize(pageSize:)`.
+  @discardableResult
+  package func insert(_ key: [UInt8], _ value: [UInt8], ifPresent: IfPresent = .replace, in pages: some PageMutator) throws -> Bool {
+    try key.withUnsafeBytes { k in
+      try value.withUnsafeBytes { v in try !put(key: k, value: v, ifPresent: ifPresent, onlyIfPresent: false, in: pages) }
+    }
+  }
+
+  /// Replaces the value of `key` if it is present; returns whether it was.
+  @discardableResult
+  package func update(_ key: [UInt8], _ value: [UInt8], in pages: some PageMutator) throws -> Bool {
+    try key.withUnsafeBytes { k in
+      try value.withUnsafeBytes { v in try put(key: k, value: v, ifPresent: .replace, onlyIfPresent: true, in: pages) }
+    }
+  }
+
+  /// Stores or replaces a value; returns whether the key was present.
+  func put(
+    key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, ifPresent: IfPresent, onlyIfPresent: Bool, in pages: some PageMutator
+  ) throws -> Bool {
+    try checkKey(key.count, pageSize: pages.pageSize)
+    guard value.count <= BTree.maxValueSize else {
+      throw SombraError.invalidArgument("a B-tree value is \(value.count) bytes; the limit is \(BTree.maxValueSize) bytes")
+    }
+    let (steps, found) = try path(to: key, in: pages)
+    guard let leaf = steps.last else { return false }
+    if found {
+      switch ifPresent {
+      case .replace: break
+      case .keep: return true
+      case .fail: throw SombraError.invalidArgument("the key is already in the B-tree (\(key.count) bytes)")
+      }
+    } else if onlyIfPresent {
+      return false
+    }
+    let old: LeafValue? = found ? try pages.withPage(leaf.page) { try NodeView($0, page: leaf.page).value(leaf.index) } : nil
+    let cell: NodeCell
+    if BTreeNode.leafCellHeader + key.count + value.count <= BTreeNode.maxCellSize(pageSize: pages.pageSize) {
+      cell = .leaf(key: key, value: value)
+    } else {
+      cell = .leafOverflow(key: key, length: value.count, first: try writeOverflow(value, in: pages))
+    }
+    if found {
+      let inPlace = try pages.withMutablePage(leaf.page) { page in
+        let node = try NodeView(UnsafeRawBufferPointer(page), page: leaf.page)
+        let offset = try node.cellOffset(leaf.index)
+        if try node.cellSize(at: offset, index: leaf.index) == cell.size {
+          cell.write(to: page, at: offset)
+          return true
+        }
+        try NodeEditor.remove(at: leaf.index, from: page, number: leaf.page)
+        return false
+      }
+      if !inPlace { try insertCell(cell, at: leaf.index, path: steps, in: pages) }
+      if case .overflow(let first, let length)? = old {
+        try freeOverflow(first: first, length: length, owner: leaf.page, in: pages)
+      }
+      try debugCheck(in: pages)
+      return true
+    }
+    try insertCell(cell, at: leaf.index, path: steps, in: pages)
+    try debugCheck(in: pages)
+    return false
+  }
+
+  /// Inserts `cell` at `index` of the last node of `steps`, splitting nodes up
+  /// the path as needed.
+  func insertCell(_ cell: NodeCell, at index: Int, path steps: [PathStep], in pages: some PageMutator) throws {
+    var cell = cell
+    var index = index
+    var depth = steps.count - 1
+    while depth >= 0 {
+      let page = steps[depth].page
+      if try pages.withMutablePage(page, { try NodeEditor.insert(cell, at: index, into: $0, number: page) }) { return }
+      if depth == 0 {
+        try splitRoot(inserting: cell, at: index, appending: steps[0].rightEdge, in: pages)
+        return
+      }
+      let (separator, right) = try split(page, inserting: cell, at: index, appending: steps[depth].rightEdge, in: pages)
+      let parent = steps[depth - 1]
+      try pages.withMutablePage(parent.page) { try NodeEditor.setChild(parent.index, to: right, in: $0, number: parent.page) }
+      cell = .ownedInterior(key: separator, child: page)
+      index = parent.index
+      depth -= 1
+    }
+  }
+
+  /// Splits `page` (not the root) with `cell` added at `index`: the upper part
+  /// moves to a new right sibling. Returns the separator and the sibling.
+  func split(
+    _ page: PageNumber, inserting cell: NodeCell, at index: Int, appending: Bool, in pages: some PageMutator
+  ) throws -> (separator: [UInt8], right: PageNumber) {
+    try withUnsafeTemporaryAllocation(byteCount: pages.pageSize, alignment: 16) { scratch in
+      try pages.withPage(page) { scratch.copyMemory(from: $0) }
+      let node = try NodeView(UnsafeRawBufferPointer(scratch), page: page)
+      var cells = try node.allCells()
+      cells.insert(cell, at: index)
+      let rightmost = node.isLeaf ? 0 : try node.child(node.count, pageCount: pages.pageCount)
+      let right = try pages.allocate(node.isLeaf ? .btreeLeaf : .btreeInterior)
+      let separator = try distribute(
+        cells, level: node.level, left: page, right: right, rightmost: rightmost,
+        appending: appending && index == cells.count - 1, in: pages)
+      return (separator, right)
+    }
+  }
+
+  /// Splits the full root with `cell` added at `index` into two new children.
+  func splitRoot(inserting cell: NodeCell, at index: Int, appending: Bool, in pages: some PageMutator) throws {
+    try withUnsafeTemporaryAllocation(byteCount: pages.pageSize, alignment: 16) { scratch in
+      try pages.withPage(root) { scratch.copyMemory(from: $0) }
+      let node = try NodeView(UnsafeRawBufferPointer(scratch), page: root)
+      guard node.level < BTreeNode.maxLevel else {
+        throw SombraError(.limitExceeded, "the B-tree at page \(root) would grow past \(BTree.maxDepth) levels")
+      }
+      var cells = try node.allCells()
+      cells.insert(cell, at: index)
+      let rightmost = node.isLeaf ? 0 : try node.child(node.count, pageCount: pages.pageCount)
+      let type: PageType = node.isLeaf ? .btreeLeaf : .btreeInterior
+      let left = try pages.allocate(type)
+      let right = try pages.allocate(type)
+      let separator = try distribute(
+        cells, level: node.level, left: left, right: right, rightmost: rightmost,
+        appending: appending && index == cells.count - 1, in: pages)
+      let top: [NodeCell] = [.ownedInterior(key: separator, child: left)]
+      try pages.withMutablePage(root) { try NodeEditor.build($0, number: root, level: node.level + 1, rightmost: right, cells: top[...]) }
+    }
+  }
+
+  /// Writes `cells` (in key order) into two sibling nodes of `level` and returns
+  /// the separator for their parent. Interior nodes promote the middle cell: its
+  /// child becomes the left node's rightmost, `rightmost` the right node's.
+  /// `appending` fills the left node (sequential inserts leave full pages).
+  func distribute(
+    _ cells: [NodeCell], level: Int, left: PageNumber, right: PageNumber, rightmost: PageNumber, appending: Bool,
+    in pages: some PageMutator
+  ) throws -> [UInt8] {
+    let isLeaf = level == 0
+    let m = try divisionPoint(cells, isLeaf: isLeaf, appending: appending, pageSize: pages.pageSize, page: left)
+    if isLeaf {
+      try pages.withMutablePage(left) { try NodeEditor.build($0, number: left, level: 0, rightmost: 0, cells: cells[..<m]) }
+      try pages.withMutablePage(right) { try NodeEditor.build($0, number: right, level: 0, rightmost: 0, cells: cells[m...]) }
+      return try cells[m - 1].withKey(isLeaf: true) { low in
+        try cells[m].withKey(isLeaf: true) { high in try BTree.separator(after: low, before: high, page: left) }
+      }
+    }
+    let promoted = cells[m]
+    try pages.withMutablePage(left) { try NodeEditor.build($0, number: left, level: level, rightmost: promoted.child, cells: cells[..<m]) }
+    try pages.withMutablePage(right) {
+      try NodeEditor.build($0, number: right, level: level, rightmost: rightmost, cells: cells[(m + 1)...])
+    }
+    return try promoted.withKey(isLeaf: false) { Array($0) }
+  }
+
+  /// Where to divide `cells` between two nodes: leaves take [0, m) and [m, n);
+  /// interior nodes [0, m) and [m+1, n), promoting m. Balances bytes unless
+  /// `appending`; both halves must fit a page and hold a cell.
+  func divisionPoint(_ cells: [NodeCell], isLeaf: Bool, appending: Bool, pageSize: Int, page: PageNumber) throws -> Int {
+    let usable = BTreeNode.usable(pageSize: pageSize)
+    let n = cells.count
+    var prefix = [0]
+    prefix.reserveCapacity(n + 1)
+    for cell in cells { prefix.append(prefix[prefix.count - 1] + cell.size + 2) }
+    let total = prefix[n]
+    func sides(_ m: Int) -> (Int, Int) { isLeaf ? (prefix[m], total - prefix[m]) : (prefix[m], total - prefix[m + 1]) }
+    // A valid node overflows only with at least 5 cells; fewer means a corrupt header.
+    guard n >= (isLeaf ? 2 : 3) else {
+      throw SombraError.corruption("B-tree node \(page) overflowed with only \(n) cells (corrupt header or oversized cells)", page: page)
+    }
+    let range = isLeaf ? 1..<n : 1..<(n - 1)
+    if appending, let last = range.last, sides(last).0 <= usable { return last }
+    var best = range.lowerBound
+    var bestSize = Int.max
+    for m in range {
+      let (l, r) = sides(m)
+      if max(l, r) < bestSize {
+        best = m
+        bestSize = max(l, r)
+      }
+    }
+    guard bestSize <= usable else {
+      throw SombraError.corruption("B-tree node \(page): its cells do not fit two pages (oversized cells)", page: page)
+    }
+    return best
+  }
+
+  /// The shortest key s with low < s ≤ high: a prefix of `high`.
+  static func separator(after low: UnsafeRawBufferPointer, before high: UnsafeRawBufferPointer, page: PageNumber) throws -> [UInt8] {
+    guard compareKeys(low, high) < 0 else {
+      throw SombraError.corruption("B-tree keys out of order around page \(page)", page: page)
+    }
+    var i = 0
+    let n = min(low.count, high.count)
+    while i < n && low[i] == high[i] { i += 1 }
+    return Array(high[0..<min(i + 1, high.count)])
+  }
+}
+
+extension NodeView {
+  /// Every cell, validated, as `.copy` cells over this page's bytes.
+  func allCells() throws -> [NodeCell] {
+    var cells: [NodeCell] = []
+    cells.reserveCapacity(count + 1)
+    for i in 0..<count { cells.append(.copy(try cell(i))) }
+    return cells
+  }
+}

@@ -1,0 +1,169 @@
+/// A B+tree of byte-string keys and values stored in pages: the one ordered map
+/// every persistent structure of the graph store is built on.
+///
+/// ```swift
+/// let tree = try BTree.create(in: tx.pages)          // allocates the root
+/// try tx.pages.updateHeader { $0.roots[slot] = tree.root }
+/// try tree.insert(key, value, in: tx.pages)
+/// let value = try BTree(root: header.roots[slot]).get(key, in: readTx)
+/// ```
+///
+/// - A tree is its root page number, which never changes for the life of the
+///   tree (a root split moves the root's contents into two new children), so
+///   callers store it once.
+/// - Keys compare as unsigned bytes (encode integers big-endian for numeric
+///   order). Keys are at most `maxKeySize(pageSize:)` = P/4 - 32 bytes (992 at
+///   4096-byte pages), so every node holds at least 4 entries; values of any
+///   length up to 2^31 - 1 bytes, the large ones in overflow chains.
+/// - Reads take any `PageReader` (a read snapshot or the write transaction);
+///   changes take a `PageMutator`. Open cursors are invalidated by changes.
+/// - Everything read from a page is validated: bad offsets, lengths, key order,
+///   child pointers, levels (a tree is at most `maxDepth` pages deep, so a cycle
+///   cannot loop) and overflow chains throw `SombraError.corruption` naming the page.
+///
+/// Node layout: `BTreeNode.swift`; overflow chains: `BTree+Overflow.swift`; the
+/// invariants the checker enforces: `BTree+Invariants.swift`.
+package struct BTree: Sendable, Hashable {
+  /// The root page; fixed for the life of the tree.
+  package let root: PageNumber
+
+  /// Most pages from the root to a leaf, inclusive.
+  package static let maxDepth = 32
+  /// Largest value, in bytes.
+  package static let maxValueSize = Int(Int32.max)
+
+  /// A tree whose root is `root` (as created by `create(in:)`).
+  package init(root: PageNumber) {
+    self.root = root
+  }
+
+  /// The largest key for `pageSize`: P/4 - 32 bytes (992 at 4096, 2016 at 8192).
+  package static func maxKeySize(pageSize: Int) -> Int { BTreeNode.maxKeySize(pageSize: pageSize) }
+
+  /// Creates an empty tree: allocates its root leaf.
+  package static func create(in pages: some PageMutator) throws -> BTree {
+    let root = try pages.allocate(.btreeLeaf)
+    try pages.withMutablePage(root) { page in
+      try NodeEditor.build(page, number: root, level: 0, rightmost: 0, cells: [])
+    }
+    return BTree(root: root)
+  }
+
+  // MARK: Lookup
+
+  /// The value stored under `key`, or nil.
+  package func get(_ key: [UInt8], in pages: some PageReader) throws -> [UInt8]? {
+    try key.withUnsafeBytes { try get(bytes: $0, in: pages) }
+  }
+
+  /// Whether `key` is in the tree.
+  package func contains(_ key: [UInt8], in pages: some PageReader) throws -> Bool {
+    try key.withUnsafeBytes { target in
+      try withLeaf(for: target, in: pages) { node, _ in try node.lowerBound(target).found }
+    }
+  }
+
+  func get(bytes key: UnsafeRawBufferPointer, in pages: some PageReader) throws -> [UInt8]? {
+    let found: LeafLookup = try withLeaf(for: key, in: pages) { node, _ in
+      let (index, found) = try node.lowerBound(key)
+      guard found else { return .absent }
+      switch try node.value(index) {
+      case .inline(let value): return .value(Array(value))
+      case .overflow(let first, let length): return .overflow(first: first, length: length, leaf: node.page)
+      }
+    }
+    switch found {
+    case .absent: return nil
+    case .value(let value): return value
+    case .overflow(let first, let length, let leaf): return try readOverflow(first: first, length: length, owner: leaf, in: pages)
+    }
+  }
+
+  private enum LeafLookup {
+    case absent
+    case value([UInt8])
+    case overflow(first: PageNumber, length: Int, leaf: PageNumber)
+  }
+
+  /// Follows separators from the root to the leaf whose range holds `key` and
+  /// calls `body` with it (and its parent), checking each child's level against
+  /// its parent's: a cycle or a pointer to the wrong kind of page is corruption,
+  /// and the loop ends within `maxDepth` pages.
+  func withLeaf<R>(
+    for key: UnsafeRawBufferPointer, in pages: some PageReader, _ body: (NodeView, PageNumber?) throws -> R
+  ) throws -> R {
+    var page = root
+    var parent: PageNumber? = nil
+    var expected = -1
+    let pageCount = pages.pageCount
+    while true {
+      let step: Descent<R> = try pages.withPage(page) { bytes in
+        let node = try NodeView(bytes, page: page)
+        if let parent { try node.expect(level: expected, parent: parent) }
+        if node.isLeaf { return .done(try body(node, parent)) }
+        return .child(try node.child(try node.childIndex(for: key), pageCount: pageCount), node.level - 1)
+      }
+      switch step {
+      case .done(let result): return result
+      case .child(let child, let level):
+        parent = page
+        page = child
+        expected = level
+      }
+    }
+  }
+
+  private enum Descent<R> {
+    case done(R)
+    case child(PageNumber, Int)
+  }
+
+  // MARK: Paths for changes
+
+  /// One step of a root-to-leaf path: the node and the child (interior) or
+  /// cell (leaf) index taken in it.
+  struct PathStep {
+    var page: PageNumber
+    var index: Int
+    /// Every node above took its rightmost child (appends land here).
+    var rightEdge: Bool
+  }
+
+  /// The root-to-leaf path for `key`; the last step is the leaf with the index
+  /// of the first key ≥ `key` and whether it is equal.
+  func path(to key: UnsafeRawBufferPointer, in pages: some PageReader) throws -> (steps: [PathStep], found: Bool) {
+    var steps: [PathStep] = []
+    steps.reserveCapacity(8)
+    var page = root
+    var expected = -1
+    var rightEdge = true
+    let pageCount = pages.pageCount
+    while true {
+      let parent = steps.last?.page
+      let step: (index: Int, found: Bool, child: PageNumber?, last: Bool) = try pages.withPage(page) { bytes in
+        let node = try NodeView(bytes, page: page)
+        if let parent { try node.expect(level: expected, parent: parent) }
+        expected = node.level - 1
+        if node.isLeaf {
+          let (index, found) = try node.lowerBound(key)
+          return (index, found, nil, false)
+        }
+        let index = try node.childIndex(for: key)
+        return (index, false, try node.child(index, pageCount: pageCount), index == node.count)
+      }
+      steps.append(PathStep(page: page, index: step.index, rightEdge: rightEdge))
+      guard let child = step.child else { return (steps, step.found) }
+      rightEdge = rightEdge && step.last
+      page = child
+    }
+  }
+
+  /// Rejects keys over the size limit with a message that states it.
+  func checkKey(_ count: Int, pageSize: Int) throws {
+    let limit = BTree.maxKeySize(pageSize: pageSize)
+    guard count <= limit else {
+      throw SombraError.invalidArgument(
+        "a B-tree key is \(count) bytes; the limit is \(limit) bytes (page size / 4 - 32) at \(pageSize)-byte pages")
+    }
+  }
+}

@@ -1,0 +1,87 @@
+/// What every transaction can do: read the graph as of its snapshot (a read
+/// transaction) or as it has changed it so far (the write transaction).
+///
+/// The graph read API (`node`, `edges`, `neighbors`, `nodes(label:)`, ...) is
+/// defined on this class, so it is the same on both kinds.
+public class Transaction {
+  let database: Database
+  var pager: Pager { database.pager }
+  /// The snapshot this transaction started from.
+  package let snapshot: Snapshot
+  /// The write transaction's page state; nil for a read transaction.
+  package let writer: PageWriter?
+  var ended = false
+  /// Names this transaction created (write transactions) or read from the tree.
+  var localNames = NameTable.Local()
+  /// Index definitions, loaded on first use.
+  var indexCache: [IndexDefinition]?
+
+  init(database: Database, snapshot: Snapshot, writer: PageWriter?) {
+    self.database = database
+    self.snapshot = snapshot
+    self.writer = writer
+  }
+
+  /// The header as this transaction sees it.
+  package var header: DatabaseHeader { writer?.header ?? snapshot.header }
+
+  /// The id of the commit this transaction reads (for a write transaction, the
+  /// commit it started from).
+  public var transactionID: UInt64 { snapshot.header.changeCounter }
+
+  package func withPage<R>(_ number: PageNumber, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+    if let writer { return try writer.withPage(number, body) }
+    if ended { throw SombraError.misuse("the read transaction has ended") }
+    return try pager.withPage(number, snapshot, body)
+  }
+}
+
+/// A consistent snapshot of one commit. End it with `end()` (closure-scoped
+/// reads do so themselves); until then a checkpoint cannot reset the WAL.
+public final class ReadTransaction: Transaction {
+  init(database: Database, snapshot: Snapshot) {
+    super.init(database: database, snapshot: snapshot, writer: nil)
+  }
+
+  deinit { end() }
+
+  public func end() {
+    if ended { return }
+    ended = true
+    pager.endRead(snapshot)
+  }
+}
+
+/// The one write transaction. Nothing it does is visible to others until
+/// `commit()`; `rollback()` (or dropping it) leaves no trace.
+public final class WriteTransaction: Transaction {
+  package let pages: PageWriter
+  /// Count changes (per label, per edge type, totals) written at commit.
+  var countDeltas: [CatalogKey.Count: Int64] = [:]
+
+  init(database: Database, writer: PageWriter) {
+    self.pages = writer
+    super.init(database: database, snapshot: writer.base, writer: writer)
+  }
+
+  deinit { pager.rollback(pages) }
+
+  /// Makes the changes durable (per the sync mode) and visible.
+  public func commit() throws {
+    if !pages.isFinished && pages.failure == nil {
+      do {
+        try flushGraphState()
+      } catch {
+        rollback()
+        throw error
+      }
+    }
+    try pager.commit(pages)
+    database.names.merge(localNames)
+  }
+
+  /// Discards every change.
+  public func rollback() { pager.rollback(pages) }
+
+  public var isFinished: Bool { pages.isFinished }
+}

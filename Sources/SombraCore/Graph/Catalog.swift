@@ -1,0 +1,264 @@
+import Synchronization
+
+/// The catalog tree (root slot 1): names of labels, edge types and property keys
+/// as small ids, counts kept up to date by every change, and index definitions.
+///
+/// | key                                   | value                               |
+/// |---------------------------------------|-------------------------------------|
+/// | 0x01, kind, name key                  | id (u32 LE)                         |
+/// | 0x02, kind, id (u32 BE)               | name (UTF-8)                        |
+/// | 0x03, kind, id (u32 BE)               | count (u64 LE): nodes per label,    |
+/// |                                       | edges per type                      |
+/// | 0x04, 0 / 0x04, 1                     | node / edge total (u64 LE)          |
+/// | 0x05, kind                            | last id given out (u32 LE)          |
+/// | 0x06, index id (u32 BE)               | label id (u32 LE, 0 = any), key id  |
+/// | 0x07, label id (u32 BE), key id (BE)  | index id (u32 LE)                   |
+///
+/// Kinds: 1 label, 2 edge type, 3 property key, 4 index (in 0x05 only). A name
+/// key is the name's UTF-8 when it is at most 200 bytes, else its first 192
+/// bytes, its CRC-32C (BE) and five 0xFF bytes (201 bytes: never a short name).
+package enum NameKind: UInt8, Sendable, CaseIterable {
+  case label = 1, type = 2, key = 3
+
+  var noun: String {
+    switch self {
+    case .label: "label"
+    case .type: "edge type"
+    case .key: "property key"
+    }
+  }
+}
+
+package enum CatalogKey {
+  package enum Count: Hashable, Sendable {
+    case label(UInt32), type(UInt32), nodes, edges
+
+    var key: [UInt8] {
+      switch self {
+      case .label(let id): CatalogKey.make(3, NameKind.label.rawValue, id)
+      case .type(let id): CatalogKey.make(3, NameKind.type.rawValue, id)
+      case .nodes: [4, 0]
+      case .edges: [4, 1]
+      }
+    }
+  }
+
+  static func make(_ tag: UInt8, _ kind: UInt8, _ id: UInt32) -> [UInt8] {
+    var key: [UInt8] = [tag, kind]
+    KeyEncoding.append(id, to: &key)
+    return key
+  }
+
+  package static let maximumNameBytes = 65536
+
+  static func name(_ kind: NameKind, _ name: String) -> [UInt8] {
+    var key: [UInt8] = [1, kind.rawValue]
+    let utf8 = Array(name.utf8)
+    if utf8.count <= 200 {
+      key += utf8
+    } else {
+      key += utf8[..<192]
+      KeyEncoding.append(utf8.withUnsafeBytes { CRC32C.checksum($0) }, to: &key)
+      key += [0xFF, 0xFF, 0xFF, 0xFF, 0xFF]
+    }
+    return key
+  }
+
+  static func nameOfID(_ kind: NameKind, _ id: UInt32) -> [UInt8] { make(2, kind.rawValue, id) }
+  static func lastID(_ kind: UInt8) -> [UInt8] { [5, kind] }
+  static func index(_ id: UInt32) -> [UInt8] {
+    var key: [UInt8] = [6]
+    KeyEncoding.append(id, to: &key)
+    return key
+  }
+  static func indexByTarget(label: UInt32, key keyID: UInt32) -> [UInt8] {
+    var key: [UInt8] = [7]
+    KeyEncoding.append(label, to: &key)
+    KeyEncoding.append(keyID, to: &key)
+    return key
+  }
+}
+
+/// A property index as stored: its id and what it covers (label 0 = any).
+package struct IndexDefinition: Sendable, Hashable {
+  package let id: UInt32
+  package let label: UInt32
+  package let key: UInt32
+}
+
+/// Catalog names known to be committed, shared by every transaction of a
+/// database. Facts only accumulate (a committed name never changes id), so a
+/// reader on an older snapshot can use them too.
+package final class NameTable: Sendable {
+  struct Entry: Hashable {
+    let kind: NameKind
+    let name: String
+  }
+
+  struct IDKey: Hashable {
+    let kind: NameKind
+    let id: UInt32
+  }
+
+  /// Names a transaction looked up or created: merged into the shared table when
+  /// the transaction commits (created) or at once (found in a committed tree).
+  struct Local {
+    var ids: [Entry: UInt32] = [:]
+    var names: [IDKey: String] = [:]
+  }
+
+  private let state = Mutex<Local>(Local())
+
+  package init() {}
+
+  func id(_ kind: NameKind, _ name: String) -> UInt32? {
+    state.withLock { $0.ids[Entry(kind: kind, name: name)] }
+  }
+
+  func name(_ kind: NameKind, _ id: UInt32) -> String? {
+    state.withLock { $0.names[IDKey(kind: kind, id: id)] }
+  }
+
+  func remember(_ kind: NameKind, _ name: String, _ id: UInt32) {
+    state.withLock {
+      $0.ids[Entry(kind: kind, name: name)] = id
+      $0.names[IDKey(kind: kind, id: id)] = name
+    }
+  }
+
+  func merge(_ local: Local) {
+    guard !local.ids.isEmpty else { return }
+    state.withLock { s in
+      s.ids.merge(local.ids) { _, new in new }
+      s.names.merge(local.names) { _, new in new }
+    }
+  }
+}
+
+extension Transaction {
+  func tree(_ root: GraphRoot) -> BTree? {
+    let page = header.roots[root.rawValue]
+    return page == 0 ? nil : BTree(root: page)
+  }
+
+  /// The id of a name, or nil when the catalog does not have it.
+  func nameID(_ kind: NameKind, _ name: String) throws -> UInt32? {
+    if let id = localNames.ids[NameTable.Entry(kind: kind, name: name)] { return id }
+    if let id = database.names.id(kind, name) { return id }
+    guard let catalog = tree(.catalog), let value = try catalog.get(CatalogKey.name(kind, name), in: self) else { return nil }
+    guard value.count == 4 else { throw SombraError.corruption("catalog entry of \(kind.noun) '\(name)' is \(value.count) bytes, not 4") }
+    let id = UInt32(value[0]) | UInt32(value[1]) << 8 | UInt32(value[2]) << 16 | UInt32(value[3]) << 24
+    // Confirm long names (their keys are a prefix and a checksum).
+    guard try self.name(kind, id) == name else { return nil }
+    if writer == nil { database.names.remember(kind, name, id) }
+    return id
+  }
+
+  /// The name of an id; a missing one is corruption (records point at it).
+  func name(_ kind: NameKind, _ id: UInt32) throws -> String {
+    if let name = localNames.names[NameTable.IDKey(kind: kind, id: id)] { return name }
+    if let name = database.names.name(kind, id) { return name }
+    guard let catalog = tree(.catalog), let bytes = try catalog.get(CatalogKey.nameOfID(kind, id), in: self),
+      let name = String(validating: bytes, as: UTF8.self)
+    else {
+      throw SombraError.corruption("\(kind.noun) id \(id) has no valid name in the catalog")
+    }
+    if writer == nil { database.names.remember(kind, name, id) }
+    return name
+  }
+
+  /// Every name of a kind, in id order.
+  func allNames(_ kind: NameKind) throws -> [(id: UInt32, name: String)] {
+    guard let catalog = tree(.catalog) else { return [] }
+    var result: [(id: UInt32, name: String)] = []
+    try catalog.scan(prefix: [2, kind.rawValue], in: self) { key, value in
+      guard let id = KeyEncoding.readU32(key, at: 2), let name = String(validating: value, as: UTF8.self) else {
+        throw SombraError.corruption("malformed \(kind.noun) entry in the catalog")
+      }
+      result.append((id, name))
+      return true
+    }
+    return result
+  }
+
+  /// A stored count plus this transaction's pending change.
+  func count(_ which: CatalogKey.Count) throws -> UInt64 {
+    var stored: UInt64 = 0
+    if let catalog = tree(.catalog), let value = try catalog.get(which.key, in: self) {
+      guard value.count == 8 else { throw SombraError.corruption("catalog count entry is \(value.count) bytes, not 8") }
+      stored = value.withUnsafeBytes { $0.le(0, as: UInt64.self) }
+    }
+    let delta = (self as? WriteTransaction)?.countDeltas[which] ?? 0
+    let total = Int64(clamping: stored) + delta
+    return UInt64(max(0, total))
+  }
+
+  /// Index definitions (loaded once per transaction).
+  func indexDefinitions() throws -> [IndexDefinition] {
+    if let indexCache { return indexCache }
+    var result: [IndexDefinition] = []
+    if let catalog = tree(.catalog) {
+      try catalog.scan(prefix: [6], in: self) { key, value in
+        guard let id = KeyEncoding.readU32(key, at: 1), value.count == 8 else {
+          throw SombraError.corruption("malformed index definition in the catalog")
+        }
+        let (label, keyID) = value.withUnsafeBytes { ($0.le(0, as: UInt32.self), $0.le(4, as: UInt32.self)) }
+        result.append(IndexDefinition(id: id, label: label, key: keyID))
+        return true
+      }
+    }
+    indexCache = result
+    return result
+  }
+}
+
+extension WriteTransaction {
+  /// The id of a name, creating it when new.
+  func internName(_ kind: NameKind, _ name: String) throws -> UInt32 {
+    guard !name.isEmpty else { throw SombraError.invalidArgument("a \(kind.noun) name cannot be empty") }
+    guard name.utf8.count <= CatalogKey.maximumNameBytes else {
+      throw SombraError.invalidArgument("a \(kind.noun) name is \(name.utf8.count) bytes; the limit is \(CatalogKey.maximumNameBytes) (64 KiB)")
+    }
+    if let id = try nameID(kind, name) { return id }
+    let catalog = try ensureGraph()
+    let lastKey = CatalogKey.lastID(kind.rawValue)
+    let last = try catalog.get(lastKey, in: pages).map { v in v.count == 4 ? v.withUnsafeBytes { $0.le(0, as: UInt32.self) } : 0 } ?? 0
+    guard last < UInt32.max - 1 else { throw SombraError(.limitExceeded, "no more \(kind.noun) ids") }
+    let id = last + 1
+    try catalog.insert(lastKey, le(id), in: pages)
+    guard try catalog.insert(CatalogKey.name(kind, name), le(id), ifPresent: .fail, in: pages) else {
+      throw SombraError.invalidArgument("the \(kind.noun) name collides with another long name in the catalog; choose another")
+    }
+    try catalog.insert(CatalogKey.nameOfID(kind, id), Array(name.utf8), in: pages)
+    localNames.ids[NameTable.Entry(kind: kind, name: name)] = id
+    localNames.names[NameTable.IDKey(kind: kind, id: id)] = name
+    return id
+  }
+
+  /// Creates the graph's trees on first use; returns the catalog.
+  @discardableResult
+  func ensureGraph() throws -> BTree {
+    if let catalog = tree(.catalog) { return catalog }
+    var roots: [(GraphRoot, PageNumber)] = []
+    for root in GraphRoot.allCases { roots.append((root, try BTree.create(in: pages).root)) }
+    try pages.updateHeader { h in for (slot, page) in roots { h.roots[slot.rawValue] = page } }
+    return BTree(root: header.roots[GraphRoot.catalog.rawValue])
+  }
+
+  func addCount(_ which: CatalogKey.Count, _ delta: Int64) {
+    countDeltas[which, default: 0] += delta
+  }
+
+  /// Writes pending counts into the catalog (called by `commit`).
+  func flushGraphState() throws {
+    guard !countDeltas.isEmpty, let catalog = tree(.catalog) else { return }
+    for (which, delta) in countDeltas where delta != 0 {
+      let current = try count(which)  // includes the delta
+      try catalog.insert(which.key, le64(current), in: pages)
+    }
+    countDeltas.removeAll()
+  }
+}
+
+func le(_ v: UInt32) -> [UInt8] { withUnsafeBytes(of: v.littleEndian) { Array($0) } }
+func le64(_ v: UInt64) -> [UInt8] { withUnsafeBytes(of: v.littleEndian) { Array($0) } }

@@ -1,0 +1,156 @@
+/// Changing the graph. Every operation keeps the records, adjacency, label
+/// index, property indexes and counts in step, inside the write transaction.
+extension WriteTransaction {
+  /// Creates a node and returns its id.
+  @discardableResult
+  public func createNode(labels: [String] = [], properties: [String: PropertyValue] = [:]) throws -> NodeID {
+    try ensureGraph()
+    let id = header.nextNodeID
+    guard id < UInt64.max else { throw SombraError(.limitExceeded, "no more node ids") }
+    try pages.updateHeader { $0.nextNodeID = id + 1 }
+    let stored = StoredNode(labels: try labelIDs(labels), properties: try storedProperties(properties, merging: []))
+    try insertNode(id, stored)
+    return id
+  }
+
+  /// Sets properties of a node (replacing values of keys it already has).
+  public func setProperties(_ properties: [String: PropertyValue], onNode id: NodeID) throws {
+    try updateNode(id) { $0.properties = try storedProperties(properties, merging: $0.properties) }
+  }
+
+  /// Removes properties of a node (keys it does not have are ignored).
+  public func removeProperties(_ keys: [String], fromNode id: NodeID) throws {
+    let ids = try Set(keys.compactMap { try nameID(.key, $0) })
+    try updateNode(id) { $0.properties.removeAll { ids.contains($0.key) } }
+  }
+
+  /// Adds labels to a node.
+  public func addLabels(_ labels: [String], toNode id: NodeID) throws {
+    let added = try labelIDs(labels)
+    try updateNode(id) { $0.labels = Array(Set($0.labels).union(added)).sorted() }
+  }
+
+  /// Removes labels from a node (labels it does not have are ignored).
+  public func removeLabels(_ labels: [String], fromNode id: NodeID) throws {
+    let ids = try Set(labels.compactMap { try nameID(.label, $0) })
+    try updateNode(id) { $0.labels.removeAll { ids.contains($0) } }
+  }
+
+  /// Deletes a node. With `detach`, its edges go too; without, a node that has
+  /// edges is refused (`invalidArgument`).
+  public func deleteNode(_ id: NodeID, detach: Bool = false) throws {
+    guard let stored = try storedNode(id) else { throw SombraError(.notFound, "node \(id) does not exist") }
+    let entries = try adjacency(of: id, direction: .both, type: nil)
+    if !entries.isEmpty && !detach {
+      throw SombraError.invalidArgument("node \(id) has \(entries.count) edge(s); delete them first or delete with detach")
+    }
+    for edge in Set(entries.map(\.edge)) { try deleteEdge(edge) }
+    guard let nodes = tree(.nodes), let labels = tree(.labels) else { return }
+    _ = try nodes.remove(KeyEncoding.u64(id), in: pages)
+    for label in stored.labels {
+      _ = try labels.remove(GraphKeys.label(label, id), in: pages)
+      addCount(.label(label), -1)
+    }
+    try replaceIndexEntries(of: id, old: stored, new: nil)
+    addCount(.nodes, -1)
+  }
+
+  /// Creates an edge from `source` to `target`; both must exist (`notFound`).
+  @discardableResult
+  public func createEdge(from source: NodeID, to target: NodeID, type: String, properties: [String: PropertyValue] = [:]) throws -> EdgeID {
+    try ensureGraph()
+    for end in [source, target] where try !nodeExists(end) {
+      throw SombraError(.notFound, "node \(end) does not exist (edge \(source) -> \(target))")
+    }
+    let typeID = try internName(.type, type)
+    let id = header.nextEdgeID
+    guard id < UInt64.max else { throw SombraError(.limitExceeded, "no more edge ids") }
+    try pages.updateHeader { $0.nextEdgeID = id + 1 }
+    let stored = StoredEdge(source: source, target: target, type: typeID, properties: try storedProperties(properties, merging: []))
+    guard let edges = tree(.edges), let adjacency = tree(.adjacency) else { throw SombraError.corruption("graph trees missing") }
+    try edges.insert(KeyEncoding.u64(id), stored.encode(), ifPresent: .fail, in: pages)
+    try adjacency.insert(GraphKeys.adjacency(source, outgoing: true, type: typeID, neighbour: target, edge: id), [], in: pages)
+    try adjacency.insert(GraphKeys.adjacency(target, outgoing: false, type: typeID, neighbour: source, edge: id), [], in: pages)
+    addCount(.type(typeID), 1)
+    addCount(.edges, 1)
+    return id
+  }
+
+  /// Sets properties of an edge.
+  public func setProperties(_ properties: [String: PropertyValue], onEdge id: EdgeID) throws {
+    try updateEdge(id) { $0.properties = try storedProperties(properties, merging: $0.properties) }
+  }
+
+  /// Removes properties of an edge.
+  public func removeProperties(_ keys: [String], fromEdge id: EdgeID) throws {
+    let ids = try Set(keys.compactMap { try nameID(.key, $0) })
+    try updateEdge(id) { $0.properties.removeAll { ids.contains($0.key) } }
+  }
+
+  /// Deletes an edge.
+  public func deleteEdge(_ id: EdgeID) throws {
+    guard let stored = try storedEdge(id), let edges = tree(.edges), let adjacency = tree(.adjacency) else {
+      throw SombraError(.notFound, "edge \(id) does not exist")
+    }
+    _ = try edges.remove(KeyEncoding.u64(id), in: pages)
+    _ = try adjacency.remove(GraphKeys.adjacency(stored.source, outgoing: true, type: stored.type, neighbour: stored.target, edge: id), in: pages)
+    _ = try adjacency.remove(GraphKeys.adjacency(stored.target, outgoing: false, type: stored.type, neighbour: stored.source, edge: id), in: pages)
+    addCount(.type(stored.type), -1)
+    addCount(.edges, -1)
+  }
+
+  // MARK: Internals
+
+  func labelIDs(_ labels: [String]) throws -> [UInt32] {
+    Array(Set(try labels.map { try internName(.label, $0) })).sorted()
+  }
+
+  /// Stored properties: `existing` with `changes` applied, sorted by key id.
+  func storedProperties(_ changes: [String: PropertyValue], merging existing: [(key: UInt32, value: PropertyValue)]) throws
+    -> [(key: UInt32, value: PropertyValue)]
+  {
+    var byKey = Dictionary(existing.map { ($0.key, $0.value) }, uniquingKeysWith: { _, new in new })
+    for (name, value) in changes {
+      try value.validate(key: name)
+      byKey[try internName(.key, name)] = value
+    }
+    return byKey.sorted { $0.key < $1.key }.map { (key: $0.key, value: $0.value) }
+  }
+
+  func insertNode(_ id: NodeID, _ stored: StoredNode) throws {
+    guard let nodes = tree(.nodes), let labels = tree(.labels) else { throw SombraError.corruption("graph trees missing") }
+    try nodes.insert(KeyEncoding.u64(id), stored.encode(), ifPresent: .fail, in: pages)
+    for label in stored.labels {
+      try labels.insert(GraphKeys.label(label, id), [], in: pages)
+      addCount(.label(label), 1)
+    }
+    try replaceIndexEntries(of: id, old: nil, new: stored)
+    addCount(.nodes, 1)
+  }
+
+  func updateNode(_ id: NodeID, _ change: (inout StoredNode) throws -> Void) throws {
+    guard let old = try storedNode(id), let nodes = tree(.nodes), let labels = tree(.labels) else {
+      throw SombraError(.notFound, "node \(id) does not exist")
+    }
+    var new = old
+    try change(&new)
+    guard new != old else { return }
+    try nodes.insert(KeyEncoding.u64(id), new.encode(), in: pages)
+    for label in Set(old.labels).subtracting(new.labels) {
+      _ = try labels.remove(GraphKeys.label(label, id), in: pages)
+      addCount(.label(label), -1)
+    }
+    for label in Set(new.labels).subtracting(old.labels) {
+      try labels.insert(GraphKeys.label(label, id), [], in: pages)
+      addCount(.label(label), 1)
+    }
+    try replaceIndexEntries(of: id, old: old, new: new)
+  }
+
+  func updateEdge(_ id: EdgeID, _ change: (inout StoredEdge) throws -> Void) throws {
+    guard let old = try storedEdge(id), let edges = tree(.edges) else { throw SombraError(.notFound, "edge \(id) does not exist") }
+    var new = old
+    try change(&new)
+    if new != old { try edges.insert(KeyEncoding.u64(id), new.encode(), in: pages) }
+  }
+}

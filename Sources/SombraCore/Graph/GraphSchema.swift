@@ -1,0 +1,168 @@
+/// Where the graph lives: six B-trees whose roots are header slots 1...6, and
+/// the byte layout of their keys and values. Nothing is rebuilt at open.
+///
+/// | slot | tree        | key                                              | value          |
+/// |------|-------------|--------------------------------------------------|----------------|
+/// | 1    | catalog     | see `CatalogKey`                                 | see there      |
+/// | 2    | nodes       | node id (u64 BE)                                 | node record    |
+/// | 3    | edges       | edge id (u64 BE)                                 | edge record    |
+/// | 4    | adjacency   | node u64 BE, direction u8 (0 out, 1 in),         | empty          |
+/// |      |             | type id u32 BE, neighbour u64 BE, edge id u64 BE |                |
+/// | 5    | labels      | label id u32 BE, node id u64 BE                  | empty          |
+/// | 6    | properties  | index id u32 BE, indexed value (`KeyEncoding`),  | empty          |
+/// |      |             | node id u64 BE                                   |                |
+///
+/// Node record: varint label count, label ids (varint, ascending); varint
+/// property count, then per property its key id (varint, ascending) and its
+/// value (`PropertyValue` encoding).
+/// Edge record: source u64 LE, target u64 LE, type id varint, then properties as
+/// in a node record.
+/// Slot 0 is not used by the graph.
+package enum GraphRoot: Int, CaseIterable {
+  case catalog = 1, nodes, edges, adjacency, labels, properties
+}
+
+package enum GraphKeys {
+  package static func adjacency(_ node: NodeID, outgoing: Bool, type: UInt32? = nil, neighbour: NodeID? = nil, edge: EdgeID? = nil) -> [UInt8] {
+    var key: [UInt8] = []
+    key.reserveCapacity(29)
+    KeyEncoding.append(node, to: &key)
+    key.append(outgoing ? 0 : 1)
+    guard let type else { return key }
+    KeyEncoding.append(type, to: &key)
+    guard let neighbour else { return key }
+    KeyEncoding.append(neighbour, to: &key)
+    guard let edge else { return key }
+    KeyEncoding.append(edge, to: &key)
+    return key
+  }
+
+  /// The parts of an adjacency key, or nil when it is malformed.
+  package static func parseAdjacency(_ key: [UInt8]) -> (node: NodeID, outgoing: Bool, type: UInt32, neighbour: NodeID, edge: EdgeID)? {
+    guard key.count == 29, key[8] <= 1,
+      let node = KeyEncoding.readU64(key, at: 0), let type = KeyEncoding.readU32(key, at: 9),
+      let neighbour = KeyEncoding.readU64(key, at: 13), let edge = KeyEncoding.readU64(key, at: 21)
+    else { return nil }
+    return (node, key[8] == 0, type, neighbour, edge)
+  }
+
+  package static func label(_ label: UInt32, _ node: NodeID? = nil) -> [UInt8] {
+    var key: [UInt8] = []
+    key.reserveCapacity(12)
+    KeyEncoding.append(label, to: &key)
+    if let node { KeyEncoding.append(node, to: &key) }
+    return key
+  }
+
+  /// The property-index key, or nil for a value that is not indexed (a list).
+  package static func property(_ index: UInt32, _ value: PropertyValue, _ node: NodeID?) -> [UInt8]? {
+    var key: [UInt8] = []
+    KeyEncoding.append(index, to: &key)
+    var cut = false
+    guard KeyEncoding.append(value, to: &key, truncated: &cut) else { return nil }
+    if let node { KeyEncoding.append(node, to: &key) }
+    return key
+  }
+}
+
+/// A node or edge record in its stored form (names as catalog ids).
+package struct StoredNode: Equatable {
+  package var labels: [UInt32]
+  package var properties: [(key: UInt32, value: PropertyValue)]
+
+  package static func == (a: StoredNode, b: StoredNode) -> Bool {
+    a.labels == b.labels && a.properties.elementsEqual(b.properties) { $0.key == $1.key && $0.value == $1.value }
+  }
+
+  package func encode() -> [UInt8] {
+    var w = ByteWriter(capacity: 32)
+    w.varint(UInt64(labels.count))
+    for label in labels { w.varint(UInt64(label)) }
+    encodeProperties(properties, into: &w)
+    return w.bytes
+  }
+
+  package static func decode(_ bytes: [UInt8], id: NodeID) throws -> StoredNode {
+    try bytes.withUnsafeBytes { raw in
+      var r = ByteReader(raw)
+      let count = try r.varint()
+      guard count <= UInt64(r.remaining) else { throw r.error("node \(id): \(count) labels in a \(raw.count)-byte record") }
+      var labels: [UInt32] = []
+      labels.reserveCapacity(Int(count))
+      for _ in 0..<count { labels.append(try catalogID(&r)) }
+      let properties = try decodeProperties(&r, owner: "node \(id)")
+      guard r.remaining == 0 else { throw r.error("node \(id): \(r.remaining) bytes after the record") }
+      return StoredNode(labels: labels, properties: properties)
+    }
+  }
+}
+
+package struct StoredEdge: Equatable {
+  package var source: NodeID
+  package var target: NodeID
+  package var type: UInt32
+  package var properties: [(key: UInt32, value: PropertyValue)]
+
+  package static func == (a: StoredEdge, b: StoredEdge) -> Bool {
+    a.source == b.source && a.target == b.target && a.type == b.type
+      && a.properties.elementsEqual(b.properties) { $0.key == $1.key && $0.value == $1.value }
+  }
+
+  package func encode() -> [UInt8] {
+    var w = ByteWriter(capacity: 32)
+    w.u64(source)
+    w.u64(target)
+    w.varint(UInt64(type))
+    encodeProperties(properties, into: &w)
+    return w.bytes
+  }
+
+  package static func decode(_ bytes: [UInt8], id: EdgeID) throws -> StoredEdge {
+    try bytes.withUnsafeBytes { raw in
+      var r = ByteReader(raw)
+      let source = try r.u64()
+      let target = try r.u64()
+      let type = try catalogID(&r)
+      let properties = try decodeProperties(&r, owner: "edge \(id)")
+      guard r.remaining == 0 else { throw r.error("edge \(id): \(r.remaining) bytes after the record") }
+      return StoredEdge(source: source, target: target, type: type, properties: properties)
+    }
+  }
+
+  /// Source and target only, without decoding properties.
+  package static func endpoints(_ bytes: [UInt8], id: EdgeID) throws -> (NodeID, NodeID) {
+    try bytes.withUnsafeBytes { raw in
+      var r = ByteReader(raw)
+      return (try r.u64(), try r.u64())
+    }
+  }
+}
+
+private func encodeProperties(_ properties: [(key: UInt32, value: PropertyValue)], into w: inout ByteWriter) {
+  w.varint(UInt64(properties.count))
+  for (key, value) in properties {
+    w.varint(UInt64(key))
+    value.encode(into: &w)
+  }
+}
+
+private func catalogID(_ r: inout ByteReader) throws -> UInt32 {
+  let start = r.offset
+  guard let id = UInt32(exactly: try r.varint()), id != 0 else { throw r.error("catalog id out of range", at: start) }
+  return id
+}
+
+private func decodeProperties(_ r: inout ByteReader, owner: String) throws -> [(key: UInt32, value: PropertyValue)] {
+  let count = try r.varint()
+  guard count <= UInt64(r.remaining) else { throw r.error("\(owner): \(count) properties in \(r.remaining) bytes") }
+  var properties: [(key: UInt32, value: PropertyValue)] = []
+  properties.reserveCapacity(Int(count))
+  var previous: UInt32 = 0
+  for _ in 0..<count {
+    let key = try catalogID(&r)
+    guard key > previous else { throw r.error("\(owner): property keys out of order") }
+    previous = key
+    properties.append((key, try PropertyValue.decode(from: &r)))
+  }
+  return properties
+}

@@ -1,0 +1,219 @@
+import SombraCLI
+import SombraCore
+
+/// Runs the groups of `shared/bench/WORKLOAD.md` against SombraCore, validating
+/// every answer. Workload id i is engine node id i + 1 (checked at load).
+struct BenchRun {
+  let graph: BenchGraph
+  let path: String
+  let cap: Double
+  let only: Set<String>
+  let out: any TextOutput
+  var valid: [String: Bool] = [:]
+
+  func wants(_ group: String) -> Bool { only.isEmpty || only.contains(group) }
+
+  func note(_ text: String) { out.write(text + "\n") }
+
+  /// Whether a capped group must stop (cap 0 = run all).
+  func capped(_ start: Double, factor: Double = 1) -> Bool { cap > 0 && now() - start > cap * factor }
+
+  static func options(sync: OpenOptions.SyncMode) -> OpenOptions {
+    var o = OpenOptions()
+    o.sync = sync
+    o.cachePages = 65536  // 512 MiB at 8 KiB pages: the working set of `small` fits
+    o.maxTransactionPages = 200_000
+    o.maxWALSize = 256 << 20
+    return o
+  }
+
+  // MARK: W1 bulk load
+
+  mutating func load(_ db: Database) throws -> JSONValue {
+    let n = graph.n
+    let t0 = now()
+    var i = 0
+    while i < n {
+      let end = min(n, i + 10_000)
+      try db.write { tx in
+        for w in i..<end {
+          let id = try tx.createNode(
+            labels: ["L\(graph.label[w])"],
+            properties: ["ival": .int(graph.ival[w]), "sval": .string(graph.sval[w]), "fval": .double(graph.fval[w])])
+          guard id == NodeID(w + 1) else { throw SombraError(.misuse, "engine id \(id) for workload node \(w)") }
+        }
+      }
+      i = end
+    }
+    let t1 = now()
+    let e = graph.src.count
+    i = 0
+    while i < e {
+      let end = min(e, i + 10_000)
+      try db.write { tx in
+        for k in i..<end {
+          try tx.createEdge(
+            from: NodeID(graph.src[k]) + 1, to: NodeID(graph.dst[k]) + 1, type: "T\(graph.type[k])",
+            properties: ["w": .int(graph.weight[k])])
+        }
+      }
+      i = end
+    }
+    let t2 = now()
+    let counts = try db.read { tx in (try tx.nodeCount, try tx.edgeCount) }
+    valid["W1"] = counts == (n, e)
+    return [
+      "nodes_per_s": .double(round1(Double(n) / (t1 - t0))), "edges_per_s": .double(round1(Double(e) / (t2 - t1))),
+      "nodes_s": .double(round3(t1 - t0)), "edges_s": .double(round3(t2 - t1)), "total_s": .double(round3(t2 - t0)),
+      "valid": .bool(counts == (n, e)),
+    ]
+  }
+
+  // MARK: W3 point reads
+
+  mutating func pointReads(_ db: Database) throws -> JSONValue {
+    var rng = SplitMix64(seed: 3)
+    var lat = Latencies()
+    var ok = true
+    let start = now()
+    try db.read { tx in
+      for _ in 0..<100_000 {
+        let w = Int(rng.next() % UInt64(graph.n))
+        let t = now()
+        let node = try tx.node(NodeID(w + 1))
+        lat.add(now() - t)
+        if node?.labels != ["L\(graph.label[w])"] || node?.properties["ival"] != .int(graph.ival[w])
+          || node?.properties["sval"] != .string(graph.sval[w]) || node?.properties["fval"] != .double(graph.fval[w])
+        {
+          ok = false
+        }
+        if capped(start) { break }
+      }
+    }
+    valid["W3"] = ok
+    return lat.json([("valid", .bool(ok))])
+  }
+
+  // MARK: W4 traversals
+
+  mutating func traversals(_ db: Database) throws -> JSONValue {
+    var ok = true
+    var result: [JSONMember] = []
+    try db.read { tx in
+      var rng = SplitMix64(seed: 4)
+      var lat = Latencies()
+      var total = 0
+      let start = now()
+      for _ in 0..<100_000 {
+        let w = Int(rng.next() % UInt64(graph.n))
+        let t = now()
+        let ids = try tx.neighbors(of: NodeID(w + 1), direction: .outgoing)
+        lat.add(now() - t)
+        total += ids.count
+        if ids.map({ Int32($0 - 1) }).sorted() != graph.out[w].sorted() { ok = false }
+        if capped(start) { break }
+      }
+      result.append(JSONMember("out_neighbors", lat.json([("avg_result", .double(round3(Double(total) / Double(max(1, lat.samples.count)))))])))
+
+      var rng2 = SplitMix64(seed: 41)
+      var lat2 = Latencies()
+      total = 0
+      let start2 = now()
+      for _ in 0..<1_000 {
+        let w = Int(rng2.next() % UInt64(graph.n))
+        let t = now()
+        let ring = try tx.nodes(atDistance: 2, from: NodeID(w + 1))
+        lat2.add(now() - t)
+        total += ring.count
+        if Set(ring.map { Int32($0 - 1) }) != graph.ring(w, exactly: 2) { ok = false }
+        if capped(start2) { break }
+      }
+      result.append(JSONMember("two_hop", lat2.json([("avg_result", .double(round3(Double(total) / Double(max(1, lat2.samples.count)))))])))
+
+      var rng3 = SplitMix64(seed: 424)
+      var lat3 = Latencies()
+      total = 0
+      let start3 = now()
+      for _ in 0..<100 {
+        let w = Int(rng3.next() % UInt64(graph.n))
+        let t = now()
+        let reached = try tx.bfs(from: NodeID(w + 1), depth: 3)
+        lat3.add(now() - t)
+        total += reached.count
+        if reached.count != graph.within(w, 3) { ok = false }
+        if capped(start3) { break }
+      }
+      result.append(JSONMember("bfs3", lat3.json([("avg_result", .double(round3(Double(total) / Double(max(1, lat3.samples.count)))))])))
+    }
+    valid["W4"] = ok
+    result.append(JSONMember("valid", .bool(ok)))
+    return .object(result)
+  }
+
+  // MARK: W5 scans and the property index
+
+  mutating func scans(_ db: Database) throws -> JSONValue {
+    let expectedL2 = graph.label.filter { $0 == 2 }.count
+    let expected42 = graph.ival.filter { $0 == 42 }.count
+    func timed(_ runs: Int, _ body: () throws -> Int) rethrows -> (ms: Double, rows: Int) {
+      var times: [Double] = []
+      var rows = 0
+      for _ in 0..<runs {
+        let t = now()
+        rows = try body()
+        times.append(now() - t)
+      }
+      return (median(times) * 1000, rows)
+    }
+    let label = try timed(3) { try db.read { try $0.nodeIDs(label: "L2").count } }
+    let noIndex = try timed(3) { try db.read { try $0.nodeIDs(label: nil, key: "ival", .equals(42)).count } }
+    let t = now()
+    try db.write { try $0.createIndex(label: nil, key: "ival") }
+    let createIndex = now() - t
+    let withIndex = try timed(5) { try db.read { try $0.nodeIDs(label: nil, key: "ival", .equals(42)).count } }
+    let ok = label.rows == expectedL2 && noIndex.rows == expected42 && withIndex.rows == expected42
+    valid["W5"] = ok
+    return [
+      "label_scan": ["ms": .double(round3(label.ms)), "rows": .integer(Int64(label.rows)), "valid": .bool(label.rows == expectedL2)],
+      "ival_eq_noindex": ["ms": .double(round3(noIndex.ms)), "rows": .integer(Int64(noIndex.rows)), "valid": .bool(noIndex.rows == expected42)],
+      "index": "label-independent (any label) on ival",
+      "create_ival_index_s": .double(round3(createIndex)),
+      "ival_eq_index": ["ms": .double(round3(withIndex.ms)), "rows": .integer(Int64(withIndex.rows)), "valid": .bool(withIndex.rows == expected42)],
+    ]
+  }
+
+  // MARK: W2 small transactions
+
+  /// 10,000 transactions of one node and two edges each; returns the group's
+  /// JSON and the workload ids it committed.
+  func smallTransactions(_ db: Database, seed: UInt64, firstID: Int, mode: String) throws -> (JSONValue, Int) {
+    var rng = SplitMix64(seed: seed)
+    var lat = Latencies()
+    let n = UInt64(graph.n)
+    let start = now()
+    var done = 0
+    for i in 0..<10_000 {
+      let label = rng.next() % 5, ival = Int64(rng.next() % 1000), sval = BenchGraph.hex16(rng.next())
+      let fval = Double(rng.next() >> 11) * 0x1p-53
+      let dst = rng.next() % n, typeA = rng.next() % 3, wA = Int64(rng.next() % 1_000_000)
+      let src = rng.next() % n, typeB = rng.next() % 3, wB = Int64(rng.next() % 1_000_000)
+      let tx = try db.beginWrite()
+      let id = try tx.createNode(labels: ["L\(label)"], properties: ["ival": .int(ival), "sval": .string(sval), "fval": .double(fval)])
+      guard id == NodeID(firstID + i + 1) else { throw SombraError(.misuse, "engine id \(id) for workload node \(firstID + i)") }
+      try tx.createEdge(from: id, to: dst + 1, type: "T\(typeA)", properties: ["w": .int(wA)])
+      try tx.createEdge(from: src + 1, to: id, type: "T\(typeB)", properties: ["w": .int(wB)])
+      let t = now()
+      try tx.commit()
+      lat.add(now() - t)
+      done += 1
+      if capped(start, factor: 2) { break }
+    }
+    let elapsed = now() - start
+    var json = lat.json([("mode", .string(mode)), ("requested", 10_000), ("capped", .bool(done < 10_000))])
+    if case .object(var members) = json, let i = members.firstIndex(where: { $0.key == "ops_per_s" }) {
+      members[i] = JSONMember("ops_per_s", .double(round1(Double(done) / elapsed)))
+      json = .object(members)
+    }
+    return (json, done)
+  }
+}

@@ -1,0 +1,101 @@
+@testable import SombraCore
+
+/// The graph as plain Swift values: what the engine must agree with after every
+/// step of a randomized scenario.
+struct GraphModel: Equatable {
+  struct NodeRecord: Equatable {
+    var labels: Set<String>
+    var properties: [String: PropertyValue]
+  }
+
+  struct EdgeRecord: Equatable {
+    var source: NodeID
+    var target: NodeID
+    var type: String
+    var properties: [String: PropertyValue]
+  }
+
+  var nodes: [NodeID: NodeRecord] = [:]
+  var edges: [EdgeID: EdgeRecord] = [:]
+  var indexes: Set<PropertyIndex> = []
+  var nextNode: NodeID = 1
+  var nextEdge: EdgeID = 1
+
+  static let labels = ["A", "B", "C"]
+  static let types = ["T", "U"]
+  static let keys = ["k", "v"]
+
+  static func randomValue(_ rng: inout SplitMix64) -> PropertyValue {
+    switch rng.below(8) {
+    case 0: return nil
+    case 1: return .bool(rng.below(2) == 0)
+    case 2, 3: return .int(Int64(rng.below(7)) - 3)
+    case 4: return .double(Double(rng.below(5)) / 2)
+    case 5: return .string(["", "a", "ab", "b"][rng.below(4)])
+    case 6: return .bytes([UInt8(rng.below(3))])
+    default: return [.int(Int64(rng.below(3))), "x"]
+    }
+  }
+
+  /// Out-neighbours with multiplicity, sorted (the engine orders by type id,
+  /// which the model does not know).
+  func outgoing(_ id: NodeID) -> [NodeID] {
+    edges.values.filter { $0.source == id }.map(\.target).sorted()
+  }
+
+  func incoming(_ id: NodeID) -> [NodeID] {
+    edges.values.filter { $0.target == id }.map(\.source).sorted()
+  }
+
+  func matching(label: String?, key: String, _ predicate: PropertyPredicate) -> [NodeID] {
+    nodes.filter { id, node in
+      (label == nil || node.labels.contains(label ?? "")) && node.properties[key].map(predicate.matches) == true
+    }.keys.sorted()
+  }
+
+  /// Compares everything the engine can be asked with this model.
+  func check(_ tx: Transaction, _ context: @autoclosure () -> String) throws {
+    func fail(_ what: String) -> Error { ModelMismatch(description: "\(what); \(context())") }
+    guard try tx.nodeCount == nodes.count else { throw fail("node count \(try tx.nodeCount) != \(nodes.count)") }
+    guard try tx.edgeCount == edges.count else { throw fail("edge count \(try tx.edgeCount) != \(edges.count)") }
+    var seen = 0
+    try tx.forEachNode { node in
+      seen += 1
+      guard let m = nodes[node.id], Set(node.labels) == m.labels, node.properties == m.properties else {
+        throw fail("node \(node.id) is \(node), model \(String(describing: nodes[node.id]))")
+      }
+      return true
+    }
+    guard seen == nodes.count else { throw fail("scan saw \(seen) nodes") }
+    for (id, node) in nodes {
+      let got = try tx.node(id)
+      guard got.map({ Set($0.labels) == node.labels && $0.properties == node.properties }) == true else { throw fail("node \(id) lookup") }
+      guard try tx.neighbors(of: id, direction: .outgoing).sorted() == outgoing(id) else { throw fail("out-neighbours of \(id)") }
+      guard try tx.neighbors(of: id, direction: .incoming).sorted() == incoming(id) else { throw fail("in-neighbours of \(id)") }
+    }
+    for (id, edge) in edges {
+      let got = try tx.edge(id)
+      guard got == Edge(id: id, source: edge.source, target: edge.target, type: edge.type, properties: edge.properties) else {
+        throw fail("edge \(id) is \(String(describing: got)), model \(edge)")
+      }
+    }
+    for label in Self.labels {
+      let ids = nodes.filter { $0.value.labels.contains(label) }.keys.sorted()
+      guard try tx.nodeIDs(label: label) == ids, try tx.count(label: label) == ids.count else { throw fail("label \(label)") }
+    }
+    for type in Self.types {
+      guard try tx.count(edgeType: type) == edges.values.filter({ $0.type == type }).count else { throw fail("type \(type) count") }
+    }
+    guard Set(try tx.indexes()) == indexes else { throw fail("indexes \(try tx.indexes()) != \(indexes)") }
+    for index in indexes {
+      for predicate in [PropertyPredicate.equals(1), .less(0), .greaterOrEqual("a"), .equals(nil), .lessOrEqual(1.0)] {
+        let got = try tx.nodeIDs(label: index.label, key: index.key, predicate)
+        guard got == matching(label: index.label, key: index.key, predicate) else { throw fail("lookup \(index) \(predicate): \(got)") }
+      }
+    }
+  }
+}
+
+struct ModelMismatch: Error, CustomStringConvertible {
+  let description: String
+}
