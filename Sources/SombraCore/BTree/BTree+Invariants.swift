@@ -1,6 +1,5 @@
-#if canImport(Glibc)
-  import Glibc
-#endif
+import Synchronization
+
 
 /// The B-tree invariants, checked by walking the whole tree (the same facts the
 /// verifier checks on disk):
@@ -202,16 +201,16 @@ extension BTree {
   }
 
   #if DEBUG
-    /// Set SOMBRA_BTREE_CHECKS=1 to check the whole tree after every change
-    /// (debug builds only; release builds compile this out).
-    static let selfChecks = getenv("SOMBRA_BTREE_CHECKS").map { String(cString: $0) == "1" } ?? false
+    /// Tests set this to check the whole tree after every change (debug builds
+    /// only; release builds compile it out). The engine reads no environment.
+    package static let selfChecks = Atomic<Bool>(false)
   #endif
 
   /// In debug builds with `selfChecks`, verifies the tree after a change.
   @inline(__always)
   func debugCheck(in pages: some PageReader) throws {
     #if DEBUG
-      if BTree.selfChecks { try assertInvariants(in: pages) }
+      if BTree.selfChecks.load(ordering: .relaxed) { try assertInvariants(in: pages) }
     #endif
   }
 }

@@ -142,13 +142,16 @@ extension Transaction {
 
   /// Adjacency entries of a node; `notFound` when the node does not exist.
   func adjacency(of id: NodeID, direction: Direction, type: String?) throws -> [AdjacencyEntry] {
-    guard try nodeExists(id) else { throw SombraError(.notFound, "node \(id) does not exist") }
-    guard let adjacency = tree(.adjacency) else { return [] }
+    guard let adjacency = tree(.adjacency) else { throw SombraError(.notFound, "node \(id) does not exist") }
     var typeID: UInt32?
     if let type {
-      guard let t = try nameID(.type, type) else { return [] }
+      guard let t = try nameID(.type, type) else {
+        guard try nodeExists(id) else { throw SombraError(.notFound, "node \(id) does not exist") }
+        return []
+      }
       typeID = t
     }
+    // A node with edges exists; only an empty answer needs the existence check.
     var result: [AdjacencyEntry] = []
     for outgoing in [true, false] {
       if outgoing && direction == .incoming || !outgoing && direction == .outgoing { continue }
@@ -158,6 +161,7 @@ extension Transaction {
         return true
       }
     }
+    if result.isEmpty, try !nodeExists(id) { throw SombraError(.notFound, "node \(id) does not exist") }
     return result
   }
 }

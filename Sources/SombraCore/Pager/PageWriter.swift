@@ -148,6 +148,9 @@ package final class PageWriter {
     guard number != 0, number < header.pageCount else {
       throw SombraError.invalidArgument("cannot free page \(number)")
     }
+    // A second free would make the free list a cycle.
+    let alreadyFree = try withPage(number) { $0[PageLayout.typeOffset] == PageType.free.rawValue }
+    guard !alreadyFree else { throw SombraError.invalidArgument("page \(number) is already free") }
     let buffer = try dirty[number] ?? newDirtyBuffer(number)
     PageLayout.format(buffer, type: .free, number: number)
     buffer.putLE(header.freeListHead, at: PageLayout.freeNextOffset)

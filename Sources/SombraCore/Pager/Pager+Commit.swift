@@ -69,35 +69,48 @@ extension Pager {
     let frameSize = WALFormat.frameSize(pageSize: pageSize)
     let prefix = walHeaderOnDisk ? 0 : WALFormat.headerSize
     let total = prefix + pages.count * frameSize
-    let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: total, alignment: 64)
-    defer { buffer.deallocate() }
 
-    let walHeader = self.walHeader ?? WALHeader.fresh(pageSize: UInt32(pageSize))
-    if prefix > 0 {
-      walHeader.encode().withUnsafeBytes { buffer.copyMemory(from: $0) }
-    }
-    var running = prefix > 0 ? walHeader.checksum : runningChecksum
-    for (i, number) in pages.enumerated() {
-      let start = prefix + i * frameSize
-      let frameHead = UnsafeMutableRawBufferPointer(rebasing: buffer[start..<start + WALFormat.frameHeaderSize])
-      let page = UnsafeMutableRawBufferPointer(rebasing: buffer[start + WALFormat.frameHeaderSize..<start + frameSize])
-      if number == 0 {
-        newHeader.encode(into: page)
-      } else if let dirty = writer.dirty[number] {
-        page.copyMemory(from: UnsafeRawBufferPointer(dirty))
-        PageLayout.seal(page)
-      }
-      let isLast = i == pages.count - 1
-      running = WALFrameHeader.write(
-        into: frameHead, page: number, commitPageCount: isLast ? newHeader.pageCount : 0,
-        transaction: transaction, header: walHeader, previous: running, pageBytes: UnsafeRawBufferPointer(page))
+    // Seal the images in place (the cache takes them from here after the
+    // commit); page 0 is the new header.
+    let headerPage = UnsafeMutableRawBufferPointer.allocate(byteCount: pageSize, alignment: 64)
+    defer { headerPage.deallocate() }
+    newHeader.encode(into: headerPage)
+    for buffer in writer.dirty.values { PageLayout.seal(buffer) }
+    func image(_ number: PageNumber) -> UnsafeRawBufferPointer {
+      UnsafeRawBufferPointer(number == 0 ? headerPage : writer.dirty[number] ?? headerPage)
     }
 
     guard let wal = walFile else { throw SombraError.misuse("no WAL is open") }
+    let walHeader = self.walHeader ?? WALHeader.fresh(pageSize: UInt32(pageSize))
     let firstFrame = committedFrames
-    let offset = prefix > 0 ? 0 : (WALFormat.frameOffset(firstFrame, pageSize: pageSize) ?? UInt64.max)
+    guard var offset = prefix > 0 ? 0 : WALFormat.frameOffset(firstFrame, pageSize: pageSize) else {
+      throw SombraError(.limitExceeded, "the WAL cannot grow further; checkpoint")
+    }
+    // Frames go out in chunks through one reused buffer (a commit of thousands
+    // of pages must not fault in a fresh buffer of its whole size).
+    let buffer = commitBuffer(frames: Self.commitChunkFrames, frameSize: frameSize)
+    var running = prefix > 0 ? walHeader.checksum : runningChecksum
+    var used = 0
+    if prefix > 0 {
+      walHeader.encode().withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: buffer[0..<prefix]).copyMemory(from: $0) }
+      used = prefix
+    }
     do {
-      try wal.write(UnsafeRawBufferPointer(buffer), at: offset)
+      for (i, number) in pages.enumerated() {
+        let frameHead = UnsafeMutableRawBufferPointer(rebasing: buffer[used..<used + WALFormat.frameHeaderSize])
+        let page = UnsafeMutableRawBufferPointer(rebasing: buffer[used + WALFormat.frameHeaderSize..<used + frameSize])
+        page.copyMemory(from: image(number))
+        let isLast = i == pages.count - 1
+        running = WALFrameHeader.write(
+          into: frameHead, page: number, commitPageCount: isLast ? newHeader.pageCount : 0,
+          transaction: transaction, header: walHeader, previous: running, pageBytes: UnsafeRawBufferPointer(page))
+        used += frameSize
+        if used + frameSize > buffer.count || isLast {
+          try wal.write(UnsafeRawBufferPointer(rebasing: buffer[0..<used]), at: offset)
+          offset += UInt64(used)
+          used = 0
+        }
+      }
     } catch let error as SombraError where error.errno == ENOSPC || error.errno == EDQUOT {
       lock.withLock { _ in counters.rollbacks += 1 }
       throw error  // nothing committed; the handle stays usable
@@ -124,8 +137,7 @@ extension Pager {
         index[number, default: []].append(frame)
         framePages.append(number)
         frameTransactions.append(transaction)
-        let start = prefix + i * frameSize + WALFormat.frameHeaderSize
-        try? cache.insert(.frame(frame), copying: UnsafeRawBufferPointer(rebasing: buffer[start..<start + pageSize]))
+        try? cache.insert(.frame(frame), copying: image(number))
       }
       committedFrames += pages.count
       runningChecksum = running
@@ -141,6 +153,19 @@ extension Pager {
       // The commit is already durable; a checkpoint that cannot run now runs later.
       _ = try? checkpointHoldingGate(.passive)
     }
+  }
+
+  /// Frames one WAL write carries at most.
+  static let commitChunkFrames = 128
+
+  /// The writer's reusable frame buffer (only the gate holder uses it).
+  func commitBuffer(frames: Int, frameSize: Int) -> UnsafeMutableRawBufferPointer {
+    let needed = WALFormat.headerSize + frames * frameSize
+    if let existing = frameBuffer, existing.count >= needed { return existing }
+    frameBuffer?.deallocate()
+    let fresh = UnsafeMutableRawBufferPointer.allocate(byteCount: needed, alignment: 64)
+    frameBuffer = fresh
+    return fresh
   }
 
   /// Bytes of the WAL up to the last committed frame.

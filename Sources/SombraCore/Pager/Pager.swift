@@ -53,6 +53,8 @@ package final class Pager: @unchecked Sendable {
   var closed = false
   var unsyncedCommits = 0
   var fileReadLocks = 0
+  /// The writer's frame buffer (see `commitBuffer`); only the gate holder touches it.
+  var frameBuffer: UnsafeMutableRawBufferPointer?
   package var report = OpenReport()
   package var counters = PagerCounters()
 
@@ -66,6 +68,8 @@ package final class Pager: @unchecked Sendable {
     self.cache = PageCache(pageSize: pageSize, capacity: options.cacheCapacity(pageSize: pageSize))
     self.header = DatabaseHeader(pageSize: UInt32(pageSize))
   }
+
+  deinit { frameBuffer?.deallocate() }
 
   /// Fails when the handle cannot be used. Call under `lock`.
   func checkUsable() throws {
