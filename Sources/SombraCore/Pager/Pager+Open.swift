@@ -239,7 +239,10 @@ extension Pager {
       throw SombraError.misuse("\(readers) read transaction(s) are still open; end them before closing")
     }
     var failure: Error?
-    if !readOnly && healthy {
+    if !healthy {
+      // Say so: the session did not end cleanly, whatever close does now.
+      failure = lock.withLock { _ in poison }.map { SombraError(.poisoned, "closed after an earlier write or sync failed (\($0.message)); the next open recovers the last durable commit", path: path) }
+    } else if !readOnly {
       do {
         let writer = PageWriter(pager: self, base: lock.withLock { _ in Snapshot(mark: committedFrames, generation: generation, header: header) })
         writer.setCleanShutdown(true)

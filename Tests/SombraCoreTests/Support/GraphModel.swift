@@ -99,3 +99,78 @@ struct GraphModel: Equatable {
 struct ModelMismatch: Error, CustomStringConvertible {
   let description: String
 }
+
+extension GraphModel {
+  /// One random operation on both the engine and the model.
+  mutating func apply(_ tx: WriteTransaction, _ rng: inout SplitMix64) throws {
+    func pick<T>(_ items: [T]) -> T? { items.isEmpty ? nil : items[rng.below(items.count)] }
+    let nodeIDs = nodes.keys.sorted(), edgeIDs = edges.keys.sorted()
+    switch rng.below(11) {
+    case 0, 1:
+      let labels = GraphModel.labels.filter { _ in rng.below(3) == 0 }
+      var props: [String: PropertyValue] = [:]
+      for key in GraphModel.keys where rng.below(2) == 0 { props[key] = GraphModel.randomValue(&rng) }
+      let id = try tx.createNode(labels: labels, properties: props)
+      guard id == nextNode else { throw ModelMismatch(description: "node id \(id), expected \(nextNode)") }
+      nodes[id] = .init(labels: Set(labels), properties: props)
+      nextNode += 1
+    case 2, 3:
+      guard let a = pick(nodeIDs), let b = pick(nodeIDs), let type = pick(GraphModel.types) else { return }
+      let props: [String: PropertyValue] = rng.below(2) == 0 ? ["w": .int(Int64(rng.below(9)))] : [:]
+      let id = try tx.createEdge(from: a, to: b, type: type, properties: props)
+      edges[id] = .init(source: a, target: b, type: type, properties: props)
+      nextEdge += 1
+    case 4:
+      guard let id = pick(nodeIDs), let key = pick(GraphModel.keys) else { return }
+      let value = GraphModel.randomValue(&rng)
+      try tx.setProperties([key: value], onNode: id)
+      nodes[id]?.properties[key] = value
+    case 5:
+      guard let id = pick(nodeIDs), let key = pick(GraphModel.keys) else { return }
+      try tx.removeProperties([key], fromNode: id)
+      nodes[id]?.properties[key] = nil
+    case 6:
+      guard let id = pick(nodeIDs), let label = pick(GraphModel.labels) else { return }
+      if rng.below(2) == 0 {
+        try tx.addLabels([label], toNode: id)
+        nodes[id]?.labels.insert(label)
+      } else {
+        try tx.removeLabels([label], fromNode: id)
+        nodes[id]?.labels.remove(label)
+      }
+    case 7:
+      guard let id = pick(nodeIDs) else { return }
+      let attached = edges.filter { $0.value.source == id || $0.value.target == id }.keys
+      let detach = rng.below(2) == 0
+      if !attached.isEmpty && !detach {
+        do {
+          try tx.deleteNode(id)
+          throw ModelMismatch(description: "deleting node \(id) with edges did not fail")
+        } catch let e as SombraError where e.code == .invalidArgument {
+          return
+        }
+      }
+      try tx.deleteNode(id, detach: detach)
+      nodes[id] = nil
+      for e in attached { edges[e] = nil }
+    case 8:
+      guard let id = pick(edgeIDs) else { return }
+      try tx.deleteEdge(id)
+      edges[id] = nil
+    case 9:
+      let index = PropertyIndex(label: rng.below(3) == 0 ? nil : pick(GraphModel.labels), key: pick(GraphModel.keys) ?? "k")
+      if indexes.contains(index) {
+        try tx.dropIndex(label: index.label, key: index.key)
+        indexes.remove(index)
+      } else {
+        try tx.createIndex(label: index.label, key: index.key)
+        indexes.insert(index)
+      }
+    default:
+      guard let id = pick(edgeIDs) else { return }
+      let value = PropertyValue.int(Int64(rng.below(9)))
+      try tx.setProperties(["w": value], onEdge: id)
+      edges[id]?.properties["w"] = value
+    }
+  }
+}
