@@ -46,3 +46,15 @@ import Testing
     }
   }
 }
+
+@Suite struct CRC32CCombineTests {
+  @Test func combiningTwoChecksumsEqualsTheChecksumOfTheConcatenation() {
+    var rng = SplitMix64(seed: 21)
+    for _ in 0..<300 {
+      let a = (0..<rng.below(300)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+      let b = (0..<rng.below(9000)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+      let combined = CRC32C.combine(CRC32C.checksum(a), CRC32C.checksum(b), shift: CRC32C.shift(bytes: b.count))
+      #expect(combined == CRC32C.checksum(a + b), "|a| = \(a.count), |b| = \(b.count)")
+    }
+  }
+}

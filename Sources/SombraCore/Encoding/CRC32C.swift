@@ -77,3 +77,45 @@ package enum CRC32C {
     return t
   }()
 }
+
+/// Combining checksums: the CRC of `A ++ B` from the CRCs of `A` and `B`.
+///
+/// A CRC is linear over GF(2): appending n bytes multiplies the register by
+/// x^(8n) modulo the polynomial. So crc(A ++ B) = crc(A) · x^(8·|B|) ⊕ crc(B),
+/// with polynomials in the reflected bit order the CRC uses (bit 31 is x^0).
+/// The WAL chain uses this to extend its running checksum over a page whose
+/// own CRC is already known, instead of reading the page a second time.
+extension CRC32C {
+  /// The operator x^(8n) mod P that shifts a CRC past `n` bytes.
+  package static func shift(bytes n: Int) -> UInt32 {
+    var result: UInt32 = 1 << 31  // x^0
+    var power: UInt32 = 1 << 23  // x^8
+    var remaining = n
+    while remaining > 0 {
+      if remaining & 1 != 0 { result = multiply(result, power) }
+      power = multiply(power, power)
+      remaining >>= 1
+    }
+    return result
+  }
+
+  /// crc(A ++ B), given crc(A), crc(B) and `shift(bytes: |B|)`.
+  @inline(__always)
+  package static func combine(_ a: UInt32, _ b: UInt32, shift: UInt32) -> UInt32 {
+    multiply(shift, a) ^ b
+  }
+
+  /// The product of two polynomials modulo the CRC-32C polynomial (reflected).
+  @inline(__always)
+  static func multiply(_ a: UInt32, _ b: UInt32) -> UInt32 {
+    var product: UInt32 = 0
+    var factor = b
+    var bit: UInt32 = 1 << 31
+    while bit != 0 {
+      if a & bit != 0 { product ^= factor }
+      factor = factor & 1 != 0 ? (factor >> 1) ^ 0x82F6_3B78 : factor >> 1
+      bit >>= 1
+    }
+    return product
+  }
+}

@@ -24,7 +24,8 @@
 /// | 16     | 8    | salt 1, salt 2 (must equal the header's)                 |
 /// | 24     | 4    | running checksum: CRC-32C continued from the previous    |
 /// |        |      | frame's (the header CRC for frame 0) over frame-header   |
-/// |        |      | bytes [0, 24) and the page                               |
+/// |        |      | bytes [0, 24) and the page (computed by combining with   |
+/// |        |      | the page's own trailer CRC: same value, one pass less)   |
 /// | 28     | 4    | reserved (0)                                             |
 /// | 32     | P    | the page image, with its own CRC trailer                 |
 ///
@@ -170,11 +171,33 @@ package struct WALFrameHeader: Sendable, Equatable {
     out.putLE(transaction, at: 8)
     out.putLE(header.salt1, at: 16)
     out.putLE(header.salt2, at: 20)
-    var crc = CRC32C.update(previous, UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(out)[0..<24]))
-    crc = CRC32C.update(crc, pageBytes)
+    let crc = chain(previous, head: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(out)[0..<24]), page: pageBytes)
     out.putLE(crc, at: 24)
     out.putLE(UInt32(0), at: 28)
     return crc
+  }
+
+  /// The running checksum after a frame: continued from `previous` over the
+  /// frame-header bytes [0, 24) and the page. The page is sealed, so the CRC of
+  /// its body is its trailer: the chain combines it instead of reading the page
+  /// again (`CRC32C.combine`), which is the same value as a pass over the bytes.
+  @inline(__always)
+  package static func chain(_ previous: UInt32, head: UnsafeRawBufferPointer, page: UnsafeRawBufferPointer) -> UInt32 {
+    let body = page.count - PageLayout.trailerSize
+    let bodyCRC: UInt32 = page.le(body)
+    var crc = CRC32C.update(previous, head)
+    crc = CRC32C.combine(crc, bodyCRC, shift: bodyShift(pageSize: page.count))
+    return CRC32C.update(crc, UnsafeRawBufferPointer(rebasing: page[body...]))
+  }
+
+  /// `CRC32C.shift` past a page body, for each valid page size (4 KiB ... 64 KiB).
+  private static let bodyShifts: [UInt32] = (12...16).map { CRC32C.shift(bytes: (1 << $0) - PageLayout.trailerSize) }
+
+  @inline(__always)
+  static func bodyShift(pageSize: Int) -> UInt32 {
+    let log2 = Int.bitWidth - 1 - pageSize.leadingZeroBitCount
+    let index = log2 - 12
+    return bodyShifts.indices.contains(index) ? bodyShifts[index] : CRC32C.shift(bytes: pageSize - PageLayout.trailerSize)
   }
 
   /// Parses a frame header (32 bytes, length checked by the caller).

@@ -83,15 +83,17 @@ package enum WALScanner {
         result.stop = (index, .saltMismatch)
         break
       }
-      var crc = CRC32C.update(running, UnsafeRawBufferPointer(rebasing: frame[0..<24]))
       let page = UnsafeRawBufferPointer(rebasing: frame[WALFormat.frameHeaderSize...])
-      crc = CRC32C.update(crc, page)
-      guard crc == fh.checksum else {
-        result.stop = (index, .chainChecksum)
+      // The page's own checksum first: the chain below trusts its trailer.
+      if (try? PageLayout.verify(page, number: fh.page, path: nil, source: "WAL")) == nil {
+        // A torn frame usually fails both; report the chain unless it holds.
+        let crc = CRC32C.update(CRC32C.update(running, UnsafeRawBufferPointer(rebasing: frame[0..<24])), page)
+        result.stop = (index, crc == fh.checksum ? .pageChecksum : .chainChecksum)
         break
       }
-      if (try? PageLayout.verify(page, number: fh.page, path: nil, source: "WAL")) == nil {
-        result.stop = (index, .pageChecksum)
+      let crc = WALFrameHeader.chain(running, head: UnsafeRawBufferPointer(rebasing: frame[0..<24]), page: page)
+      guard crc == fh.checksum else {
+        result.stop = (index, .chainChecksum)
         break
       }
       running = crc
