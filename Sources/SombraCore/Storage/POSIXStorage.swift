@@ -76,13 +76,20 @@ package final class POSIXFile: StorageFile, @unchecked Sendable {
 
   deinit { close() }
 
+  /// `offset + done` as a file position, or `invalidArgument` past what off_t holds.
+  private func filePosition(_ offset: UInt64, plus done: Int) throws -> off_t {
+    let (sum, overflow) = offset.addingReportingOverflow(UInt64(done))
+    guard !overflow, let position = off_t(exactly: sum) else {
+      throw SombraError(.invalidArgument, "offset \(offset) is beyond what this system can address", path: path)
+    }
+    return position
+  }
+
   package func read(into buffer: UnsafeMutableRawBufferPointer, at offset: UInt64) throws -> Int {
     guard let base = buffer.baseAddress else { return 0 }
     var done = 0
     while done < buffer.count {
-      guard let position = off_t(exactly: offset + UInt64(done)) else {
-        throw SombraError(.invalidArgument, "offset \(offset) is beyond what this system can address", path: path)
-      }
+      let position = try filePosition(offset, plus: done)
       let n = pread(fd, base + done, buffer.count - done, position)
       if n < 0 {
         if Glibc.errno == EINTR { continue }
@@ -98,9 +105,7 @@ package final class POSIXFile: StorageFile, @unchecked Sendable {
     guard let base = bytes.baseAddress else { return }
     var done = 0
     while done < bytes.count {
-      guard let position = off_t(exactly: offset + UInt64(done)) else {
-        throw SombraError(.invalidArgument, "offset \(offset) is beyond what this system can address", path: path)
-      }
+      let position = try filePosition(offset, plus: done)
       let n = pwrite(fd, base + done, bytes.count - done, position)
       if n < 0 {
         if Glibc.errno == EINTR { continue }
