@@ -9,6 +9,7 @@ let package = Package(
   products: [
     .library(name: "SombraCore", targets: ["SombraCore"]),
     .executable(name: "sombra-bench", targets: ["sombra-bench"]),
+    .executable(name: "sombra-inspect", targets: ["sombra-inspect"]),
   ],
   targets: [
     // Hardware CRC-32C (SSE4.2); the portable path lives in SombraCore.
@@ -29,6 +30,8 @@ let package = Package(
     // Each tool command as a function over the engine and the kit, writing to
     // injected streams and returning an exit status; the REPL reuses them.
     .target(name: "SombraTools", dependencies: ["SombraCore", "SombraCLI"]),
+    // `sombra-inspect DB COMMAND`: parse, call SombraTools, exit.
+    .executableTarget(name: "sombra-inspect", dependencies: ["SombraTools"]),
     // The benchmark of shared/bench/WORKLOAD.md (build with -c release).
     .executableTarget(name: "sombra-bench", dependencies: ["SombraCore", "SombraCLI"]),
     .testTarget(name: "SombraCoreTests", dependencies: ["SombraCore"]),

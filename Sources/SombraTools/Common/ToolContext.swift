@@ -1,0 +1,61 @@
+import SombraCLI
+
+/// Everything a tool command touches outside the database: its streams, its
+/// environment and the terminal's capabilities. Every command function takes
+/// one, so tests run commands in-process with ``MemoryOutput``s and a fixed
+/// environment (`COLUMNS=80 NO_COLOR=1`), and the REPL runs them on its own
+/// streams.
+///
+/// ```swift
+/// let context = ToolContext.process()                        // main.swift
+/// let (context, out, err) = ToolContext.capturing(["COLUMNS": "80"])  // tests
+/// ```
+public struct ToolContext {
+  /// Results (DESIGN.md §6: stdout carries results).
+  public var standardOutput: any TextOutput
+  /// Errors, warnings, hints and progress.
+  public var standardError: any TextOutput
+  /// Answers to confirmations and scripts.
+  public var standardInput: any TextInput
+  /// The environment variables the tool may read (see `Terminal.variables`).
+  public var environment: [String: String]
+  /// Width, UTF-8, colour and which streams are terminals.
+  public var terminal: Terminal
+
+  /// A context from explicit parts.
+  public init(
+    standardOutput: any TextOutput, standardError: any TextOutput, standardInput: any TextInput,
+    environment: [String: String], terminal: Terminal
+  ) {
+    self.standardOutput = standardOutput
+    self.standardError = standardError
+    self.standardInput = standardInput
+    self.environment = environment
+    self.terminal = terminal
+  }
+
+  /// The running process: descriptors 0, 1 and 2, its environment, and the
+  /// terminal detected from them.
+  public static func process() -> ToolContext {
+    let environment = Terminal.processEnvironment()
+    return ToolContext(
+      standardOutput: FileDescriptorOutput.standardOutput, standardError: FileDescriptorOutput.standardError,
+      standardInput: StandardInput(), environment: environment, terminal: Terminal.detect(environment: environment))
+  }
+
+  /// A context writing into memory, for tests: no stream is a terminal, the
+  /// terminal is decided from `environment` alone, and stdin yields `input`.
+  public static func capturing(
+    _ environment: [String: String], input: [String] = []
+  ) -> (context: ToolContext, standardOutput: MemoryOutput, standardError: MemoryOutput) {
+    let out = MemoryOutput()
+    let err = MemoryOutput()
+    let terminal = Terminal(
+      environment: environment, standardInputIsTerminal: false, standardOutputIsTerminal: false,
+      standardErrorIsTerminal: false)
+    let context = ToolContext(
+      standardOutput: out, standardError: err, standardInput: MemoryInput(lines: input), environment: environment,
+      terminal: terminal)
+    return (context, out, err)
+  }
+}

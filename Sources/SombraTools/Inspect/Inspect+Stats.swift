@@ -1,0 +1,106 @@
+import SombraCLI
+import SombraCore
+
+/// `sombra-inspect DB stats`: where the pages go, for planning a vacuum.
+///
+/// - by type: every page of the committed state counted by its type byte;
+/// - by tree: the pages each graph tree owns (`checkInvariants`: nodes and
+///   their overflow pages), its depth, entries, bytes and fill, where fill =
+///   bytes in use (cells and slots of nodes, payload of overflow pages) ÷
+///   bytes of its pages;
+/// - space: free-list pages, pages nothing reaches (leaked), and what a vacuum
+///   would reclaim (both).
+/// A tree whose check finds problems is reported on stderr with a hint to run
+/// sombra-verify; the counts are then lower bounds.
+extension SombraInspect {
+  static func stats(_ session: InspectSession, _ output: OutputOptions, _ context: ToolContext) throws -> ExitCode {
+    var survey = PageSurvey(session)
+    let pageSize = session.pageSize
+    var byType: [String: Int] = [:]
+    var typeOrder: [String] = []
+    var unowned = 0
+    for number in 0..<session.pageCount {
+      let (summary, _) = try PageSurvey.summarize(number, session)
+      if byType[summary.type] == nil { typeOrder.append(summary.type) }
+      byType[summary.type, default: 0] += 1
+      if number != 0, survey.owners[number] == nil, !survey.freePages.contains(number) { unowned += 1 }
+      if let root = survey.owners[number], let t = survey.trees.firstIndex(where: { $0.root == root }) {
+        if summary.type == PageType.overflow.name { survey.trees[t].overflowPages += 1 } else { survey.trees[t].nodePages += 1 }
+        survey.trees[t].usedBytes += summary.usedBytes ?? 0
+      }
+    }
+    let total = Int(session.pageCount)
+    let free = survey.freePages.count
+    let types = typeOrder.sorted()
+    for tree in survey.trees where !tree.check.problems.isEmpty {
+      let first = tree.check.problems[0]
+      context.standardError.writeLine(
+        "\(tool): warning: the \(InspectSession.treeName(tree.root)) tree has \(tree.check.problems.count) problem(s), first: \(first); run sombra-verify")
+    }
+    if let problem = survey.freeListProblem {
+      context.standardError.writeLine("\(tool): warning: \(problem); run sombra-verify")
+    }
+
+    if output.format == .json {
+      context.writeJSON([
+        JSONMember("command", "stats"),
+        JSONMember("path", .string(session.path)),
+        JSONMember("pageSize", json(pageSize)),
+        JSONMember("pageCount", json(total)),
+        JSONMember("pagesByType", .object(types.map { JSONMember($0, json(byType[$0] ?? 0)) })),
+        JSONMember(
+          "trees",
+          .array(
+            survey.trees.map { tree in
+              let pages = tree.nodePages + tree.overflowPages
+              return [
+                "tree": .string(InspectSession.treeName(tree.root)), "root": json(tree.rootPage), "depth": json(tree.check.depth),
+                "nodePages": json(tree.nodePages), "leafPages": json(tree.check.leaves), "overflowPages": json(tree.overflowPages),
+                "entries": json(tree.check.entries), "bytes": json(pages * pageSize), "usedBytes": json(tree.usedBytes),
+                "fill": .double(ByteText.ratio(tree.usedBytes, of: pages * pageSize)), "problems": json(tree.check.problems.count),
+              ]
+            })),
+        JSONMember("freePages", json(free)),
+        JSONMember("unreachablePages", json(unowned)),
+        JSONMember("reclaimablePages", json(free + unowned)),
+        JSONMember("reclaimableBytes", json((free + unowned) * pageSize)),
+      ])
+      return .success
+    }
+
+    let style = context.boxStyle(output)
+    var typeTable = Table(columns: [
+      Table.Column("page type"), Table.Column("pages", alignment: .right), Table.Column("bytes", alignment: .right),
+      Table.Column("share", alignment: .right),
+    ])
+    for type in types {
+      let count = byType[type] ?? 0
+      typeTable.append([type, "\(count)", "\(count * pageSize)", ByteText.percent(count, of: total)])
+    }
+    context.standardOutput.write(typeTable.render(style: style, maxWidth: context.width))
+
+    var treeTable = Table(columns: [
+      Table.Column("tree"), Table.Column("root", alignment: .right), Table.Column("depth", alignment: .right),
+      Table.Column("nodes", alignment: .right), Table.Column("overflow", alignment: .right),
+      Table.Column("entries", alignment: .right), Table.Column("bytes", alignment: .right), Table.Column("fill", alignment: .right),
+    ])
+    for tree in survey.trees {
+      let pages = tree.nodePages + tree.overflowPages
+      treeTable.append([
+        InspectSession.treeName(tree.root), "\(tree.rootPage)", "\(tree.check.depth)", "\(tree.nodePages)", "\(tree.overflowPages)",
+        "\(tree.check.entries)", "\(pages * pageSize)", ByteText.percent(tree.usedBytes, of: pages * pageSize),
+      ])
+    }
+    treeTable.footer = "nodes and overflow are pages; fill = bytes in use / bytes of the tree's pages"
+    context.standardOutput.write(treeTable.render(style: style, maxWidth: context.width))
+
+    let pairs: [(String, String)] = [
+      ("pages", "\(total) of \(pageSize) bytes (\(total * pageSize) bytes)"),
+      ("free list", "\(free) pages (\(free * pageSize) bytes)"),
+      ("unreachable", "\(unowned) pages (in no tree and not free)"),
+      ("vacuum", "would reclaim at least \(free + unowned) pages (\((free + unowned) * pageSize) bytes)"),
+    ]
+    context.standardOutput.write(box(title: "space", [pairs], style: style, width: context.width))
+    return .success
+  }
+}

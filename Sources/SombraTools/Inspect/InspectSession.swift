@@ -1,0 +1,80 @@
+import SombraCLI
+import SombraCore
+
+/// One inspection: the database opened read-only and one read transaction on
+/// it, plus the file facts the engine does not keep (sizes, the raw WAL).
+///
+/// Invariants:
+/// 1. Nothing is written: the database is opened with `OpenOptions.readOnly`
+///    and the WAL, when read raw, through a read-only descriptor.
+/// 2. Everything is read while the read transaction is live, so another
+///    process's checkpoint cannot move pages between the two files under it.
+/// 3. A missing WAL is not an error (`walSize` is nil).
+final class InspectSession {
+  /// The path as given on the command line (printed as given).
+  let path: String
+  let database: Database
+  let transaction: ReadTransaction
+  /// Bytes of the database file.
+  let databaseSize: UInt64
+  /// Bytes of the WAL, or nil when there is no WAL file.
+  let walSize: UInt64?
+
+  init(path: String, context: ToolContext) throws(ToolExit) {
+    self.path = path
+    let database = try context.openReadOnly(path, tool: SombraInspect.tool)
+    do {
+      let transaction = try database.beginRead()
+      self.database = database
+      self.transaction = transaction
+      databaseSize = try Self.fileSize(path) ?? 0
+      walSize = try Self.fileSize(database.walPath)
+    } catch {
+      try? database.close()
+      throw context.exit(for: error, tool: SombraInspect.tool)
+    }
+  }
+
+  func close() {
+    transaction.end()
+    try? database.close()
+  }
+
+  /// The header of the committed state this session reads.
+  var header: DatabaseHeader { transaction.header }
+  var pageSize: Int { database.pageSize }
+  var pageCount: UInt32 { header.pageCount }
+
+  /// The size of the file at `path`, nil when it does not exist.
+  static func fileSize(_ path: String) throws -> UInt64? {
+    let storage = POSIXStorageSystem()
+    guard storage.exists(path) else { return nil }
+    let file = try storage.open(path, .readOnly)
+    defer { file.close() }
+    return try file.size()
+  }
+
+  /// The WAL scanned raw (`WALScanner`), or nil when there is no WAL file.
+  func scanWAL() throws -> (scan: WALScan, file: any StorageFile)? {
+    let storage = POSIXStorageSystem()
+    guard storage.exists(database.walPath) else { return nil }
+    let file = try storage.open(database.walPath, .readOnly)
+    return (try WALScanner.scan(file, pageSize: pageSize), file)
+  }
+
+  /// The tree each graph root slot holds, by slot.
+  static func treeName(slot: Int) -> String? {
+    GraphRoot(rawValue: slot).map(treeName)
+  }
+
+  static func treeName(_ root: GraphRoot) -> String {
+    switch root {
+    case .catalog: "catalog"
+    case .nodes: "nodes"
+    case .edges: "edges"
+    case .adjacency: "adjacency"
+    case .labels: "labels"
+    case .properties: "properties"
+    }
+  }
+}
