@@ -10,6 +10,7 @@ let package = Package(
     .library(name: "SombraCore", targets: ["SombraCore"]),
     .executable(name: "sombra-bench", targets: ["sombra-bench"]),
     .executable(name: "sombra-inspect", targets: ["sombra-inspect"]),
+    .executable(name: "sombra-verify", targets: ["sombra-verify"]),
   ],
   targets: [
     // Hardware CRC-32C (SSE4.2); the portable path lives in SombraCore.
@@ -32,6 +33,8 @@ let package = Package(
     .target(name: "SombraTools", dependencies: ["SombraCore", "SombraCLI"]),
     // `sombra-inspect DB COMMAND`: parse, call SombraTools, exit.
     .executableTarget(name: "sombra-inspect", dependencies: ["SombraTools"]),
+    // `sombra-verify [options] DB`: parse, call SombraTools, exit.
+    .executableTarget(name: "sombra-verify", dependencies: ["SombraTools"]),
     // The benchmark of shared/bench/WORKLOAD.md (build with -c release).
     .executableTarget(name: "sombra-bench", dependencies: ["SombraCore", "SombraCLI"]),
     .testTarget(name: "SombraCoreTests", dependencies: ["SombraCore"]),

@@ -105,6 +105,20 @@ package struct BTreeCursor<Pages: PageReader> {
   /// Replaces the leaf at the end of the path by its neighbour; empties the path
   /// when there is none.
   private mutating func moveToAdjacentLeaf(forward: Bool) throws {
+    try tree.moveToAdjacentLeaf(forward: forward, steps: &steps, in: pages)
+  }
+
+  /// Pushes the path from `page` down its left (or right) edge to a leaf.
+  private mutating func descend(from page: PageNumber, level: Int, parent: PageNumber, leftmost: Bool) throws {
+    try tree.descend(from: page, level: level, parent: parent, leftmost: leftmost, onto: &steps, in: pages)
+  }
+}
+
+/// Path moves shared by cursors and scans.
+extension BTree {
+  /// Replaces the leaf at the end of `steps` by its neighbour in the given
+  /// direction; empties `steps` when there is none.
+  func moveToAdjacentLeaf(forward: Bool, steps: inout [PathStep], in pages: some PageReader) throws {
     steps.removeLast()
     let pageCount = pages.pageCount
     while let top = steps.last {
@@ -119,13 +133,16 @@ package struct BTreeCursor<Pages: PageReader> {
         continue
       }
       steps[steps.count - 1].index = next.index
-      try descend(from: next.child, level: next.level, parent: top.page, leftmost: forward)
+      try descend(from: next.child, level: next.level, parent: top.page, leftmost: forward, onto: &steps, in: pages)
       return
     }
   }
 
-  /// Pushes the path from `page` down its left (or right) edge to a leaf.
-  private mutating func descend(from page: PageNumber, level: Int, parent: PageNumber, leftmost: Bool) throws {
+  /// Pushes the path from `page` down its left (or right) edge to a leaf onto
+  /// `steps`; `level` -1 means "the root, any level".
+  func descend(
+    from page: PageNumber, level: Int, parent: PageNumber, leftmost: Bool, onto steps: inout [PathStep], in pages: some PageReader
+  ) throws {
     var page = page
     var level = level
     var parent = parent
@@ -144,7 +161,7 @@ package struct BTreeCursor<Pages: PageReader> {
       parent = page
       page = child
     }
-    throw SombraError.corruption("B-tree at page \(tree.root) is deeper than \(BTree.maxDepth) levels", page: tree.root)
+    throw SombraError.corruption("B-tree at page \(root) is deeper than \(BTree.maxDepth) levels", page: root)
   }
 }
 

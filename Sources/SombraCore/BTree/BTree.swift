@@ -58,31 +58,35 @@ package struct BTree: Sendable, Hashable {
 
   /// Whether `key` is in the tree.
   package func contains(_ key: [UInt8], in pages: some PageReader) throws -> Bool {
-    try key.withUnsafeBytes { target in
-      try withLeaf(for: target, in: pages) { node, _ in try node.lowerBound(target).found }
-    }
+    try key.withUnsafeBytes { try contains(bytes: $0, in: pages) }
+  }
+
+  func contains(bytes key: UnsafeRawBufferPointer, in pages: some PageReader) throws -> Bool {
+    try withLeaf(for: key, in: pages) { node, _ in try node.lowerBound(key).found }
   }
 
   func get(bytes key: UnsafeRawBufferPointer, in pages: some PageReader) throws -> [UInt8]? {
-    let found: LeafLookup = try withLeaf(for: key, in: pages) { node, _ in
-      let (index, found) = try node.lowerBound(key)
-      guard found else { return .absent }
-      switch try node.value(index) {
-      case .inline(let value): return .value(Array(value))
-      case .overflow(let first, let length): return .overflow(first: first, length: length, leaf: node.page)
-      }
-    }
-    switch found {
-    case .absent: return nil
-    case .value(let value): return value
-    case .overflow(let first, let length, let leaf): return try readOverflow(first: first, length: length, owner: leaf, in: pages)
-    }
+    try withValue(bytes: key, in: pages) { Array($0) }
   }
 
-  private enum LeafLookup {
-    case absent
-    case value([UInt8])
-    case overflow(first: PageNumber, length: Int, leaf: PageNumber)
+  /// Calls `body` with the value stored under `key`, lent from the page (an
+  /// overflow value is read into a temporary buffer first), and returns its
+  /// result; nil when the key is absent. The bytes are valid only inside `body`.
+  package func withValue<R>(_ key: [UInt8], in pages: some PageReader, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R? {
+    try key.withUnsafeBytes { try withValue(bytes: $0, in: pages, body) }
+  }
+
+  func withValue<R>(bytes key: UnsafeRawBufferPointer, in pages: some PageReader, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R? {
+    try withLeaf(for: key, in: pages) { node, _ -> R? in
+      let (index, found) = try node.lowerBound(key)
+      guard found else { return nil }
+      switch try node.value(index) {
+      case .inline(let value): return try body(value)
+      case .overflow(let first, let length):
+        // Reading the chain while the leaf is pinned is fine: pins are counted.
+        return try readOverflow(first: first, length: length, owner: node.page, in: pages).withUnsafeBytes(body)
+      }
+    }
   }
 
   /// Follows separators from the root to the leaf whose range holds `key` and

@@ -107,30 +107,58 @@ package final class NameTable: Sendable {
     var names: [IDKey: String] = [:]
   }
 
-  private let state = Mutex<Local>(Local())
+  /// The shared facts, and the names again in arrays indexed by kind and id
+  /// (ids below `arrayLimit`): reads resolve names per record, and an array
+  /// index under the lock is several times cheaper than hashing a key.
+  private struct Shared {
+    var table = Local()
+    var byID: [[String?]] = Array(repeating: [], count: 4)
+
+    mutating func index(_ kind: NameKind, _ id: UInt32, _ name: String) {
+      guard id < NameTable.arrayLimit else { return }
+      let k = Int(kind.rawValue)
+      let i = Int(id)
+      if byID[k].count <= i { byID[k].append(contentsOf: repeatElement(nil, count: i + 1 - byID[k].count)) }
+      byID[k][i] = name
+    }
+  }
+
+  /// Ids from here on are found by hashing only.
+  static let arrayLimit: UInt32 = 1 << 16
+
+  private let state = Mutex<Shared>(Shared())
 
   package init() {}
 
   func id(_ kind: NameKind, _ name: String) -> UInt32? {
-    state.withLock { $0.ids[Entry(kind: kind, name: name)] }
+    state.withLock { $0.table.ids[Entry(kind: kind, name: name)] }
   }
 
   func name(_ kind: NameKind, _ id: UInt32) -> String? {
-    state.withLock { $0.names[IDKey(kind: kind, id: id)] }
+    state.withLock { s in
+      let k = Int(kind.rawValue)
+      if id < NameTable.arrayLimit {
+        let i = Int(id)
+        return i < s.byID[k].count ? s.byID[k][i] : nil
+      }
+      return s.table.names[IDKey(kind: kind, id: id)]
+    }
   }
 
   func remember(_ kind: NameKind, _ name: String, _ id: UInt32) {
     state.withLock {
-      $0.ids[Entry(kind: kind, name: name)] = id
-      $0.names[IDKey(kind: kind, id: id)] = name
+      $0.table.ids[Entry(kind: kind, name: name)] = id
+      $0.table.names[IDKey(kind: kind, id: id)] = name
+      $0.index(kind, id, name)
     }
   }
 
   func merge(_ local: Local) {
     guard !local.ids.isEmpty else { return }
     state.withLock { s in
-      s.ids.merge(local.ids) { _, new in new }
-      s.names.merge(local.names) { _, new in new }
+      s.table.ids.merge(local.ids) { _, new in new }
+      s.table.names.merge(local.names) { _, new in new }
+      for (key, name) in local.names { s.index(key.kind, key.id, name) }
     }
   }
 }
@@ -156,8 +184,8 @@ extension Transaction {
 
   /// The name of an id; a missing one is corruption (records point at it).
   func name(_ kind: NameKind, _ id: UInt32) throws -> String {
+    if let name = database.names.name(kind, id) { return name }  // committed names never change
     if let name = localNames.names[NameTable.IDKey(kind: kind, id: id)] { return name }
-    if let name = database.names.name(kind, id) { return name }
     guard let catalog = tree(.catalog), let bytes = try catalog.get(CatalogKey.nameOfID(kind, id), in: self),
       let name = String(validating: bytes, as: UTF8.self)
     else {

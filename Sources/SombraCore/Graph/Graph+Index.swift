@@ -30,9 +30,9 @@ extension Transaction {
         check(id, node)
       }
     } else if let nodes = tree(.nodes) {
-      try nodes.scan(in: self) { k, v in
-        guard k.count == 8, let id = KeyEncoding.readU64(k, at: 0) else { throw SombraError.corruption("malformed node key") }
-        check(id, try StoredNode.decode(v, id: id))
+      try nodes.scanBorrowing(in: self) { k, v in
+        guard k.count == 8, let id = KeyEncoding.readU64(raw: k, at: 0) else { throw SombraError.corruption("malformed node key") }
+        check(id, try StoredNode.decode(raw: v, id: id))
         return true
       }
     }
@@ -65,16 +65,23 @@ extension Transaction {
     default: confirm = false
     }
     var ids: [NodeID] = []
-    try tree.scan(from: lower, to: upper, in: self) { key, _ in
-      guard let id = KeyEncoding.readU64(key, at: key.count - 8) else { throw SombraError.corruption("malformed property-index key") }
-      if confirm {
+    try lower.withUnsafeBytes { lower in
+      try upper.withUnsafeBytes { upper in
+        try tree.scanBorrowing(from: lower, to: upper, in: self) { key, _ in
+          guard let id = KeyEncoding.readU64(raw: key, at: key.count - 8) else { throw SombraError.corruption("malformed property-index key") }
+          ids.append(id)
+          return true
+        }
+      }
+    }
+    if confirm {
+      // Records are read after the scan: the scan lends its leaf only while it runs.
+      ids = try ids.filter { id in
         guard let node = try storedNode(id), let v = node.properties.first(where: { $0.key == keyID })?.value else {
           throw SombraError.corruption("property index names node \(id) without the indexed property")
         }
-        if !predicate.matches(v) { return true }
+        return predicate.matches(v)
       }
-      ids.append(id)
-      return true
     }
     return ids.sorted()
   }

@@ -16,7 +16,7 @@ extension Transaction {
   /// Whether a node with `id` exists.
   public func nodeExists(_ id: NodeID) throws -> Bool {
     guard let nodes = tree(.nodes) else { return false }
-    return try nodes.contains(KeyEncoding.u64(id), in: self)
+    return try withU64Key(id) { try nodes.contains(bytes: $0, in: self) }
   }
 
   /// The edges of a node, optionally of one type, in (direction, type, neighbour,
@@ -32,7 +32,9 @@ extension Transaction {
 
   /// The neighbours of a node, once per connecting edge (so with repetitions).
   public func neighbors(of id: NodeID, direction: Direction = .outgoing, type: String? = nil) throws -> [NodeID] {
-    try adjacency(of: id, direction: direction, type: type).map(\.neighbour)
+    var result: [NodeID] = []
+    try forEachAdjacency(of: id, direction: direction, type: type) { _, _, neighbour, _ in result.append(neighbour) }
+    return result
   }
 
   /// The number of edges of a node.
@@ -44,10 +46,14 @@ extension Transaction {
   public func nodeIDs(label: String) throws -> [NodeID] {
     guard let labels = tree(.labels), let labelID = try nameID(.label, label) else { return [] }
     var ids: [NodeID] = []
-    try labels.scan(prefix: GraphKeys.label(labelID), in: self) { key, _ in
-      guard let node = KeyEncoding.readU64(key, at: 4) else { throw SombraError.corruption("malformed label-index key") }
-      ids.append(node)
-      return true
+    try GraphKeys.label(labelID).withUnsafeBytes { prefix in
+      try labels.scanBorrowing(prefix: prefix, in: self) { key, _ in
+        guard key.count == 12, let node = KeyEncoding.readU64(raw: key, at: 4) else {
+          throw SombraError.corruption("malformed label-index key")
+        }
+        ids.append(node)
+        return true
+      }
     }
     return ids
   }
@@ -87,37 +93,41 @@ extension Transaction {
   /// Calls `body` with every node in id order until it returns false.
   public func forEachNode(_ body: (Node) throws -> Bool) throws {
     guard let nodes = tree(.nodes) else { return }
-    try nodes.scan(in: self) { key, value in
-      guard let id = KeyEncoding.readU64(key, at: 0), key.count == 8 else { throw SombraError.corruption("malformed node key") }
-      return try body(try materialize(id, try StoredNode.decode(value, id: id)))
+    try nodes.scanBorrowing(in: self) { key, value in
+      guard let id = KeyEncoding.readU64(raw: key, at: 0), key.count == 8 else { throw SombraError.corruption("malformed node key") }
+      return try body(try materialize(id, try StoredNode.decode(raw: value, id: id)))
     }
   }
 
   /// Calls `body` with every edge in id order until it returns false.
   public func forEachEdge(_ body: (Edge) throws -> Bool) throws {
     guard let edges = tree(.edges) else { return }
-    try edges.scan(in: self) { key, value in
-      guard let id = KeyEncoding.readU64(key, at: 0), key.count == 8 else { throw SombraError.corruption("malformed edge key") }
-      return try body(try materialize(id, try StoredEdge.decode(value, id: id)))
+    try edges.scanBorrowing(in: self) { key, value in
+      guard let id = KeyEncoding.readU64(raw: key, at: 0), key.count == 8 else { throw SombraError.corruption("malformed edge key") }
+      return try body(try materialize(id, try StoredEdge.decode(raw: value, id: id)))
     }
   }
 
   // MARK: Internals shared with writes and traversals
 
   func storedNode(_ id: NodeID) throws -> StoredNode? {
-    guard let nodes = tree(.nodes), let bytes = try nodes.get(KeyEncoding.u64(id), in: self) else { return nil }
-    return try StoredNode.decode(bytes, id: id)
+    guard let nodes = tree(.nodes) else { return nil }
+    return try withU64Key(id) { key in try nodes.withValue(bytes: key, in: self) { try StoredNode.decode(raw: $0, id: id) } }
   }
 
   func storedEdge(_ id: EdgeID) throws -> StoredEdge? {
-    guard let edges = tree(.edges), let bytes = try edges.get(KeyEncoding.u64(id), in: self) else { return nil }
-    return try StoredEdge.decode(bytes, id: id)
+    guard let edges = tree(.edges) else { return nil }
+    return try withU64Key(id) { key in try edges.withValue(bytes: key, in: self) { try StoredEdge.decode(raw: $0, id: id) } }
   }
 
   func materialize(_ id: NodeID, _ stored: StoredNode) throws -> Node {
-    Node(
-      id: id, labels: try stored.labels.map { try name(.label, $0) }.sorted(),
-      properties: try properties(stored.properties))
+    let labels: [String]
+    switch stored.labels.count {
+    case 0: labels = []
+    case 1: labels = [try name(.label, stored.labels[0])]
+    default: labels = try stored.labels.map { try name(.label, $0) }.sorted()
+    }
+    return Node(id: id, labels: labels, properties: try properties(stored.properties))
   }
 
   func materialize(_ id: EdgeID, _ stored: StoredEdge) throws -> Edge {
@@ -127,8 +137,7 @@ extension Transaction {
   }
 
   func properties(_ stored: [(key: UInt32, value: PropertyValue)]) throws -> [String: PropertyValue] {
-    var result: [String: PropertyValue] = [:]
-    result.reserveCapacity(stored.count)
+    var result = [String: PropertyValue](minimumCapacity: stored.count)
     for (key, value) in stored { result[try name(.key, key)] = value }
     return result
   }
@@ -142,26 +151,48 @@ extension Transaction {
 
   /// Adjacency entries of a node; `notFound` when the node does not exist.
   func adjacency(of id: NodeID, direction: Direction, type: String?) throws -> [AdjacencyEntry] {
+    var result: [AdjacencyEntry] = []
+    try forEachAdjacency(of: id, direction: direction, type: type) { outgoing, type, neighbour, edge in
+      result.append(AdjacencyEntry(outgoing: outgoing, type: type, neighbour: neighbour, edge: edge))
+    }
+    return result
+  }
+
+  /// Calls `body` with each adjacency entry of a node (outgoing first), parsed
+  /// straight from the leaf bytes; `notFound` when the node does not exist.
+  func forEachAdjacency(
+    of id: NodeID, direction: Direction, type: String?,
+    _ body: (_ outgoing: Bool, _ type: UInt32, _ neighbour: NodeID, _ edge: EdgeID) throws -> Void
+  ) throws {
     guard let adjacency = tree(.adjacency) else { throw SombraError(.notFound, "node \(id) does not exist") }
     var typeID: UInt32?
     if let type {
       guard let t = try nameID(.type, type) else {
         guard try nodeExists(id) else { throw SombraError(.notFound, "node \(id) does not exist") }
-        return []
+        return
       }
       typeID = t
     }
     // A node with edges exists; only an empty answer needs the existence check.
-    var result: [AdjacencyEntry] = []
-    for outgoing in [true, false] {
-      if outgoing && direction == .incoming || !outgoing && direction == .outgoing { continue }
-      try adjacency.scan(prefix: GraphKeys.adjacency(id, outgoing: outgoing, type: typeID), in: self) { key, _ in
-        guard let parsed = GraphKeys.parseAdjacency(key) else { throw SombraError.corruption("malformed adjacency key of node \(id)") }
-        result.append(AdjacencyEntry(outgoing: outgoing, type: parsed.type, neighbour: parsed.neighbour, edge: parsed.edge))
-        return true
+    var any = false
+    func scan(outgoing: Bool) throws {
+      try GraphKeys.adjacency(id, outgoing: outgoing, type: typeID).withUnsafeBytes { prefix in
+        try adjacency.scanBorrowing(prefix: prefix, in: self) { key, _ in
+          guard let parsed = GraphKeys.parseAdjacency(raw: key) else { throw SombraError.corruption("malformed adjacency key of node \(id)") }
+          try body(outgoing, parsed.type, parsed.neighbour, parsed.edge)
+          any = true
+          return true
+        }
       }
     }
-    if result.isEmpty, try !nodeExists(id) { throw SombraError(.notFound, "node \(id) does not exist") }
-    return result
+    if direction != .incoming { try scan(outgoing: true) }
+    if direction != .outgoing { try scan(outgoing: false) }
+    if !any, try !nodeExists(id) { throw SombraError(.notFound, "node \(id) does not exist") }
   }
+}
+
+/// Calls `body` with the 8-byte big-endian key of `id`, without allocating.
+@inline(__always)
+func withU64Key<R>(_ id: UInt64, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+  try withUnsafeBytes(of: id.bigEndian) { try body($0) }
 }

@@ -14,7 +14,8 @@ extension Transaction {
       distance += 1
       var next: [NodeID] = []
       for node in frontier {
-        for neighbour in try neighbors(of: node, direction: direction, type: type) where seen.insert(neighbour).inserted {
+        try forEachAdjacency(of: node, direction: direction, type: type) { _, _, neighbour, _ in
+          guard seen.insert(neighbour).inserted else { return }
           next.append(neighbour)
           result.append((neighbour, distance))
         }

@@ -46,6 +46,16 @@ package enum GraphKeys {
     return (node, key[8] == 0, type, neighbour, edge)
   }
 
+  /// The parts of a borrowed adjacency key, or nil when it is malformed.
+  @inline(__always)
+  package static func parseAdjacency(raw key: UnsafeRawBufferPointer) -> (node: NodeID, outgoing: Bool, type: UInt32, neighbour: NodeID, edge: EdgeID)? {
+    guard key.count == 29, key[8] <= 1,
+      let node = KeyEncoding.readU64(raw: key, at: 0), let type = KeyEncoding.readU32(raw: key, at: 9),
+      let neighbour = KeyEncoding.readU64(raw: key, at: 13), let edge = KeyEncoding.readU64(raw: key, at: 21)
+    else { return nil }
+    return (node, key[8] == 0, type, neighbour, edge)
+  }
+
   package static func label(_ label: UInt32, _ node: NodeID? = nil) -> [UInt8] {
     var key: [UInt8] = []
     key.reserveCapacity(12)
@@ -83,17 +93,20 @@ package struct StoredNode: Equatable {
   }
 
   package static func decode(_ bytes: [UInt8], id: NodeID) throws -> StoredNode {
-    try bytes.withUnsafeBytes { raw in
-      var r = ByteReader(raw)
-      let count = try r.varint()
-      guard count <= UInt64(r.remaining) else { throw r.error("node \(id): \(count) labels in a \(raw.count)-byte record") }
-      var labels: [UInt32] = []
-      labels.reserveCapacity(Int(count))
-      for _ in 0..<count { labels.append(try catalogID(&r)) }
-      let properties = try decodeProperties(&r, owner: "node \(id)")
-      guard r.remaining == 0 else { throw r.error("node \(id): \(r.remaining) bytes after the record") }
-      return StoredNode(labels: labels, properties: properties)
-    }
+    try bytes.withUnsafeBytes { try decode(raw: $0, id: id) }
+  }
+
+  /// Decodes a record from borrowed bytes (a page's, during a lookup or scan).
+  package static func decode(raw: UnsafeRawBufferPointer, id: NodeID) throws -> StoredNode {
+    var r = ByteReader(raw)
+    let count = try r.varint()
+    guard count <= UInt64(r.remaining) else { throw r.error("node \(id): \(count) labels in a \(raw.count)-byte record") }
+    var labels: [UInt32] = []
+    labels.reserveCapacity(Int(count))
+    for _ in 0..<count { labels.append(try catalogID(&r)) }
+    let properties = try decodeProperties(&r, owner: "node \(id)")
+    guard r.remaining == 0 else { throw r.error("node \(id): \(r.remaining) bytes after the record") }
+    return StoredNode(labels: labels, properties: properties)
   }
 }
 
@@ -118,15 +131,18 @@ package struct StoredEdge: Equatable {
   }
 
   package static func decode(_ bytes: [UInt8], id: EdgeID) throws -> StoredEdge {
-    try bytes.withUnsafeBytes { raw in
-      var r = ByteReader(raw)
-      let source = try r.u64()
-      let target = try r.u64()
-      let type = try catalogID(&r)
-      let properties = try decodeProperties(&r, owner: "edge \(id)")
-      guard r.remaining == 0 else { throw r.error("edge \(id): \(r.remaining) bytes after the record") }
-      return StoredEdge(source: source, target: target, type: type, properties: properties)
-    }
+    try bytes.withUnsafeBytes { try decode(raw: $0, id: id) }
+  }
+
+  /// Decodes a record from borrowed bytes.
+  package static func decode(raw: UnsafeRawBufferPointer, id: EdgeID) throws -> StoredEdge {
+    var r = ByteReader(raw)
+    let source = try r.u64()
+    let target = try r.u64()
+    let type = try catalogID(&r)
+    let properties = try decodeProperties(&r, owner: "edge \(id)")
+    guard r.remaining == 0 else { throw r.error("edge \(id): \(r.remaining) bytes after the record") }
+    return StoredEdge(source: source, target: target, type: type, properties: properties)
   }
 
   /// Source and target only, without decoding properties.
@@ -152,15 +168,15 @@ private func catalogID(_ r: inout ByteReader) throws -> UInt32 {
   return id
 }
 
-private func decodeProperties(_ r: inout ByteReader, owner: String) throws -> [(key: UInt32, value: PropertyValue)] {
+private func decodeProperties(_ r: inout ByteReader, owner: @autoclosure () -> String) throws -> [(key: UInt32, value: PropertyValue)] {
   let count = try r.varint()
-  guard count <= UInt64(r.remaining) else { throw r.error("\(owner): \(count) properties in \(r.remaining) bytes") }
+  guard count <= UInt64(r.remaining) else { throw r.error("\(owner()): \(count) properties in \(r.remaining) bytes") }
   var properties: [(key: UInt32, value: PropertyValue)] = []
   properties.reserveCapacity(Int(count))
   var previous: UInt32 = 0
   for _ in 0..<count {
     let key = try catalogID(&r)
-    guard key > previous else { throw r.error("\(owner): property keys out of order") }
+    guard key > previous else { throw r.error("\(owner()): property keys out of order") }
     previous = key
     properties.append((key, try PropertyValue.decode(from: &r)))
   }

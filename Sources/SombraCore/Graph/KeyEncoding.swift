@@ -46,6 +46,20 @@ package enum KeyEncoding {
     return v
   }
 
+  /// Reads a big-endian u64 at `offset` of borrowed bytes, or nil when they are too short.
+  @inline(__always)
+  package static func readU64(raw key: UnsafeRawBufferPointer, at offset: Int) -> UInt64? {
+    guard offset >= 0, offset <= key.count - 8 else { return nil }
+    return UInt64(bigEndian: key.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
+  }
+
+  /// Reads a big-endian u32 at `offset` of borrowed bytes, or nil when they are too short.
+  @inline(__always)
+  package static func readU32(raw key: UnsafeRawBufferPointer, at offset: Int) -> UInt32? {
+    guard offset >= 0, offset <= key.count - 4 else { return nil }
+    return UInt32(bigEndian: key.loadUnaligned(fromByteOffset: offset, as: UInt32.self))
+  }
+
   package static func readU32(_ key: some Collection<UInt8>, at offset: Int) -> UInt32? {
     guard offset >= 0, key.count >= offset + 4 else { return nil }
     var v: UInt32 = 0

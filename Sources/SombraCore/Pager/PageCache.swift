@@ -10,6 +10,10 @@
 /// 3. A pinned slot (pins > 0) is neither evicted nor reused; callers read it
 ///    outside the lock until they unpin it. A key removed while pinned leaves the
 ///    slot orphaned until its last unpin.
+/// 4. A commit made while no snapshot is open stores each page's new version in
+///    the slot of its previous one when that slot is cached and unpinned
+///    (`insert(_:copying:replacing:)`): no reader can ask for the old version
+///    again, so the cache does not fill with dead versions.
 package struct PageKey: Hashable, Sendable {
   package let raw: UInt64
   package static func main(_ page: PageNumber) -> PageKey { PageKey(raw: UInt64(page)) }
@@ -28,9 +32,13 @@ package final class PageCache {
   package let capacity: Int
   private let slab: UnsafeMutableRawPointer
   private var keys: [PageKey?]
-  private var pins: [Int32]
-  private var referenced: [Bool]
-  private var map: [PageKey: Int] = [:]
+  // Per-slot pin counts and reference bits, and the key -> slot table, live in
+  // memory the cache owns (like the slab): the pager touches them on every page
+  // access, and pointer access needs neither hashing with a random seed nor the
+  // exclusivity and uniqueness checks of array properties of a class.
+  private let pins: UnsafeMutablePointer<Int32>
+  private let referenced: UnsafeMutablePointer<Bool>
+  private var map: SlotTable
   private var hand = 0
   package private(set) var stats = PageCacheStats()
 
@@ -39,11 +47,19 @@ package final class PageCache {
     self.capacity = max(8, capacity)
     slab = UnsafeMutableRawPointer.allocate(byteCount: self.capacity * pageSize, alignment: 64)
     keys = Array(repeating: nil, count: self.capacity)
-    pins = Array(repeating: 0, count: self.capacity)
-    referenced = Array(repeating: false, count: self.capacity)
+    pins = .allocate(capacity: self.capacity)
+    pins.initialize(repeating: 0, count: self.capacity)
+    referenced = .allocate(capacity: self.capacity)
+    referenced.initialize(repeating: false, count: self.capacity)
+    map = SlotTable(slots: self.capacity)
   }
 
-  deinit { slab.deallocate() }
+  deinit {
+    slab.deallocate()
+    pins.deallocate()
+    referenced.deallocate()
+    map.deallocate()
+  }
 
   package var count: Int { map.count }
 
@@ -123,11 +139,11 @@ package final class PageCache {
 
   /// Drops every frame entry (the WAL was reset).
   package func removeFrames() {
-    for (key, _) in map where key.isFrame { remove(key) }
+    for key in map.allKeys where key.isFrame { remove(key) }
   }
 
   package func removeAll() {
-    for (key, _) in map { remove(key) }
+    for key in map.allKeys { remove(key) }
   }
 
   /// Copies a page image into the cache under `key` (the writer's committed pages).
@@ -135,5 +151,116 @@ package final class PageCache {
     let slot = try claim(key)
     buffer(slot).copyMemory(from: bytes)
     unpin(slot)
+  }
+
+  /// Like `insert`, but stores the image in the slot of `stale` (a version no
+  /// reader can ask for any more) when it is cached and unpinned, dropping it:
+  /// a commit then reuses warm slots instead of filling the cache with dead
+  /// versions and faulting in fresh slab memory.
+  package func insert(_ key: PageKey, copying bytes: UnsafeRawBufferPointer, replacing stale: PageKey) throws {
+    guard key != stale, map[key] == nil, let slot = map[stale], pins[slot] == 0 else {
+      try insert(key, copying: bytes)
+      return
+    }
+    map.removeValue(forKey: stale)
+    keys[slot] = key
+    map[key] = slot
+    referenced[slot] = true
+    buffer(slot).copyMemory(from: bytes)
+  }
+}
+
+/// The cache's key -> slot map: open addressing with linear probing over a
+/// power-of-two table at most half full (it never holds more keys than the
+/// cache has slots), Fibonacci hashing, and backward-shift deletion (no
+/// tombstones). `UInt64.max` marks an empty bucket: no `PageKey` has that raw
+/// value (frame keys are 1 << 63 | a 32-bit frame index).
+struct SlotTable {
+  private let keys: UnsafeMutablePointer<UInt64>
+  private let values: UnsafeMutablePointer<Int32>
+  private let mask: Int
+  private let shift: UInt64
+  private(set) var count = 0
+  private static let empty = UInt64.max
+
+  init(slots: Int) {
+    var size = 16
+    while size < 2 * slots { size *= 2 }
+    keys = .allocate(capacity: size)
+    keys.initialize(repeating: Self.empty, count: size)
+    values = .allocate(capacity: size)
+    values.initialize(repeating: 0, count: size)
+    mask = size - 1
+    shift = UInt64(64 - size.trailingZeroBitCount)
+  }
+
+  func deallocate() {
+    keys.deallocate()
+    values.deallocate()
+  }
+
+  @inline(__always)
+  private func home(_ raw: UInt64) -> Int {
+    Int(truncatingIfNeeded: (raw &* 0x9E37_79B9_7F4A_7C15) >> shift)  // a hash: wrapping is the point
+  }
+
+  /// The bucket holding `raw`, or the empty bucket where it would go.
+  @inline(__always)
+  private func find(_ raw: UInt64) -> Int {
+    var i = home(raw)
+    while keys[i] != raw && keys[i] != Self.empty { i = (i + 1) & mask }
+    return i
+  }
+
+  subscript(key: PageKey) -> Int? {
+    get {
+      let i = find(key.raw)
+      return keys[i] == Self.empty ? nil : Int(values[i])
+    }
+    set {
+      guard let newValue else {
+        removeValue(forKey: key)
+        return
+      }
+      let i = find(key.raw)
+      if keys[i] == Self.empty {
+        keys[i] = key.raw
+        count += 1
+      }
+      values[i] = Int32(truncatingIfNeeded: newValue)  // a slot index < the cache capacity
+    }
+  }
+
+  @discardableResult
+  mutating func removeValue(forKey key: PageKey) -> Int? {
+    var hole = find(key.raw)
+    guard keys[hole] != Self.empty else { return nil }
+    let value = Int(values[hole])
+    // Shift later members of the probe run back so every key stays reachable
+    // from its home bucket without passing an empty one.
+    var j = hole
+    while true {
+      j = (j + 1) & mask
+      let k = keys[j]
+      if k == Self.empty { break }
+      let h = home(k)
+      let stays = hole <= j ? (hole < h && h <= j) : (hole < h || h <= j)
+      if !stays {
+        keys[hole] = k
+        values[hole] = values[j]
+        hole = j
+      }
+    }
+    keys[hole] = Self.empty
+    count -= 1
+    return value
+  }
+
+  /// Every key, copied (callers remove while they walk).
+  var allKeys: [PageKey] {
+    var result: [PageKey] = []
+    result.reserveCapacity(count)
+    for i in 0...mask where self.keys[i] != Self.empty { result.append(PageKey(raw: self.keys[i])) }
+    return result
   }
 }

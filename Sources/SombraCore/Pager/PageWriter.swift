@@ -10,7 +10,7 @@ package final class PageWriter {
   let base: Snapshot
   /// The header as this transaction has changed it.
   package private(set) var header: DatabaseHeader
-  var dirty: [PageNumber: UnsafeMutableRawBufferPointer] = [:]
+  var dirty: DirtyPages
   var headerChanged = false
   package internal(set) var isFinished = false
   package internal(set) var failure: SombraError?
@@ -19,13 +19,13 @@ package final class PageWriter {
     self.pager = pager
     self.base = base
     self.header = base.header
+    self.dirty = DirtyPages(pageSize: pager.pageSize)
   }
 
   deinit { releaseBuffers() }
 
   func releaseBuffers() {
-    for buffer in dirty.values { buffer.deallocate() }
-    dirty.removeAll()
+    for buffer in dirty.removeAll() { buffer.deallocate() }
   }
 
   package var pageSize: Int { pager.pageSize }
@@ -67,7 +67,7 @@ package final class PageWriter {
     do {
       try pager.withPage(number, base) { buffer.copyMemory(from: $0) }
     } catch {
-      dirty[number] = nil
+      dirty.remove(number)
       buffer.deallocate()
       throw error
     }
@@ -80,7 +80,7 @@ package final class PageWriter {
       throw fail(SombraError(.limitExceeded, "the transaction changes more than \(pager.options.maxTransactionPages) pages (maxTransactionPages); split it"))
     }
     let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: pager.pageSize, alignment: 64)
-    dirty[number] = buffer
+    dirty.insert(buffer, for: number)
     return buffer
   }
 

@@ -80,7 +80,7 @@ extension Pager {
     let (bound, plan, boundTransaction) = lock.withLock { _ in
       let bound = min(readerMarks.keys.min() ?? committedFrames, committedFrames)
       var plan: [(page: PageNumber, frame: UInt32)] = []
-      for (page, frames) in index {
+      for (page, frames) in index.all {
         if let f = frames.last(where: { Int($0) < bound }) { plan.append((page, f)) }
       }
       plan.sort { $0.page < $1.page }
@@ -118,7 +118,7 @@ extension Pager {
         return
       }
       // Reset: the newest version of every page now lives in the main file.
-      for (number, frames) in index where number != 0 {
+      for (number, frames) in index.all where number != 0 {
         if let newest = frames.last { cache.rekey(.frame(newest), to: .main(number)) }
       }
       cache.removeFrames()

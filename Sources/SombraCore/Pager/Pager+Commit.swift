@@ -65,7 +65,7 @@ extension Pager {
     var newHeader = writer.header
     newHeader.changeCounter = writer.base.header.changeCounter + 1
     let transaction = newHeader.changeCounter
-    let pages = [0] + writer.dirty.keys.sorted()
+    let pages = [0] + writer.dirty.numbers.sorted()
     let frameSize = WALFormat.frameSize(pageSize: pageSize)
     let prefix = walHeaderOnDisk ? 0 : WALFormat.headerSize
     let total = prefix + pages.count * frameSize
@@ -75,7 +75,7 @@ extension Pager {
     let headerPage = UnsafeMutableRawBufferPointer.allocate(byteCount: pageSize, alignment: 64)
     defer { headerPage.deallocate() }
     newHeader.encode(into: headerPage)
-    for buffer in writer.dirty.values { PageLayout.seal(buffer) }
+    for number in writer.dirty.numbers { if let buffer = writer.dirty[number] { PageLayout.seal(buffer) } }
     func image(_ number: PageNumber) -> UnsafeRawBufferPointer {
       UnsafeRawBufferPointer(number == 0 ? headerPage : writer.dirty[number] ?? headerPage)
     }
@@ -132,12 +132,20 @@ extension Pager {
         self.walHeader = walHeader
         walHeaderOnDisk = true
       }
+      // With no snapshot open, nobody can ask for a page's previous version
+      // again (a new snapshot sees this commit): its cache slot takes the new one.
+      let reuse = readerMarks.isEmpty
       for (i, number) in pages.enumerated() {
         let frame = UInt32(firstFrame + i)
-        index[number, default: []].append(frame)
+        let previous = index.frame(of: number, below: Int.max).map(PageKey.frame) ?? .main(number)
+        index.append(frame, of: number)
         framePages.append(number)
         frameTransactions.append(transaction)
-        try? cache.insert(.frame(frame), copying: image(number))
+        if reuse {
+          try? cache.insert(.frame(frame), copying: image(number), replacing: previous)
+        } else {
+          try? cache.insert(.frame(frame), copying: image(number))
+        }
       }
       committedFrames += pages.count
       runningChecksum = running

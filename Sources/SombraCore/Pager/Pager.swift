@@ -43,7 +43,7 @@ package final class Pager: @unchecked Sendable {
   var walHeaderOnDisk = false
   var framePages: [PageNumber] = []
   var frameTransactions: [UInt64] = []
-  var index: [PageNumber: [UInt32]] = [:]
+  var index = FrameIndex()
   var committedFrames = 0
   var runningChecksum: UInt32 = 0
   var generation: UInt64 = 0
@@ -131,9 +131,7 @@ package final class Pager: @unchecked Sendable {
 
   /// The newest frame of `page` below `mark`. Call under `lock`.
   func frame(of page: PageNumber, below mark: Int) -> UInt32? {
-    guard let frames = index[page] else { return nil }
-    for f in frames.reversed() where Int(f) < mark { return f }
-    return nil
+    index.frame(of: page, below: mark)
   }
 
   /// Pins the slot holding `page` as of `mark`, loading it when missing. Call under `lock`.
@@ -258,7 +256,7 @@ package final class Pager: @unchecked Sendable {
       walHeader = scan.header
     }
     for frame in scan.committed {
-      index[frame.page, default: []].append(UInt32(committedFrames))
+      index.append(UInt32(committedFrames), of: frame.page)
       framePages.append(frame.page)
       frameTransactions.append(frame.transaction)
       committedFrames += 1

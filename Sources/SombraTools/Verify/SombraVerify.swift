@@ -1,0 +1,144 @@
+import SombraCLI
+import SombraCore
+
+/// `sombra-verify [options] DB`: checks a database's integrity on a read-only
+/// snapshot, for cron. Exit 0 clean, 1 problems found, 2 usage, 3 cannot open or
+/// read, 4 busy. Each problem line names the page or record, the invariant that is
+/// broken and the repair to try; a clean run prints one line (nothing with -q).
+public enum SombraVerify {
+  public static let tool = "sombra-verify"
+
+  public static let spec = CommandSpec(
+    name: tool,
+    overview: "Verify the integrity of a Sombra database: checksums, page accounting, B-trees, and the graph's records, adjacency, indexes and counts.",
+    positionals: [PositionalSpec("database", help: "The database file (its WAL is the file beside it ending in .wal).")],
+    options: OutputOptions.specs + [
+      .flag("checksums-only", help: "Only verify the checksum of every page and WAL frame."),
+      .flag("quick", help: "Checksums and structure (page accounting, B-trees, catalog), without the graph checks."),
+      .flag("skip-indexes", help: "Do not compare the label and property indexes with the records."),
+      .flag("skip-adjacency", help: "Do not compare adjacency with the edges."),
+      .option("max-errors", valueName: "n", type: .integer(0...100_000_000), defaultValue: "100", help: "Report at most this many problems (0 = all); the count of all problems is still given."),
+      .flag("quiet", short: "q", help: "Print nothing when the database is clean and one summary line when it is not."),
+      .option("lock-timeout", valueName: "seconds", defaultValue: "0", help: "How long to wait for a checkpoint in another process to let go of the database."),
+      .option("progress", valueName: "when", type: .choice(["auto", "always", "never"]), defaultValue: "auto", help: "Show a progress line on stderr: auto (when stderr is a terminal), always, never."),
+    ])
+
+  public static func main(_ arguments: [String], context: ToolContext) -> ExitCode {
+    let commandLine = ToolCommandLine(spec)
+    return commandLine.run(arguments, context: context) { parsed in
+      let path = parsed.positional("database") ?? ""
+      let output = OutputOptions(parsed)
+      guard let timeout = Double(parsed.value("lock-timeout") ?? "0"), timeout >= 0, timeout.isFinite else {
+        throw commandLine.usageError(
+          "invalid value '\(parsed.value("lock-timeout") ?? "")' for '--lock-timeout': expected a number of seconds, 0 or more",
+          commandPath: [tool], context: context)
+      }
+      if parsed.flag("checksums-only") && parsed.flag("quick") {
+        throw commandLine.usageError("--checksums-only and --quick cannot be used together", commandPath: [tool], context: context)
+      }
+      var options = VerifyOptions()
+      options.level = parsed.flag("checksums-only") ? .checksums : parsed.flag("quick") ? .structure : .graph
+      options.checkIndexes = !parsed.flag("skip-indexes")
+      options.checkAdjacency = !parsed.flag("skip-adjacency")
+      options.maxErrors = parsed.integer("max-errors") ?? 100
+
+      let database = try context.openReadOnly(path, tool: tool, lockTimeout: timeout)
+      defer { try? database.close() }
+      let progress = progressLine(parsed.value("progress") ?? "auto", context)
+      let report: VerifyReport
+      do {
+        report = try database.verify(options) { step in
+          guard step.total > 0 else { return }
+          progress.update("verifying: \(step.phase) \(step.done * 100 / step.total)%")
+        }
+      } catch {
+        progress.finish()
+        throw context.exit(for: error, tool: tool)
+      }
+      progress.finish()
+      switch output.format {
+      case .json: context.writeJSON(json(report, path: path))
+      case .text: text(report, path: path, quiet: parsed.flag("quiet"), context)
+      }
+      return report.isClean ? .success : .failure
+    }
+  }
+
+  static func progressLine(_ when: String, _ context: ToolContext) -> ProgressLine {
+    let enabled = when == "always" || (when == "auto" && context.terminal.standardErrorIsTerminal)
+    return ProgressLine(output: context.standardError, isEnabled: enabled, width: context.terminal.width, ascii: !context.terminal.isUTF8)
+  }
+
+  /// The text report: problem lines, then one summary line.
+  static func text(_ report: VerifyReport, path: String, quiet: Bool, _ context: ToolContext) {
+    let out = context.standardOutput
+    let name = TerminalText.escapingControlCharacters(path)
+    if report.isClean {
+      if quiet { return }
+      for problem in report.problems { out.writeLine(line(problem, path: path)) }
+      out.writeLine("\(name): ok (\(summary(report)))")
+      return
+    }
+    if !quiet {
+      for problem in report.problems { out.writeLine(line(problem, path: path)) }
+    }
+    var closing = "\(name): \(report.totalErrors) \(report.totalErrors == 1 ? "problem" : "problems") found"
+    if report.totalProblems > report.totalErrors { closing += " and \(report.totalProblems - report.totalErrors) warning(s)" }
+    if report.stoppedEarly { closing += "; stopped after \(report.problems.count) (raise --max-errors, 0 for all)" }
+    closing += " (\(summary(report)))"
+    out.writeLine(closing)
+  }
+
+  /// `CODE page N, record: message; try: hint`, with DB in hints replaced by the path.
+  static func line(_ problem: VerifyProblem, path: String) -> String {
+    var where_: [String] = []
+    if let page = problem.page { where_.append("page \(page)") }
+    if let record = problem.record { where_.append(record) }
+    let place = where_.isEmpty ? "" : " " + where_.joined(separator: ", ")
+    let severity = problem.severity == .warning ? "warning " : ""
+    let hint = problem.hint.isEmpty ? "" : "; try: " + problem.hint.replacingDB(with: path)
+    return TerminalText.escapingControlCharacters("\(severity)\(problem.code.rawValue)\(place): \(problem.message)\(hint)")
+  }
+
+  static func summary(_ report: VerifyReport) -> String {
+    let c = report.counts
+    var parts = ["\(report.level.rawValue) level", "\(c.pages) pages", "\(c.walFrames) WAL frames"]
+    if report.level == .graph { parts += ["\(c.nodes) nodes", "\(c.edges) edges"] }
+    if !report.skipped.isEmpty { parts.append("skipped: " + report.skipped.joined(separator: ", ")) }
+    return parts.joined(separator: ", ")
+  }
+
+  static func json(_ report: VerifyReport, path: String) -> [JSONMember] {
+    let c = report.counts
+    let counts: [JSONMember] = [
+      JSONMember("pages", .integer(Int64(c.pages))), JSONMember("wal_frames", .integer(Int64(c.walFrames))),
+      JSONMember("bytes_checked", .integer(Int64(c.bytesChecked))), JSONMember("tree_pages", .integer(Int64(c.treePages))),
+      JSONMember("free_pages", .integer(Int64(c.freePages))), JSONMember("nodes", .integer(Int64(c.nodes))),
+      JSONMember("edges", .integer(Int64(c.edges))), JSONMember("adjacency_entries", .integer(Int64(c.adjacencyEntries))),
+      JSONMember("label_index_entries", .integer(Int64(c.labelIndexEntries))),
+      JSONMember("property_index_entries", .integer(Int64(c.propertyIndexEntries))),
+    ]
+    let problems: [JSONValue] = report.problems.map { p in
+      .object([
+        JSONMember("code", .string(p.code.rawValue)), JSONMember("severity", .string(p.severity.rawValue)),
+        JSONMember("page", p.page.map { .integer(Int64($0)) } ?? .null), JSONMember("record", p.record.map { .string($0) } ?? .null),
+        JSONMember("message", .string(p.message)), JSONMember("hint", .string(p.hint.replacingDB(with: path))),
+      ])
+    }
+    return [
+      JSONMember("command", "verify"), JSONMember("path", .string(path)), JSONMember("level", .string(report.level.rawValue)),
+      JSONMember("clean", .bool(report.isClean)), JSONMember("transaction", .integer(Int64(clamping: report.transactionID))),
+      JSONMember("counts", .object(counts)), JSONMember("problems", .array(problems)),
+      JSONMember("total_problems", .integer(Int64(report.totalProblems))), JSONMember("total_errors", .integer(Int64(report.totalErrors))),
+      JSONMember("stopped_early", .bool(report.stoppedEarly)), JSONMember("skipped", .array(report.skipped.map { .string($0) })),
+      JSONMember("duration_s", .double((report.duration * 1000).rounded() / 1000)),
+    ]
+  }
+}
+
+extension String {
+  /// A repair hint with its `DB` placeholder replaced by the database path.
+  func replacingDB(with path: String) -> String {
+    split(separator: " ", omittingEmptySubsequences: false).map { $0 == "DB" ? path : String($0) }.joined(separator: " ")
+  }
+}

@@ -1,0 +1,82 @@
+import Testing
+
+@testable import SombraCore
+
+/// The pager's lookup structures: the cache's slot table, its reuse of stale
+/// slots at commit, the frame index and the writer's dirty-page set.
+@Suite struct PageCacheTests {
+  @Test func theSlotTableAgreesWithADictionaryThroughRandomInsertsAndRemovals() {
+    var table = SlotTable(slots: 64)
+    defer { table.deallocate() }
+    var model: [PageKey: Int] = [:]
+    var rng = SystemRandomNumberGenerator()
+    // Few distinct keys, so probe runs collide and removals shift them back.
+    var universe: [PageKey] = []
+    for n in 0..<100 { universe.append(n % 2 == 0 ? .main(PageNumber(n)) : .frame(UInt32(n * 7919))) }
+    for step in 0..<20_000 {
+      let key = universe[Int.random(in: 0..<universe.count, using: &rng)]
+      if Bool.random(using: &rng) || model.count >= 64 {
+        #expect(table.removeValue(forKey: key) == model.removeValue(forKey: key))
+      } else {
+        table[key] = step % 64
+        model[key] = step % 64
+      }
+      #expect(table.count == model.count)
+    }
+    for key in universe { #expect(table[key] == model[key]) }
+    #expect(Set(table.allKeys) == Set(model.keys))
+  }
+
+  @Test func insertingOverAStaleVersionReusesItsSlotAndForgetsIt() throws {
+    let cache = PageCache(pageSize: 4096, capacity: 8)
+    let page = [UInt8](repeating: 7, count: 4096)
+    try page.withUnsafeBytes { try cache.insert(.main(3), copying: $0) }
+    let slot = try #require(cache.pin(.main(3)))
+    cache.unpin(slot)
+    let newer = [UInt8](repeating: 9, count: 4096)
+    try newer.withUnsafeBytes { try cache.insert(.frame(0), copying: $0, replacing: .main(3)) }
+    #expect(!cache.contains(.main(3)))
+    #expect(cache.pin(.frame(0)) == slot)
+    #expect(cache.buffer(slot).allSatisfy { $0 == 9 })
+    // A pinned stale version is left alone; the new one takes another slot.
+    try page.withUnsafeBytes { try cache.insert(.frame(1), copying: $0, replacing: .frame(0)) }
+    #expect(cache.contains(.frame(0)) && cache.contains(.frame(1)))
+    #expect(cache.count == 2)
+  }
+
+  @Test func theFrameIndexFindsTheNewestFrameBelowAMark() {
+    var index = FrameIndex()
+    index.append(2, of: 5)
+    index.append(4, of: 9)
+    index.append(6, of: 5)
+    #expect(index.frame(of: 5, below: 100) == 6)
+    #expect(index.frame(of: 5, below: 6) == 2)
+    #expect(index.frame(of: 5, below: 2) == nil)
+    #expect(index.frame(of: 9, below: 5) == 4)
+    #expect(index.frame(of: 1, below: 100) == nil)
+    #expect(index.frame(of: 1 << 30, below: 100) == nil)
+    index.append(8, of: 1 << 30)  // past the array: found by hashing
+    #expect(index.frame(of: 1 << 30, below: 100) == 8)
+    #expect(index[5] == [2, 6])
+    index.removeAll()
+    #expect(index.frame(of: 5, below: 100) == nil)
+    #expect(index.all.isEmpty)
+  }
+
+  @Test func theDirtySetFindsEveryBufferAndHandsThemAllBack() {
+    var dirty = DirtyPages(pageSize: 64)
+    let pages: [PageNumber] = [3, 1, 1 << 21, 700]
+    for page in pages { dirty.insert(.allocate(byteCount: 64, alignment: 8), for: page) }
+    #expect(dirty.count == 4)
+    for page in pages { #expect(dirty[page] != nil) }
+    #expect(dirty[2] == nil && dirty[1 << 22] == nil)
+    let removed = dirty[700]
+    dirty.remove(700)
+    removed?.deallocate()
+    #expect(dirty[700] == nil)
+    #expect(dirty.numbers.sorted() == [1, 3, 1 << 21])
+    let buffers = dirty.removeAll()
+    #expect(buffers.count == 3 && dirty.isEmpty && dirty[3] == nil)
+    for buffer in buffers { buffer.deallocate() }
+  }
+}
