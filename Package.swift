@@ -10,6 +10,7 @@ let package = Package(
     .library(name: "SombraCore", targets: ["SombraCore"]),
     .executable(name: "sombra-bench", targets: ["sombra-bench"]),
     .executable(name: "sombra-inspect", targets: ["sombra-inspect"]),
+    .executable(name: "sombra-repair", targets: ["sombra-repair"]),
     .executable(name: "sombra-verify", targets: ["sombra-verify"]),
   ],
   targets: [
@@ -33,6 +34,8 @@ let package = Package(
     .target(name: "SombraTools", dependencies: ["SombraCore", "SombraCLI"]),
     // `sombra-inspect DB COMMAND`: parse, call SombraTools, exit.
     .executableTarget(name: "sombra-inspect", dependencies: ["SombraTools"]),
+    // `sombra-repair DB COMMAND`: parse, call SombraTools, exit.
+    .executableTarget(name: "sombra-repair", dependencies: ["SombraTools"]),
     // `sombra-verify [options] DB`: parse, call SombraTools, exit.
     .executableTarget(name: "sombra-verify", dependencies: ["SombraTools"]),
     // The benchmark of shared/bench/WORKLOAD.md (build with -c release).

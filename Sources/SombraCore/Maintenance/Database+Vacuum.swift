@@ -1,0 +1,104 @@
+/// `vacuum(into:)`: a compact copy of the live data in a new database file.
+///
+/// 1. One read transaction on this database fixes the state copied (a live
+///    writer in this process or another may go on; its later commits are not in
+///    the copy, which is why the tool holds the writer lock while it vacuums).
+/// 2. The new file must not exist (nor its WAL). It is created with the same page
+///    size and filled in write transactions of bounded size: the six graph trees
+///    are created empty, then each tree's entries are inserted in key order (the
+///    B-tree's append path fills pages), the header gets the roots and the next
+///    node and edge ids. Catalog entries are copied as they are, so names and
+///    their ids, index definitions, last ids given out and counts are identical.
+/// 3. The new database is closed (clean flag, checkpoint, WAL truncated, main file
+///    fsynced) and its empty WAL removed: the result is one file.
+/// On any failure the new file and its WAL are removed; this database is never
+/// written. Replacing the original with the copy is the tool's work
+/// (`SombraTools/Repair/Repair+Vacuum.swift` documents the order).
+package struct VacuumResult: Sendable, Equatable {
+  /// Pages of the source snapshot, and how many of them were free.
+  package var sourcePages: UInt32 = 0
+  package var sourceFreePages: UInt32 = 0
+  /// Pages of the new file.
+  package var newPages: UInt32 = 0
+  /// Entries copied per tree, in `GraphRoot` order (catalog ... properties).
+  package var entries: [Int] = []
+  package var nodes = 0
+  package var edges = 0
+}
+
+extension Database {
+  /// Writes a compact copy of the committed state into the new file `newPath`.
+  /// `progress` is called with the tree being copied and the entries copied so far.
+  package func vacuum(into newPath: String, progress: ((String, Int) -> Void)? = nil) throws -> VacuumResult {
+    let storage = POSIXStorageSystem()
+    for path in [newPath, newPath + ".wal"] where storage.exists(path) {
+      throw SombraError.invalidArgument("\(path) already exists; vacuum writes a new file and never overwrites one")
+    }
+    let source = try beginRead()
+    defer { source.end() }
+    let header = source.header
+
+    var options = OpenOptions()
+    options.pageSize = pageSize
+    options.sync = .off  // close() syncs the main file before the WAL goes
+    let target = try Database.open(newPath, options: options)
+    var closed = false
+    var done = false
+    defer {
+      if !done {
+        if !closed { try? target.close() }
+        _ = try? FileOperations.remove(newPath)
+        _ = try? FileOperations.remove(newPath + ".wal")
+      }
+    }
+
+    var result = VacuumResult(sourcePages: header.pageCount, sourceFreePages: header.freeListCount)
+    var tx = try target.beginWrite()
+    var copies: [(name: String, from: BTree, to: BTree)] = []
+    for root in GraphRoot.allCases {
+      let page = header.roots[root.rawValue]
+      guard page != 0 else { continue }
+      copies.append((WriteTransaction.treeName(root), BTree(root: page), try BTree.create(in: tx.pages)))
+    }
+    let roots = copies.map(\.to.root)
+    try tx.pages.updateHeader { h in
+      var i = 0
+      for root in GraphRoot.allCases where header.roots[root.rawValue] != 0 {
+        h.roots[root.rawValue] = roots[i]
+        i += 1
+      }
+      h.nextNodeID = header.nextNodeID
+      h.nextEdgeID = header.nextEdgeID
+    }
+    result.entries = Array(repeating: 0, count: GraphRoot.allCases.count)
+    for (name, from, to) in copies {
+      var copied = 0
+      try from.forEachBatch(in: source, limit: 1024) { batch in
+        for (key, value) in batch {
+          guard try to.insert(key, value, ifPresent: .keep, in: tx.pages) else {
+            throw SombraError.corruption("the \(name) tree repeats a key; salvage the database instead")
+          }
+        }
+        copied += batch.count
+        progress?(name, copied)
+        // Bounded transactions: well under the default page limit per commit.
+        if tx.pages.dirtyPageCount >= 2048 {
+          try tx.commit()
+          tx = try target.beginWrite()
+        }
+      }
+      if let slot = GraphRoot.allCases.firstIndex(where: { WriteTransaction.treeName($0) == name }) { result.entries[slot] = copied }
+      if name == "nodes" { result.nodes = copied }
+      if name == "edges" { result.edges = copied }
+    }
+    try tx.commit()
+    result.newPages = try target.read { $0.header.pageCount }
+    closed = true
+    try target.close()
+    // close() truncated the WAL to zero after a synced checkpoint: nothing in it.
+    try FileOperations.remove(newPath + ".wal")
+    try FileOperations.syncDirectory(of: newPath)
+    done = true
+    return result
+  }
+}

@@ -1,0 +1,147 @@
+import SombraCLI
+import SombraCore
+
+/// `sombra-repair DB vacuum`: replace the database with a compact copy.
+///
+/// Order of operations, and what a crash at each point leaves (DB is the
+/// database, DB.wal its WAL, TMP = DB.vacuum-tmp, BAK the backup):
+/// 1. Open DB read-write: the writer lock is held from here to step 9 (another
+///    writer: exit 4). Checkpoint with `truncate`: every commit is in DB and
+///    DB.wal is zero bytes and synced (readers in another process that block it
+///    make it fail with busy, exit 4: nothing has changed). Crash: DB intact.
+/// 2. Check free space (statvfs) for TMP: at most the live pages of DB.
+/// 3. Remove a TMP (and TMP.wal) left by an earlier crashed vacuum: only the
+///    holder of DB's writer lock ever writes it, and that is us.
+/// 4. `Database.vacuum(into: TMP)` from one read snapshot of DB; the copy is
+///    closed cleanly, fsynced, its WAL removed, the directory fsynced.
+///    Crash: DB intact, a stale TMP (removed by the next vacuum).
+/// 5. Verify TMP (`Database.verify`, graph level, through a read-only open) and
+///    compare its node and edge counts with DB's. Any problem: TMP is removed,
+///    DB is untouched, exit 1.
+/// 6. Backup: BAK becomes a second name (hard link) of DB's file, which is
+///    "the old file kept"; where links are not supported, a copy. Crash: DB
+///    intact plus BAK.
+/// 7. Remove DB.wal and fsync the directory. It is empty (step 1) and must not
+///    outlive DB's file: this handle still writes its close into that WAL file
+///    (step 9), and those frames belong to the old file, never to the new one.
+///    Crash: DB without a WAL, which is a complete database.
+/// 8. rename(TMP, DB), fsync the directory: the atomic switch. Crash before the
+///    directory sync: DB is either the old file or the new one, both complete.
+/// 9. Close the old handle: its last commit and checkpoint go to the old file
+///    (now BAK, or unlinked with --no-backup) and to the unlinked old WAL.
+///
+/// Known window (outside this tool's reach): a process that opened DB before
+/// step 8 and is polling for the writer lock gets the lock of the old file at
+/// step 9 and would then create DB.wal beside the new file. Pager's open should
+/// re-check after taking the lock that the path still names the file it locked.
+extension SombraRepair {
+  static func vacuum(_ run: RepairRun) throws -> ExitCode {
+    let facts = try run.look()
+    let temp = run.path + ".vacuum-tmp"
+    let live = UInt64(facts.pages - min(facts.freePages, facts.pages)) * UInt64(facts.pageSize)
+    if run.dryRun {
+      return run.plan([
+        "take the database exclusively (the writer lock) and checkpoint the WAL (\(RepairRun.count(facts.wal.frames, "committed frame"))) into it",
+        "write a compact copy of the live data to \(temp) (\(facts.pages) pages now, \(facts.freePages) of them free; at most \(live) bytes)",
+        "verify the copy: \(RepairRun.count(facts.nodes, "node")) and \(RepairRun.count(facts.edges, "edge")) expected",
+        run.backup ? "keep the current file as the backup \(run.path).backup-YYYYMMDD-HHMMSS" : "keep no backup (--no-backup)",
+        "replace \(run.path) with the copy (atomic rename) and remove the old WAL",
+      ])
+    }
+    try run.confirm("Vacuum \(run.path) (replace it with a compact copy\(run.backup ? ", keeping a backup" : ", without a backup"))?")
+
+    // 1.
+    let database = try run.openExclusive()
+    var open = true
+    defer { if open { try? database.close() } }
+    try database.checkpoint(.truncate)
+    let expected = try database.read { (nodes: try $0.nodeCount, edges: try $0.edgeCount) }
+    let sizeBefore = FileOperations.size(of: run.path) ?? 0
+
+    // 2.
+    let available = try FileOperations.availableBytes(near: run.path)
+    let needed = live + UInt64(4 * facts.pageSize)
+    guard available >= needed else {
+      throw run.context.fail(
+        "not enough free disk space for the vacuumed copy: it needs up to \(needed) bytes beside \(run.path) and the file system has \(available); free some space and retry",
+        tool: run.tool)
+    }
+
+    // 3, 4.
+    try FileOperations.remove(temp)
+    try FileOperations.remove(temp + ".wal")
+    let result = try database.vacuum(into: temp) { tree, entries in
+      run.progress.update("vacuum: copying the \(tree) tree: \(entries) entries")
+    }
+    run.progress.finish()
+
+    // 5.
+    let report: VerifyReport
+    let copied: (nodes: Int, edges: Int)
+    do {
+      report = try RepairRun.verify(temp)
+      let copy = try Database.open(temp, options: .readOnly)
+      defer { try? copy.close() }
+      copied = try copy.read { (try $0.nodeCount, try $0.edgeCount) }
+    } catch {
+      _ = try? FileOperations.remove(temp)
+      throw error
+    }
+    guard report.isClean, copied == expected else {
+      _ = try? FileOperations.remove(temp)
+      let first = report.problems.first.map { ": \($0)" } ?? ""
+      throw run.context.fail(
+        "the vacuumed copy failed verification (\(RepairRun.count(report.totalErrors, "problem")), \(copied.nodes) of \(expected.nodes) nodes, \(copied.edges) of \(expected.edges) edges)\(first); \(run.path) was not changed",
+        tool: run.tool)
+    }
+
+    // 6.
+    var backupPath: String?
+    if run.backup {
+      let target = run.backupPath()
+      do {
+        try FileOperations.link(run.path, as: target)
+      } catch {
+        try FileOperations.copy(run.path, to: target)
+      }
+      backupPath = target
+    }
+
+    // 7, 8.
+    try FileOperations.remove(run.path + ".wal")
+    try FileOperations.syncDirectory(of: run.path)
+    try FileOperations.rename(temp, over: run.path)
+    try FileOperations.syncDirectory(of: run.path)
+
+    // 9.
+    open = false
+    try? database.close()
+    let sizeAfter = FileOperations.size(of: run.path) ?? 0
+
+    if run.output.format == .json {
+      run.context.writeJSON([
+        JSONMember("command", "vacuum"),
+        JSONMember("path", .string(run.path)),
+        JSONMember("dryRun", .bool(false)),
+        JSONMember("bytesBefore", RepairRun.json(sizeBefore)),
+        JSONMember("bytesAfter", RepairRun.json(sizeAfter)),
+        JSONMember("pagesBefore", RepairRun.json(result.sourcePages)),
+        JSONMember("pagesAfter", RepairRun.json(result.newPages)),
+        JSONMember("nodes", RepairRun.json(result.nodes)),
+        JSONMember("edges", RepairRun.json(result.edges)),
+        JSONMember("backup", backupPath.map { .string($0) } ?? .null),
+        JSONMember("verified", .bool(true)),
+      ])
+      return .success
+    }
+    run.context.standardOutput.write(
+      "vacuumed \(TerminalText.escapingControlCharacters(run.path))\n"
+        + RepairRun.lines([
+          ("size", "\(sizeBefore) -> \(sizeAfter) bytes (\(result.sourcePages) -> \(result.newPages) pages)"),
+          ("records", "\(RepairRun.count(result.nodes, "node")), \(RepairRun.count(result.edges, "edge"))"),
+          ("verified", "no problems"),
+          ("backup", backupPath ?? "none (--no-backup)"),
+        ]))
+    return .success
+  }
+}
