@@ -40,9 +40,11 @@ let package = Package(
     .executableTarget(name: "sombra-verify", dependencies: ["SombraTools"]),
     // The benchmark of shared/bench/WORKLOAD.md (build with -c release).
     .executableTarget(name: "sombra-bench", dependencies: ["SombraCore", "SombraCLI"]),
+    // `sombra-fixtures DIR`: writes Fixtures/ (scripts/make-fixtures; not a product).
+    .executableTarget(name: "sombra-fixtures", dependencies: ["SombraCore"]),
     .testTarget(name: "SombraCoreTests", dependencies: ["SombraCore"]),
     .testTarget(name: "SombraCLITests", dependencies: ["SombraCLI"]),
-    .testTarget(name: "SombraToolsTests", dependencies: ["SombraTools", "SombraCore", "SombraCLI"]),
+    .testTarget(name: "SombraToolsTests", dependencies: ["SombraTools", "SombraCore", "SombraCLI", "sombra-fixtures"]),
   ],
   swiftLanguageModes: [.v6]
 )

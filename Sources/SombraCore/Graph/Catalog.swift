@@ -280,7 +280,8 @@ extension WriteTransaction {
   /// Writes pending counts into the catalog (called by `commit`).
   func flushGraphState() throws {
     guard !countDeltas.isEmpty, let catalog = tree(.catalog) else { return }
-    for (which, delta) in countDeltas where delta != 0 {
+    // In key order: the same changes give the same bytes in every process.
+    for (which, delta) in countDeltas.sorted(by: { $0.key.key.lexicographicallyPrecedes($1.key.key) }) where delta != 0 {
       let current = try count(which)  // includes the delta
       try catalog.insert(which.key, le64(current), in: pages)
     }

@@ -110,7 +110,8 @@ extension WriteTransaction {
     -> [(key: UInt32, value: PropertyValue)]
   {
     var byKey = Dictionary(existing.map { ($0.key, $0.value) }, uniquingKeysWith: { _, new in new })
-    for (name, value) in changes {
+    // In name order, so new keys get the same ids whatever the dictionary's order.
+    for (name, value) in changes.sorted(by: { $0.key < $1.key }) {
       try value.validate(key: name)
       byKey[try internName(.key, name)] = value
     }

@@ -19,7 +19,8 @@
 ///    frame's stored value, so one bad frame does not condemn the rest, and
 ///    the page inside (`WAL_FRAME_CHECKSUM`, `PAGE_TYPE`, `PAGE_NUMBER`).
 ///    Frames past the mark are not the snapshot's (a live writer may be
-///    appending them) and are not read.
+///    appending them) and are not checked as data; `Verifier+WALTail.swift`
+///    only looks past the first invalid one for commits recovery cannot reach.
 /// 4. Page 0 in use: decodes as a header that agrees with the snapshot's
 ///    header on page count, free list, roots and next ids.
 extension Verifier {
@@ -50,6 +51,7 @@ extension Verifier {
         hint: VerifyHint.salvage)
     }
     try checkFrames(frames, newest: newest, walHeader: walHeader, wal: wal, pageSize: pageSize)
+    try checkWALTail()
     endPhase()
   }
 

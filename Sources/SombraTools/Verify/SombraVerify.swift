@@ -42,7 +42,17 @@ public enum SombraVerify {
       options.checkAdjacency = !parsed.flag("skip-adjacency")
       options.maxErrors = parsed.integer("max-errors") ?? 100
 
-      let database = try context.openReadOnly(path, tool: tool, lockTimeout: timeout)
+      let database: Database
+      do {
+        var openOptions = OpenOptions.readOnly
+        openOptions.lockTimeout = timeout
+        database = try Database.open(path, options: openOptions)
+      } catch let error as SombraError where error.code == .corruption {
+        // A database too damaged to open is a verification result, not a usage problem.
+        return unopenable(error, path: path, level: options.level, output: output, quiet: parsed.flag("quiet"), context)
+      } catch {
+        throw context.exit(for: error, tool: tool)
+      }
       defer { try? database.close() }
       let progress = progressLine(parsed.value("progress") ?? "auto", context)
       let report: VerifyReport
@@ -62,6 +72,27 @@ public enum SombraVerify {
       }
       return report.isClean ? .success : .failure
     }
+  }
+
+  /// Reports a database whose open failed on damaged bytes: one problem
+  /// (`HEADER_INVALID` for page 0 or the file's geometry, else `PAGE_CHECKSUM`)
+  /// and exit 1.
+  static func unopenable(
+    _ error: SombraError, path: String, level: VerifyOptions.Level, output: OutputOptions, quiet: Bool, _ context: ToolContext
+  ) -> ExitCode {
+    let page = error.page ?? 0
+    let problem = VerifyProblem(
+      page == 0 ? .headerInvalid : .pageChecksum, page: page, record: nil,
+      message: "the database cannot be opened: \(error.message)", hint: VerifyHint.salvage)
+    var report = VerifyReport(level: level, transactionID: 0)
+    report.problems = [problem]
+    report.totalProblems = 1
+    report.totalErrors = 1
+    switch output.format {
+    case .json: context.writeJSON(json(report, path: path))
+    case .text: text(report, path: path, quiet: quiet, context)
+    }
+    return .failure
   }
 
   static func progressLine(_ when: String, _ context: ToolContext) -> ProgressLine {

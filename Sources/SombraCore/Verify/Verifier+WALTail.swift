@@ -1,0 +1,54 @@
+/// The WAL past the snapshot: commits that recovery cannot reach.
+///
+/// Recovery keeps every transaction up to the first invalid frame. Frames
+/// after it are normally leftovers (an older generation's frames, a torn
+/// commit), but when a later frame carries this generation's salts and a
+/// commit marker, transactions were committed behind a frame that has since
+/// gone bad (a stale or damaged frame in the middle of the log): those commits
+/// are lost to recovery, and the verifier says so (`WAL_STALE_FRAME` or
+/// `WAL_FRAME_CHECKSUM` on the first invalid frame). A live writer appending
+/// frames can make the log look like this for an instant, so a finding is
+/// confirmed by a second look before it is reported.
+extension Verifier {
+  func checkWALTail() throws {
+    let mark = snapshot.mark
+    let (header, wal) = pager.lock.withLock { _ in (pager.walHeader, pager.walFile) }
+    guard let header, let wal else { return }
+    guard let first = try findLostCommits(after: mark, header: header, wal: wal) else { return }
+    usleepSeconds(0.05)
+    guard let confirmed = try findLostCommits(after: mark, header: header, wal: wal), confirmed.frame == first.frame else { return }
+    let code: VerifyProblem.Code = confirmed.reason == .saltMismatch ? .walStaleFrame : .walFrameChecksum
+    problem(
+      code, record: "WAL frame \(confirmed.frame)",
+      "\(confirmed.reason); \(confirmed.commits) commit frame(s) of this WAL generation follow it, and recovery cannot reach them (those transactions are lost)",
+      hint: "sombra-inspect DB wal (restore from a backup if the lost transactions matter)")
+  }
+
+  /// The first invalid frame at or after `mark`, when commit frames of the
+  /// current generation follow it.
+  private func findLostCommits(after mark: Int, header: WALHeader, wal: any StorageFile) throws
+    -> (frame: Int, reason: WALInvalid, commits: Int)?
+  {
+    let pageSize = pager.pageSize
+    var seed = header.checksum
+    if mark > 0, let offset = WALFormat.frameOffset(mark - 1, pageSize: pageSize) {
+      var stored = [UInt8](repeating: 0, count: 4)
+      guard try stored.withUnsafeMutableBytes({ try wal.read(into: $0, at: offset + 24) }) == 4 else { return nil }
+      seed = stored.withUnsafeBytes { $0.le(0, as: UInt32.self) }
+    }
+    let scan = try WALScanner.scan(wal, pageSize: pageSize, start: mark, resume: (header, seed))
+    guard let stop = scan.stop else { return nil }
+    // Count later frames of this generation that end a transaction.
+    var commits = 0
+    var head = [UInt8](repeating: 0, count: WALFormat.frameHeaderSize)
+    var index = stop.frame + 1
+    while let offset = WALFormat.frameOffset(index, pageSize: pageSize), offset < scan.fileSize {
+      let n = try head.withUnsafeMutableBytes { try wal.read(into: $0, at: offset) }
+      guard n == WALFormat.frameHeaderSize else { break }
+      let fh = head.withUnsafeBytes { WALFrameHeader.read($0) }
+      if fh.salt1 == header.salt1, fh.salt2 == header.salt2, fh.isCommit { commits += 1 }
+      index += 1
+    }
+    return commits > 0 ? (stop.frame, stop.reason, commits) : nil
+  }
+}

@@ -1,0 +1,71 @@
+import SombraCore
+
+/// Deterministic WAL bytes. A WAL's salts are random (`WALHeader.fresh`,
+/// `next`), so a WAL left by the engine differs on every run; these rewrite
+/// the header with fixed salts and re-chain every frame (`WALFormat.swift`
+/// has the byte map): the result is the WAL the engine would have written had
+/// its random numbers been these, and it recovers exactly as the original.
+enum WALRewrite {
+  static let salt1: UInt32 = 0x5EED_0001
+  static let salt2: UInt32 = 0x5EED_0002
+
+  struct Frame {
+    var index: Int
+    var offset: Int
+    var page: PageNumber
+    var commitPageCount: UInt32
+    var transaction: UInt64
+  }
+
+  /// The header and whole frames of a WAL the engine just wrote (all valid).
+  static func frames(_ wal: [UInt8], pageSize: Int) throws -> (header: WALHeader, frames: [Frame]) {
+    let header: WALHeader
+    switch wal.withUnsafeBytes({ WALHeader.decode($0) }) {
+    case .success(let h): header = h
+    case .failure(let why): throw SombraError.corruption("the generated WAL is not valid: \(why)")
+    }
+    let frameSize = WALFormat.frameSize(pageSize: pageSize)
+    var frames: [Frame] = []
+    var offset = WALFormat.headerSize
+    while offset + frameSize <= wal.count {
+      let head = wal.withUnsafeBytes { WALFrameHeader.read(UnsafeRawBufferPointer(rebasing: $0[offset..<offset + 32])) }
+      frames.append(Frame(index: frames.count, offset: offset, page: head.page, commitPageCount: head.commitPageCount, transaction: head.transaction))
+      offset += frameSize
+    }
+    guard offset == wal.count else { throw SombraError.corruption("the generated WAL ends inside a frame") }
+    return (header, frames)
+  }
+
+  /// `wal` with the fixed salts in its header and every frame, the header CRC
+  /// and the running checksums recomputed.
+  static func normalized(_ wal: [UInt8], pageSize: Int) throws -> [UInt8] {
+    let (old, frames) = try frames(wal, pageSize: pageSize)
+    let header = WALHeader(pageSize: old.pageSize, sequence: old.sequence, salt1: salt1, salt2: salt2)
+    var out = wal
+    out.replaceSubrange(0..<WALFormat.headerSize, with: header.encode())
+    var running = header.checksum
+    for frame in frames {
+      running = rewrite(&out, frame, header: header, previous: running, pageSize: pageSize)
+    }
+    return out
+  }
+
+  /// Rewrites one frame's header under `header`, continuing the chain from
+  /// `previous`; returns the new running checksum.
+  @discardableResult
+  static func rewrite(_ wal: inout [UInt8], _ frame: Frame, header: WALHeader, previous: UInt32, pageSize: Int) -> UInt32 {
+    let start = frame.offset
+    let pageStart = start + WALFormat.frameHeaderSize
+    let page = Array(wal[pageStart..<pageStart + pageSize])
+    var head = [UInt8](repeating: 0, count: WALFormat.frameHeaderSize)
+    let crc = head.withUnsafeMutableBytes { out in
+      page.withUnsafeBytes { pageBytes in
+        WALFrameHeader.write(
+          into: out, page: frame.page, commitPageCount: frame.commitPageCount, transaction: frame.transaction,
+          header: header, previous: previous, pageBytes: pageBytes)
+      }
+    }
+    wal.replaceSubrange(start..<pageStart, with: head)
+    return crc
+  }
+}
