@@ -494,6 +494,7 @@ private final class HookedStorage: StorageSystem {
 
   func exists(_ path: String) -> Bool { POSIXStorageSystem().exists(path) }
   func syncDirectory(of path: String) throws { try POSIXStorageSystem().syncDirectory(of: path) }
+  func identity(of path: String) -> FileIdentity? { POSIXStorageSystem().identity(of: path) }
 
   fileprivate func runOnce() {
     if ran.exchange(true, ordering: .acquiringAndReleasing) == false { hook() }
@@ -521,6 +522,7 @@ private final class HookedFile: StorageFile {
   func lock(_ range: LockRange, _ mode: LockMode, wait: Bool) throws -> Bool { try file.lock(range, mode, wait: wait) }
   func unlock(_ range: LockRange) throws { try file.unlock(range) }
   func close() { file.close() }
+  func identity() throws -> FileIdentity { try file.identity() }
 }
 
 /// The parent's side of the concurrent test: commits version after version (see

@@ -25,7 +25,7 @@
 ///
 /// Close: commit clean = true, checkpoint with `truncate`, release the lock.
 extension Pager {
-  package static func open(_ path: String, options: OpenOptions, storage: any StorageSystem) throws -> Pager {
+  package static func open(_ path: String, options: OpenOptions, storage: any StorageSystem, attempt: Int = 0) throws -> Pager {
     try options.validate()
     if options.readOnly { return try openReadOnly(path, options: options, storage: storage) }
 
@@ -38,6 +38,12 @@ extension Pager {
         throw SombraError(.locked, "the database is open for writing by another process (or handle); close it or use a read-only open", path: path)
       }
       usleepSeconds(0.002)
+    }
+    // A vacuum renames a new file over the path while it holds the lock: what
+    // we locked may no longer be the database. Open the path again.
+    if let now = storage.identity(of: path), try main.identity() != now, attempt < 8 {
+      main.close()
+      return try open(path, options: options, storage: storage, attempt: attempt + 1)
     }
 
     // Geometry from the main file, else (a new database whose first commit is

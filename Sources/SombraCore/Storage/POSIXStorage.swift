@@ -42,6 +42,12 @@ package struct POSIXStorageSystem: StorageSystem {
     return stat(path, &st) == 0
   }
 
+  package func identity(of path: String) -> FileIdentity? {
+    var st = stat()
+    guard stat(path, &st) == 0 else { return nil }
+    return FileIdentity(device: UInt64(st.st_dev), inode: UInt64(st.st_ino))
+  }
+
   package func syncDirectory(of path: String) throws {
     let dir: String
     if let slash = path.lastIndex(of: "/") {
@@ -120,6 +126,12 @@ package final class POSIXFile: StorageFile, @unchecked Sendable {
     var rc: Int32
     repeat { rc = fdatasync(fd) } while rc < 0 && Glibc.errno == EINTR
     guard rc == 0 else { throw SombraError.io("fdatasync", errno: Glibc.errno, path: path) }
+  }
+
+  package func identity() throws -> FileIdentity {
+    var st = stat()
+    guard fstat(fd, &st) == 0 else { throw SombraError.io("fstat", errno: Glibc.errno, path: path) }
+    return FileIdentity(device: UInt64(st.st_dev), inode: UInt64(st.st_ino))
   }
 
   package func size() throws -> UInt64 {

@@ -151,6 +151,10 @@ package final class SimulatedDisk: StorageSystem, @unchecked Sendable {
     return SimulatedFile(disk: self, path: path, writable: mode != .readOnly)
   }
 
+  package func identity(of path: String) -> FileIdentity? {
+    lock.withLock { _ in files[path] != nil } ? FileIdentity(device: 0, inode: UInt64(truncatingIfNeeded: path.hashValue)) : nil
+  }
+
   package func exists(_ path: String) -> Bool {
     lock.withLock { _ in files[path] != nil }
   }
@@ -286,6 +290,7 @@ final class SimulatedFile: StorageFile, @unchecked Sendable {
   }
 
   func sync() throws { try disk.sync(path) }
+  func identity() throws -> FileIdentity { FileIdentity(device: 0, inode: UInt64(truncatingIfNeeded: path.hashValue)) }
   func size() throws -> UInt64 { try disk.size(path) }
 
   func truncate(to size: UInt64) throws {

@@ -24,6 +24,15 @@ package protocol StorageFile: AnyObject, Sendable {
   func lock(_ range: LockRange, _ mode: LockMode, wait: Bool) throws -> Bool
   func unlock(_ range: LockRange) throws
   func close()
+  /// Which file this handle has open (device and inode), to tell whether the
+  /// path still names it: a vacuum may rename a new file over the path.
+  func identity() throws -> FileIdentity
+}
+
+/// A file's identity on its file system.
+package struct FileIdentity: Sendable, Hashable {
+  package let device: UInt64
+  package let inode: UInt64
 }
 
 package enum LockMode: Sendable { case shared, exclusive }
@@ -55,6 +64,8 @@ package protocol StorageSystem: Sendable {
   func exists(_ path: String) -> Bool
   /// fsync of the directory that holds `path`, so a created or renamed entry is durable.
   func syncDirectory(of path: String) throws
+  /// The identity of the file the path names now, or nil when there is none.
+  func identity(of path: String) -> FileIdentity?
 }
 
 extension StorageFile {
