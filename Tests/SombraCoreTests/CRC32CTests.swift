@@ -38,8 +38,8 @@ import Testing
 
   @Test func theSoftwarePathMatchesTheHardwarePathOnRandomBuffers() {
     var rng = SplitMix64(seed: 99)
-    for _ in 0..<200 {
-      let length = Int(rng.next() % 5000)
+    for _ in 0..<300 {
+      let length = Int(rng.next() % 20_000)
       let bytes = (0..<length).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
       let sw = bytes.withUnsafeBytes { CRC32C.software(0, $0) }
       #expect(sw == CRC32C.checksum(bytes))
@@ -48,6 +48,12 @@ import Testing
 }
 
 @Suite struct CRC32CCombineTests {
+  @Test func theLaneConstantsOfTheHardwarePathAreTheShiftOperators() {
+    // crc32c.c joins its three 1 KiB lanes with these two constants.
+    #expect(CRC32C.shift(bytes: 1024) == 0xE417_2B16)
+    #expect(CRC32C.shift(bytes: 2048) == 0x0D65_762A)
+  }
+
   @Test func combiningTwoChecksumsEqualsTheChecksumOfTheConcatenation() {
     var rng = SplitMix64(seed: 21)
     for _ in 0..<300 {
