@@ -8,6 +8,7 @@ let package = Package(
   name: "Sombra",
   products: [
     .library(name: "SombraCore", targets: ["SombraCore"]),
+    .executable(name: "sombra", targets: ["sombra"]),
     .executable(name: "sombra-bench", targets: ["sombra-bench"]),
     .executable(name: "sombra-inspect", targets: ["sombra-inspect"]),
     .executable(name: "sombra-repair", targets: ["sombra-repair"]),
@@ -36,6 +37,9 @@ let package = Package(
     .executableTarget(name: "sombra-inspect", dependencies: ["SombraTools"]),
     // `sombra-repair DB COMMAND`: parse, call SombraTools, exit.
     .executableTarget(name: "sombra-repair", dependencies: ["SombraTools"]),
+    // `sombra [options] DB`: the REPL (SombraTools' shell; libedit only for the
+    // interactive loop).
+    .executableTarget(name: "sombra", dependencies: ["SombraTools", "SombraCLI", "CLibedit"]),
     // `sombra-verify [options] DB`: parse, call SombraTools, exit.
     .executableTarget(name: "sombra-verify", dependencies: ["SombraTools"]),
     // The benchmark of shared/bench/WORKLOAD.md (build with -c release).

@@ -1,0 +1,72 @@
+/// A shell command that could not be parsed or run: a message for the user,
+/// the column it points at (parse errors) and an optional suggestion.
+///
+/// Rendered by ``render(line:)`` as
+///
+/// ```
+/// error: unknown command 'nods'; did you mean 'nodes'?
+///   nods :Person
+///   ^
+/// ```
+public struct ShellError: Error, Sendable, Equatable, CustomStringConvertible {
+  /// What was wrong and, where possible, what to type instead.
+  public var message: String
+  /// The 1-based column in the command line, when the error has one.
+  public var column: Int?
+
+  init(_ message: String, column: Int? = nil) {
+    self.message = message
+    self.column = column
+  }
+
+  public var description: String { message }
+
+  /// The lines after the `error:` line: the command and a caret under the
+  /// column (none when there is no column). Tabs are kept so the caret lines up.
+  func caretLines(line: String) -> [String] {
+    guard let column, column >= 1 else { return [] }
+    let prefix = line.prefix(column - 1).map { $0 == "\t" ? "\t" : " " }.joined()
+    return ["  " + line, "  " + prefix + "^"]
+  }
+
+  /// The closest of `candidates` to `word` by edit distance, when it is close
+  /// enough to be a likely typo (at most a third of the word's length, min 1,
+  /// max 3 edits).
+  static func closest(to word: String, among candidates: [String]) -> String? {
+    let target = Array(word.lowercased())
+    var best: (candidate: String, distance: Int)?
+    for candidate in candidates {
+      let distance = editDistance(target, Array(candidate.lowercased()))
+      if best.map({ distance < $0.distance }) ?? true { best = (candidate, distance) }
+    }
+    guard let best else { return nil }
+    let allowed = min(max(target.count / 3, 1), 3)
+    return best.distance <= allowed ? best.candidate : nil
+  }
+
+  /// Levenshtein distance (insertions, deletions, substitutions).
+  static func editDistance(_ a: [Character], _ b: [Character]) -> Int {
+    if a.isEmpty { return b.count }
+    if b.isEmpty { return a.count }
+    var previous = Array(0...b.count)
+    var current = [Int](repeating: 0, count: b.count + 1)
+    for i in 1...a.count {
+      current[0] = i
+      for j in 1...b.count {
+        let cost = a[i - 1] == b[j - 1] ? 0 : 1
+        current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+      }
+      swap(&previous, &current)
+    }
+    return previous[b.count]
+  }
+
+  /// `message` with `; did you mean 'X'?` when a candidate is close.
+  static func withSuggestion(_ message: String, word: String, among candidates: [String]) -> String {
+    guard let suggestion = closest(to: word, among: candidates) else { return message }
+    return message + "; did you mean '\(suggestion)'?"
+  }
+}
+
+/// A running command was interrupted (Ctrl-C); its transaction was rolled back.
+struct ShellInterrupted: Error {}

@@ -1,0 +1,154 @@
+import Glibc
+import SombraCLI
+import SombraCore
+
+/// `.import FILE`: JSON Lines in the APOC export format (see `.export`).
+///
+/// Invariants:
+/// 1. Lines are applied in batches of ``importBatchLines`` lines, each batch
+///    in one write transaction: a batch is imported whole or not at all.
+/// 2. A malformed line (bad JSON, an unknown `type`, a node id given twice, a
+///    relationship whose `start` or `end` names no node defined on an earlier
+///    line, a property no value can hold) stops the import: its batch is
+///    rolled back, earlier batches stay, and the error names the line.
+/// 3. File ids map to new database ids (nodes are created in file order), so
+///    importing into an empty database keeps a dense export's ids.
+/// 4. Blank lines are skipped; a progress line goes to stderr on a terminal.
+extension ShellSession {
+  static let importBatchLines = 1000
+
+  func importFile(_ file: String) throws -> ShellResult {
+    guard !readOnly else { throw ShellError("the database is open read-only (--readonly); .import changes it") }
+    guard transaction == nil else { throw ShellError("commit or rollback the open transaction before .import") }
+    let database = try openDatabase()
+    let lines = try Self.readLines(file)
+    let progress = ProgressLine(terminal: context.terminal, output: context.standardError)
+    defer { progress.finish() }
+    var nodeIDs: [String: NodeID] = [:]
+    var counts = (nodes: 0, edges: 0)
+    var start = 0
+    while start < lines.count {
+      let end = min(start + Self.importBatchLines, lines.count)
+      progress.update("importing \(file): line \(end) of \(lines.count) (\(end * 100 / max(lines.count, 1))%)")
+      var batchIDs: [String: NodeID] = [:]
+      var batchCounts = (nodes: 0, edges: 0)
+      do {
+        try database.write { tx in
+          for number in start..<end {
+            if number % 256 == 0 { try checkInterrupt() }
+            let line = lines[number]
+            if line.allSatisfy({ $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") || $0 == UInt8(ascii: "\r") }) { continue }
+            do {
+              let isNode = try Self.importLine(line, tx, known: nodeIDs, batch: &batchIDs)
+              if isNode { batchCounts.nodes += 1 } else { batchCounts.edges += 1 }
+            } catch let error as ShellError {
+              throw ShellError("\(file):\(number + 1): \(error.message)")
+            } catch let error as SombraError {
+              throw ShellError("\(file):\(number + 1): \(error.message)")
+            }
+          }
+        }
+      } catch let error as ShellError {
+        let kept = counts.nodes + counts.edges > 0
+          ? "; kept \(Self.plural(counts.nodes, "node")) and \(Self.plural(counts.edges, "relationship")) from lines before \(start + 1)"
+          : ""
+        throw ShellError(error.message + " (nothing of lines \(start + 1)-\(end) was imported\(kept))")
+      }
+      nodeIDs.merge(batchIDs) { old, _ in old }
+      counts.nodes += batchCounts.nodes
+      counts.edges += batchCounts.edges
+      start = end
+    }
+    return .message("imported \(Self.plural(counts.nodes, "node")) and \(Self.plural(counts.edges, "relationship")) from \(file)")
+  }
+
+  /// Applies one line; returns whether it was a node.
+  static func importLine(
+    _ line: ArraySlice<UInt8>, _ tx: WriteTransaction, known: [String: NodeID], batch: inout [String: NodeID]
+  ) throws -> Bool {
+    let json: JSONValue
+    do {
+      json = try JSONParser.parse(bytes: Array(line))
+    } catch {
+      throw ShellError("invalid JSON: \(error.message) at column \(error.column)")
+    }
+    guard case .object = json else { throw ShellError("expected a JSON object") }
+    let properties = try importProperties(json["properties"])
+    switch json["type"]?.stringValue {
+    case "node":
+      let id = try fileID(json["id"], "id")
+      guard known[id] == nil, batch[id] == nil else { throw ShellError("node id \(id) is defined twice") }
+      var labels: [String] = []
+      switch json["labels"] {
+      case nil, .null?: break
+      case .array(let items)?:
+        for item in items {
+          guard let label = item.stringValue, !label.isEmpty else { throw ShellError("labels must be non-empty strings") }
+          labels.append(label)
+        }
+      default: throw ShellError("\"labels\" must be an array of strings")
+      }
+      batch[id] = try tx.createNode(labels: labels, properties: properties)
+      return true
+    case "relationship":
+      guard let type = json["label"]?.stringValue, !type.isEmpty else {
+        throw ShellError("a relationship needs a non-empty \"label\" (its type)")
+      }
+      func endpoint(_ name: String) throws -> NodeID {
+        let id = try fileID(json[name]?["id"], name + ".id")
+        guard let node = known[id] ?? batch[id] else {
+          throw ShellError("\"\(name)\" names node id \(id), which no earlier line defines")
+        }
+        return node
+      }
+      _ = try tx.createEdge(from: try endpoint("start"), to: try endpoint("end"), type: type, properties: properties)
+      return false
+    case let other:
+      throw ShellError("\"type\" must be \"node\" or \"relationship\", not \(other.map { "\"\($0)\"" } ?? "missing")")
+    }
+  }
+
+  /// An id written as a string or a whole number.
+  static func fileID(_ value: JSONValue?, _ name: String) throws -> String {
+    switch value {
+    case .string(let text)? where !text.isEmpty: return text
+    case .integer(let number)?: return String(number)
+    default: throw ShellError("\"\(name)\" must be a string or a whole number")
+    }
+  }
+
+  static func importProperties(_ value: JSONValue?) throws -> [String: PropertyValue] {
+    switch value {
+    case nil, .null?: return [:]
+    case .object(let members)?:
+      var properties: [String: PropertyValue] = [:]
+      for member in members {
+        switch ShellValues.property(member.value) {
+        case .success(let value): properties[member.key] = value
+        case .failure(let error): throw ShellError("property \"\(member.key)\": \(error.message)")
+        }
+      }
+      return properties
+    default: throw ShellError("\"properties\" must be an object")
+    }
+  }
+
+  /// The file's lines (without `\n`), or an error naming the file.
+  static func readLines(_ path: String) throws -> [ArraySlice<UInt8>] {
+    guard let file = fopen(path, "rb") else { throw ShellError("cannot read \(path): \(String(cString: strerror(errno)))") }
+    defer { fclose(file) }
+    var bytes: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 1 << 16)
+    while true {
+      let count = chunk.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, file) }
+      if count > 0 { bytes += chunk[0..<count] }
+      if count < chunk.count {
+        if ferror(file) != 0 { throw ShellError("cannot read \(path): \(String(cString: strerror(errno)))") }
+        break
+      }
+    }
+    var lines = bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+    if lines.last?.isEmpty == true { lines.removeLast() }
+    return lines
+  }
+}

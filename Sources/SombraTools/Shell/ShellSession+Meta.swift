@@ -1,0 +1,106 @@
+import SombraCLI
+import SombraCore
+
+/// Meta-commands (`.name args`): settings, and the operator tools run on the
+/// open database (`.info` and `.stats` are `sombra-inspect`, `.verify` is
+/// `sombra-verify`, on a read-only handle opened beside this one).
+extension ShellSession {
+  func meta(_ name: String, _ arguments: [String]) throws -> ShellResult {
+    switch name {
+    case ".quit":
+      try arity(name, arguments, 0)
+      requestQuit()
+    case ".help":
+      try arity(name, arguments, 0...1)
+      return .message(try ShellHelp.text(for: arguments.first))
+    case ".mode":
+      try arity(name, arguments, 0...1)
+      guard let value = arguments.first else { return .message("mode \(mode.rawValue)") }
+      guard let mode = ShellRenderer.Mode(rawValue: value) else {
+        throw ShellError(
+          ShellError.withSuggestion("unknown mode '\(value)' (table, json or line)", word: value, among: ShellRenderer.Mode.allCases.map(\.rawValue)))
+      }
+      self.mode = mode
+    case ".timer":
+      try arity(name, arguments, 1)
+      switch arguments[0] {
+      case "on": timer = true
+      case "off": timer = false
+      default: throw ShellError("expected '.timer on' or '.timer off', not '\(arguments[0])'")
+      }
+    case ".width":
+      try arity(name, arguments, 0...1)
+      guard let value = arguments.first else { return .message("width \(width)") }
+      guard let columns = Int(value), (0...10_000).contains(columns) else {
+        throw ShellError("expected a width from 20 to 10000 columns (0: the terminal's width), not '\(value)'")
+      }
+      widthOverride = columns == 0 ? nil : max(columns, 20)
+    case ".limit":
+      try arity(name, arguments, 0...1)
+      guard let value = arguments.first else { return .message("limit \(displayLimit)") }
+      guard let rows = Int(value), (1...1_000_000_000).contains(rows) else {
+        throw ShellError("expected a number of rows from 1 to 1000000000, not '\(value)'")
+      }
+      displayLimit = rows
+    case ".open":
+      try arity(name, arguments, 1)
+      try reopen(arguments[0])
+    case ".info", ".stats":
+      try arity(name, arguments, 0)
+      try runTool(name, SombraInspect.main([path, String(name.dropFirst())], context: context))
+    case ".verify":
+      guard arguments.allSatisfy({ $0 == "--quick" }), arguments.count <= 1 else {
+        throw ShellError("usage: .verify [--quick]")
+      }
+      try runTool(name, SombraVerify.main(arguments + ["--progress", "never", path], context: context))
+    case ".checkpoint":
+      try arity(name, arguments, 0)
+      guard transaction == nil else { throw ShellError("commit or rollback the open transaction before a checkpoint") }
+      guard !readOnly else { throw ShellError("a read-only shell cannot checkpoint (reopen without --readonly)") }
+      let result = try openDatabase().checkpoint(.passive)
+      var text = "checkpointed \(result.pagesCopied) page\(result.pagesCopied == 1 ? "" : "s") of \(result.framesBefore) WAL frame\(result.framesBefore == 1 ? "" : "s")"
+      if result.busy { text += " (a reader in another process kept the WAL from being reset)" }
+      return .message(text)
+    case ".import":
+      try arity(name, arguments, 1)
+      return try importFile(arguments[0])
+    case ".export":
+      try arity(name, arguments, 1)
+      return try exportFile(arguments[0])
+    default:
+      throw ShellError("unknown meta-command '\(name)'")
+    }
+    return .none
+  }
+
+  /// Reports a failed tool run (it has written its own message).
+  func runTool(_ name: String, _ status: ExitCode) throws {
+    guard status == .success else { throw ShellError("\(name) failed (exit status \(status.rawValue))") }
+  }
+
+  func arity(_ name: String, _ arguments: [String], _ count: Int) throws {
+    try arity(name, arguments, count...count)
+  }
+
+  func arity(_ name: String, _ arguments: [String], _ range: ClosedRange<Int>) throws {
+    guard !range.contains(arguments.count) else { return }
+    throw ShellError("wrong number of arguments to \(name); usage: \(ShellHelp.usage(of: name))")
+  }
+
+  /// `.open FILE`: closes this database and opens `file`; when that fails
+  /// the previous database is opened again.
+  func reopen(_ file: String) throws {
+    guard transaction == nil else { throw ShellError("commit or rollback the open transaction before .open") }
+    if let database {
+      try database.close()
+      self.database = nil
+    }
+    do {
+      database = try Self.openDatabase(file, readOnly: readOnly)
+      path = file
+    } catch {
+      database = try? Self.openDatabase(path, readOnly: readOnly)
+      throw error
+    }
+  }
+}

@@ -1,0 +1,187 @@
+import Glibc
+import SombraCLI
+import SombraCore
+
+/// One shell on one database: the open handle, the explicit transaction and
+/// the output settings. ``run(_:)`` parses a line, executes it and writes the
+/// result; errors are thrown for the caller (script or interactive loop) to
+/// report.
+///
+/// Transaction states:
+/// 1. No explicit transaction: each read runs in its own read transaction,
+///    each change in its own write transaction (committed when it succeeds,
+///    rolled back when it fails).
+/// 2. After `begin`: every command reads and writes through ``transaction``
+///    until `commit` or `rollback`; a failed command leaves it open (its own
+///    change did not happen); an interrupted command rolls it back.
+/// 3. Leaving the shell (or `.open`) with a transaction open rolls it back.
+public final class ShellSession {
+  /// Streams, environment and terminal; the interactive loop updates the
+  /// terminal width before each command (resizes).
+  public var context: ToolContext
+  /// The open database, or nil after a failed `.open`.
+  var database: Database?
+  /// The database path as given.
+  public internal(set) var path: String
+  /// Whether changes are refused (`--readonly`).
+  public let readOnly: Bool
+  /// The explicit transaction (`begin`), if any.
+  var transaction: WriteTransaction?
+  var mode = ShellRenderer.Mode.table
+  var timer = false
+  /// `.width N` (nil: the terminal's width).
+  var widthOverride: Int?
+  /// At most this many rows are printed (`.limit N`).
+  var displayLimit = 100
+  /// Set by `.quit`.
+  public private(set) var quitRequested = false
+  /// Polled during long commands; true cancels the command (Ctrl-C).
+  public var isInterrupted: () -> Bool = { false }
+
+  /// The tool's name, in messages.
+  public static let tool = "sombra"
+
+  /// Opens `path` (created when missing unless `readOnly`).
+  public init(path: String, readOnly: Bool, context: ToolContext) throws {
+    self.context = context
+    self.path = path
+    self.readOnly = readOnly
+    self.database = try Self.openDatabase(path, readOnly: readOnly)
+  }
+
+  static func openDatabase(_ path: String, readOnly: Bool) throws -> Database {
+    var options = readOnly ? OpenOptions.readOnly : OpenOptions()
+    options.lockTimeout = 0
+    return try Database.open(path, options: options)
+  }
+
+  /// Whether a `begin` is waiting for `commit` or `rollback` (for the prompt).
+  public var inTransaction: Bool { transaction != nil }
+
+  /// The width results are fitted to.
+  var width: Int { widthOverride ?? context.terminal.width }
+
+  /// Parses and runs one line, writing its result to stdout.
+  public func run(_ line: String) throws {
+    let command = try ShellParser.parse(line)
+    if case .nothing = command { return }
+    let started = Self.now()
+    do {
+      let result = try execute(command)
+      write(result)
+    } catch let interrupted as ShellInterrupted {
+      if let transaction {
+        transaction.rollback()
+        self.transaction = nil
+        context.standardError.writeLine("interrupted: the transaction was rolled back")
+      } else {
+        context.standardError.writeLine("interrupted")
+      }
+      throw interrupted
+    } catch {
+      if let transaction, transaction.isFinished { self.transaction = nil }
+      throw error
+    }
+    if timer {
+      let micros = max(Self.now() - started, 0)
+      let fraction = String(micros % 1000)
+      context.standardError.writeLine("time: \(micros / 1000).\(String(repeating: "0", count: 3 - fraction.count))\(fraction) ms")
+    }
+  }
+
+  /// Writes `result` in the current mode.
+  func write(_ result: ShellResult) {
+    let renderer = ShellRenderer(mode: mode, style: context.terminal.boxStyle, width: width)
+    let (output, note) = renderer.render(result)
+    context.standardOutput.write(output)
+    if let note { context.standardError.writeLine(note) }
+  }
+
+  /// Runs a parsed command.
+  func execute(_ command: ShellCommand) throws -> ShellResult {
+    if command.isChange, readOnly {
+      throw ShellError("the database is open read-only (--readonly); reopen it without --readonly to change it")
+    }
+    switch command {
+    case .nothing: return .none
+    case .meta(let name, let arguments): return try meta(name, arguments)
+    case .begin, .commit, .rollback: return try transactionCommand(command)
+    case .createNode, .createEdge, .set, .unset, .relabel, .deleteNode, .deleteEdge, .createIndex, .dropIndex:
+      return try change(command)
+    default: return try explore(command)
+    }
+  }
+
+  func transactionCommand(_ command: ShellCommand) throws -> ShellResult {
+    switch command {
+    case .begin:
+      guard transaction == nil else { throw ShellError("a transaction is already open; commit or rollback first") }
+      guard !readOnly else { throw ShellError("the database is open read-only (--readonly): nothing to begin") }
+      transaction = try openDatabase().beginWrite(timeout: 0)
+    case .commit:
+      guard let transaction else { throw ShellError("no transaction is open (begin starts one)") }
+      self.transaction = nil
+      do {
+        try transaction.commit()
+      } catch {
+        if !transaction.isFinished { transaction.rollback() }
+        throw error
+      }
+    default:
+      guard let transaction else { throw ShellError("no transaction is open (begin starts one)") }
+      transaction.rollback()
+      self.transaction = nil
+    }
+    return .none
+  }
+
+  /// The open database, or an error saying how to open one.
+  func openDatabase() throws -> Database {
+    guard let database else { throw ShellError("no database is open; use .open FILE") }
+    return database
+  }
+
+  /// Runs `body` on the explicit transaction, or in a read transaction.
+  func reading<R>(_ body: (Transaction) throws -> R) throws -> R {
+    if let transaction { return try body(transaction) }
+    return try openDatabase().read { try body($0) }
+  }
+
+  /// Runs `body` on the explicit transaction, or in its own write transaction.
+  func writing<R>(_ body: (WriteTransaction) throws -> R) throws -> R {
+    if let transaction { return try body(transaction) }
+    return try openDatabase().write { try body($0) }
+  }
+
+  /// Throws ``ShellInterrupted`` when Ctrl-C was pressed.
+  func checkInterrupt() throws {
+    if isInterrupted() { throw ShellInterrupted() }
+  }
+
+  /// Rolls back an open transaction (warning on stderr) and closes the
+  /// database.
+  public func close() {
+    if let transaction {
+      transaction.rollback()
+      self.transaction = nil
+      context.standardError.writeLine("warning: the open transaction was rolled back (it was not committed)")
+    }
+    if let database {
+      do {
+        try database.close()
+      } catch {
+        ErrorReport.report(error, tool: Self.tool, to: context.standardError)
+      }
+    }
+    database = nil
+  }
+
+  func requestQuit() { quitRequested = true }
+
+  /// Microseconds on the monotonic clock.
+  static func now() -> Int64 {
+    var time = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &time)
+    return Int64(time.tv_sec) * 1_000_000 + Int64(time.tv_nsec) / 1000
+  }
+}
