@@ -135,3 +135,27 @@ import Testing
     #expect(help.out.contains("EXIT STATUS"))
   }
 }
+
+@Suite struct VerifyBinaryTests {
+  /// The real executable beside the test bundle (built with the package).
+  static func binary() -> String? {
+    guard let inspect = InspectBinary.find() else { return nil }
+    let verify = String(inspect.dropLast("sombra-inspect".count)) + "sombra-verify"
+    return access(verify, X_OK) == 0 ? verify : nil
+  }
+
+  @Test func theBuiltExecutableVerifiesAndExitsWithTheContractsStatus() throws {
+    let binary = try #require(Self.binary(), "sombra-verify is not built next to the test bundle")
+    let dir = try ScratchDirectory()
+    let path = dir.file("g.sombra")
+    try InspectFixture.makeGraph(at: path)
+    let clean = try InspectBinary.run(binary, ["-q", path])
+    #expect(clean.status == 0)
+    #expect(clean.out == "" && clean.err == "")
+    let missing = try InspectBinary.run(binary, [dir.file("w.sombra")])
+    #expect(missing.status == 3)
+    let usage = try InspectBinary.run(binary, ["--bogus", path])
+    #expect(usage.status == 2)
+    #expect(usage.err.hasSuffix("see 'sombra-verify --help'\n"))
+  }
+}
