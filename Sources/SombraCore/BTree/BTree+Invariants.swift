@@ -62,6 +62,30 @@ package struct BTreeCheck: Sendable {
   package var isValid: Bool { problems.isEmpty }
 }
 
+/// Scratch space of `checkLayout`: one bit per byte of the page being checked.
+private struct LayoutScratch {
+  var bits: [UInt64] = []
+
+  /// Sets the bits of bytes start..<end; returns false when one was set already
+  /// (or the range is not inside the bitmap).
+  @inline(__always)
+  mutating func mark(_ start: Int, _ end: Int) -> Bool {
+    guard start >= 0, start < end, end <= bits.count * 64 else { return false }
+    var free = true
+    var at = start
+    while at < end {
+      let word = at >> 6
+      let from = at & 63
+      let upto = min(64, from + (end - at))  // bits from..<upto of this word
+      let ones: UInt64 = upto - from == 64 ? ~0 : ((1 << UInt64(upto - from)) - 1) << UInt64(from)
+      if bits[word] & ones != 0 { free = false }
+      bits[word] |= ones
+      at += upto - from
+    }
+    return free
+  }
+}
+
 extension BTree {
   private struct Pending {
     var page: PageNumber
@@ -76,7 +100,11 @@ extension BTree {
     var check = BTreeCheck()
     let pageCount = pages.pageCount
     var stack = [Pending(page: root, level: -1, parent: 0, lower: nil, upper: nil)]
-    var lastLeafKey: [UInt8]? = nil
+    // The last key of the previous leaf, copied once per leaf into one reused
+    // buffer (not once per entry).
+    var lastLeafKey: [UInt8] = []
+    var haveLastLeafKey = false
+    var scratch = LayoutScratch()
     check.pages.insert(root)
     func problem(_ code: BTreeProblem.Code, _ page: PageNumber, _ message: String) {
       check.problems.append(BTreeProblem(code: code, page: page, message: message))
@@ -89,7 +117,7 @@ extension BTree {
           let node: NodeView
           do {
             node = try NodeView(bytes, page: item.page)
-            try checkLayout(node)
+            try checkLayout(node, scratch: &scratch)
           } catch let error as SombraError {
             problem(.badNode, item.page, error.message)
             return
@@ -105,21 +133,46 @@ extension BTree {
             if node.count == 0 { problem(.emptyNode, item.page, "a non-root \(node.isLeaf ? "leaf" : "interior node") with no cells") }
           }
           var previous: UnsafeRawBufferPointer? = nil
+          // Each leaf key is compared with the one before it, across leaves
+          // too; the page stays lent until this closure returns, so the last
+          // key seen is copied out only when leaving the leaf (also on a throw).
+          defer {
+            if node.isLeaf, let previous {
+              lastLeafKey.removeAll(keepingCapacity: true)
+              lastLeafKey.append(contentsOf: previous)
+              haveLastLeafKey = true
+            }
+          }
+          // While the keys so far ascend strictly from a key that passed the
+          // lower bound, every later key passes it too: its check is skipped.
+          var aboveLower = false
           for i in 0..<node.count {
             let key = try node.key(i)
-            if let previous, compareKeys(previous, key) >= 0 { problem(.keyOrder, item.page, "key \(i) is not above key \(i - 1)") }
-            if let lower = item.lower, lower.withUnsafeBytes({ compareKeys(key, $0) }) < 0 {
-              problem(.separatorBounds, item.page, "key \(i) is below the separator bounding this subtree")
+            var ascending = true
+            if let previous, compareKeys(previous, key) >= 0 {
+              ascending = false
+              problem(.keyOrder, item.page, "key \(i) is not above key \(i - 1)")
+            }
+            if !ascending || !aboveLower {
+              if let lower = item.lower, lower.withUnsafeBytes({ compareKeys(key, $0) }) < 0 {
+                problem(.separatorBounds, item.page, "key \(i) is below the separator bounding this subtree")
+                aboveLower = false
+              } else {
+                aboveLower = true
+              }
             }
             if let upper = item.upper, upper.withUnsafeBytes({ compareKeys(key, $0) }) >= 0 {
               problem(.separatorBounds, item.page, "key \(i) is not below the separator bounding this subtree")
             }
             previous = key
             if node.isLeaf {
-              if let last = lastLeafKey, last.withUnsafeBytes({ compareKeys($0, key) }) >= 0 {
+              // Within a leaf the last key is `previous`: the same comparison
+              // as above, reported as well under this message.
+              if i > 0 {
+                if !ascending { problem(.keyOrder, item.page, "the first key is not above the last key of the previous leaf") }
+              } else if haveLastLeafKey, lastLeafKey.withUnsafeBytes({ compareKeys($0, key) }) >= 0 {
                 problem(.keyOrder, item.page, "the first key is not above the last key of the previous leaf")
               }
-              lastLeafKey = Array(key)
               if case .overflow(let first, let length) = try node.value(i) { chains.append((first, length)) }
             }
           }
@@ -165,24 +218,43 @@ extension BTree {
   }
 
   /// Cells inside the cell area, not overlapping, and the dead-byte count true.
-  private func checkLayout(_ node: NodeView) throws {
-    var extents: [(start: Int, end: Int)] = []
-    extents.reserveCapacity(node.count)
+  /// `scratch` is reused from node to node.
+  ///
+  /// Overlap is found with one bit per page byte, in slot order; only a node
+  /// with overlapping cells is sorted, to name the overlap the way a sweep in
+  /// offset order meets it.
+  private func checkLayout(_ node: NodeView, scratch: inout LayoutScratch) throws {
+    let words = (node.bytes.count + 63) / 64
+    if scratch.bits.count != words {
+      scratch.bits = [UInt64](repeating: 0, count: words)
+    } else {
+      for w in 0..<words { scratch.bits[w] = 0 }
+    }
+    var live = 0
+    var overlap = false
     for i in 0..<node.count {
       let cell = try node.cell(i)
       let start = try node.cellOffset(i)
-      extents.append((start, start + cell.count))
+      // `cell` lies inside the page (cellSize checked it): start + count <= bytes.count.
+      if !overlap && !scratch.mark(start, start + cell.count) { overlap = true }
+      live += cell.count
       if node.isLeaf { _ = try node.value(i) }
     }
-    extents.sort { $0.start < $1.start }
-    var live = 0
-    var lastEnd = node.contentStart
-    for extent in extents {
-      guard extent.start >= lastEnd else {
-        throw SombraError.corruption("cells overlap at offset \(extent.start)", page: node.page, offset: UInt64(extent.start))
+    if overlap {
+      var extents: [(start: Int, end: Int)] = []
+      extents.reserveCapacity(node.count)
+      for i in 0..<node.count {
+        let start = try node.cellOffset(i)
+        extents.append((start, start + (try node.cell(i)).count))
       }
-      live += extent.end - extent.start
-      lastEnd = extent.end
+      extents.sort { $0.start < $1.start }
+      var lastEnd = node.contentStart
+      for extent in extents {
+        guard extent.start >= lastEnd else {
+          throw SombraError.corruption("cells overlap at offset \(extent.start)", page: node.page, offset: UInt64(extent.start))
+        }
+        lastEnd = extent.end
+      }
     }
     guard live + node.deadBytes == node.end - node.contentStart else {
       throw SombraError.corruption(

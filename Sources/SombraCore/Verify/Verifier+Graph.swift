@@ -129,6 +129,8 @@ extension Verifier {
     let definitions = checkIDs ? catalog.indexes : []
     for def in definitions { columns.indexes[def.id] = ExpectedIndex(definition: def) }
     let nextID = header.nextNodeID
+    var names = CatalogMemo(catalog)
+    var labelCounts = IDCounts()
     beginPhase("nodes", total: treeEntries[.nodes] ?? 0)
     do {
       try BTree(root: header.roots[GraphRoot.nodes.rawValue]).scanBorrowing(in: tx) { key, value in
@@ -153,12 +155,12 @@ extension Verifier {
         for label in node.labels {
           if label <= previous { invalidRecord("node \(id)", "label ids are not ascending (\(label) after \(previous))") }
           previous = label
-          if checkIDs && !catalog.has(.label, label) { invalidRecord("node \(id)", "label id \(label) has no name in the catalog") }
-          columns.labelCounts[label, default: 0] += 1
+          if checkIDs && !names.has(.label, label) { invalidRecord("node \(id)", "label id \(label) has no name in the catalog") }
+          labelCounts.add(label)
         }
         columns.labels.append(contentsOf: node.labels)
         columns.labelStart.append(columns.labels.count)
-        for (keyID, _) in node.properties where checkIDs && !catalog.has(.key, keyID) {
+        for (keyID, _) in node.properties where checkIDs && !names.has(.key, keyID) {
           invalidRecord("node \(id)", "property key id \(keyID) has no name in the catalog")
         }
         for def in definitions where def.label == 0 || node.labels.contains(def.label) {
@@ -171,6 +173,7 @@ extension Verifier {
     } catch {
       scanFailed(.nodes, error)
     }
+    columns.labelCounts = labelCounts.dictionary
     report.counts.nodes = columns.ids.count
     columns.lookup = IDLookup(columns.ids)
     endPhase()
@@ -183,6 +186,8 @@ extension Verifier {
     let checkIDs = catalogUsable
     let checkEnds = usable("edge endpoints", [.nodes], also: nodes.complete)
     let nextID = header.nextEdgeID
+    var names = CatalogMemo(catalog)
+    var typeCounts = IDCounts()
     beginPhase("edges", total: treeEntries[.edges] ?? 0)
     do {
       try BTree(root: header.roots[GraphRoot.edges.rawValue]).scanBorrowing(in: tx) { key, value in
@@ -203,9 +208,9 @@ extension Verifier {
         }
         columns.ids.append(id)
         columns.facts.append(EdgeFact(source: edge.source, target: edge.target, type: edge.type, broken: false))
-        columns.typeCounts[edge.type, default: 0] += 1
-        if checkIDs && !catalog.has(.type, edge.type) { invalidRecord("edge \(id)", "edge type id \(edge.type) has no name in the catalog") }
-        for (keyID, _) in edge.properties where checkIDs && !catalog.has(.key, keyID) {
+        typeCounts.add(edge.type)
+        if checkIDs && !names.has(.type, edge.type) { invalidRecord("edge \(id)", "edge type id \(edge.type) has no name in the catalog") }
+        for (keyID, _) in edge.properties where checkIDs && !names.has(.key, keyID) {
           invalidRecord("edge \(id)", "property key id \(keyID) has no name in the catalog")
         }
         if checkEnds {
@@ -222,6 +227,7 @@ extension Verifier {
     } catch {
       scanFailed(.edges, error)
     }
+    columns.typeCounts = typeCounts.dictionary
     report.counts.edges = columns.ids.count
     columns.lookup = IDLookup(columns.ids)
     endPhase()
@@ -230,41 +236,84 @@ extension Verifier {
 
   // MARK: Derived trees
 
+  /// One parsed adjacency entry and the position of its edge (-1: none).
+  private struct AdjacencyProbe {
+    var node: UInt64
+    var neighbour: UInt64
+    var edge: UInt64
+    var position: Int
+    var type: UInt32
+    var outgoing: Bool
+  }
+
   private func checkAdjacency(_ edges: EdgeColumns) {
     guard usable("adjacency", [.adjacency, .edges], also: edges.complete) else { return }
     let hint = VerifyHint.rebuildIndexes
     var outSeen = BitSet(count: edges.ids.count)
     var inSeen = BitSet(count: edges.ids.count)
     var entries = 0
-    beginPhase("adjacency", total: treeEntries[.adjacency] ?? 0)
-    do {
-      try BTree(root: header.roots[GraphRoot.adjacency.rawValue]).scanBorrowing(in: tx) { key, _ in
-        entries += 1
-        tick(entries)
-        guard let entry = GraphKeys.parseAdjacency(raw: key) else {
-          problem(.adjacencyExtra, record: "adjacency", "a malformed \(key.count)-byte entry (entries are 29 bytes)", hint: hint)
-          return true
+    // Entries arrive in node order, so their edges are hit at random (a cache
+    // miss each). They are checked in batches whose edge facts are first
+    // loaded in one tight loop of independent loads, so the misses overlap
+    // instead of following one another. Problems keep the entries' order.
+    let batchSize = 512
+    var batch: [AdjacencyProbe] = []
+    batch.reserveCapacity(batchSize)
+    let missing = EdgeFact(source: 0, target: 0, type: 0, broken: true)
+    var facts = [EdgeFact](repeating: missing, count: batchSize)
+    func flush() {
+      let n = batch.count
+      edges.facts.withUnsafeBufferPointer { all in
+        facts.withUnsafeMutableBufferPointer { gathered in
+          // Positions come from `edges.lookup`: each is below all.count.
+          for k in 0..<n {
+            let position = batch[k].position
+            gathered[k] = position >= 0 && position < all.count ? all[position] : missing
+          }
         }
+      }
+      for k in 0..<n {
+        let entry = batch[k]
         func record() -> String { "node \(entry.node) \(entry.outgoing ? "out" : "in") edge \(entry.edge)" }
-        guard let i = edges.lookup.position(of: entry.edge) else {
+        guard entry.position >= 0 else {
           problem(.adjacencyExtra, record: record(), "the entry names edge \(entry.edge), which does not exist", hint: hint)
-          return true
+          continue
         }
-        let edge = edges.facts[i]
-        if edge.broken { return true }
+        let edge = facts[k]
+        if edge.broken { continue }
         let (node, neighbour) = entry.outgoing ? (edge.source, edge.target) : (edge.target, edge.source)
         guard entry.node == node, entry.neighbour == neighbour, entry.type == edge.type else {
           problem(
             .adjacencyExtra, record: record(),
             "the entry says \(entry.node) -> \(entry.neighbour) of type id \(entry.type), but edge \(entry.edge) is "
               + "\(edge.source) -> \(edge.target) of type id \(edge.type)", hint: hint)
-          return true
+          continue
         }
         // Keys are unique, so a second match cannot happen; the bit records the first.
-        _ = entry.outgoing ? outSeen.insert(i) : inSeen.insert(i)
+        _ = entry.outgoing ? outSeen.insert(entry.position) : inSeen.insert(entry.position)
+      }
+      batch.removeAll(keepingCapacity: true)
+    }
+    beginPhase("adjacency", total: treeEntries[.adjacency] ?? 0)
+    do {
+      try BTree(root: header.roots[GraphRoot.adjacency.rawValue]).scanBorrowing(in: tx) { key, _ in
+        entries += 1
+        tick(entries)
+        guard let entry = GraphKeys.parseAdjacency(raw: key) else {
+          flush()  // problems stay in entry order
+          problem(.adjacencyExtra, record: "adjacency", "a malformed \(key.count)-byte entry (entries are 29 bytes)", hint: hint)
+          return true
+        }
+        batch.append(
+          AdjacencyProbe(
+            node: entry.node, neighbour: entry.neighbour, edge: entry.edge,
+            position: edges.lookup.position(of: entry.edge) ?? -1, type: entry.type, outgoing: entry.outgoing))
+        if batch.count >= batchSize { flush() }
         return true
       }
+      flush()
     } catch {
+      flush()
       scanFailed(.adjacency, error)
       endPhase()
       return
@@ -442,5 +491,55 @@ extension Verifier.ExpectedIndex {
     KeyEncoding.append(id, to: &blob)
     nodes.append(id)
     ends.append(blob.count)
+  }
+}
+
+/// Answers of `CatalogFacts.has` for small ids, kept in flat tables so a
+/// record's ids cost an array read instead of two hash lookups.
+struct CatalogMemo {
+  private static let limit: UInt32 = 4096
+  private let catalog: CatalogFacts
+  /// Per kind: 0 = not asked yet, 1 = named, 2 = not named.
+  private var answers: [[UInt8]]
+
+  init(_ catalog: CatalogFacts) {
+    self.catalog = catalog
+    answers = [[UInt8]](repeating: [], count: NameKind.allCases.count + 1)
+  }
+
+  @inline(__always)
+  mutating func has(_ kind: NameKind, _ id: UInt32) -> Bool {
+    guard id < Self.limit else { return catalog.has(kind, id) }
+    let k = Int(kind.rawValue)
+    if answers[k].isEmpty { answers[k] = [UInt8](repeating: 0, count: Int(Self.limit)) }
+    let known = answers[k][Int(id)]
+    if known != 0 { return known == 1 }
+    let named = catalog.has(kind, id)
+    answers[k][Int(id)] = named ? 1 : 2
+    return named
+  }
+}
+
+/// Occurrences per id: a flat table for small ids, a dictionary for the rest.
+struct IDCounts {
+  private static let limit: UInt32 = 4096
+  private var small: [Int] = []
+  private var large: [UInt32: Int] = [:]
+
+  @inline(__always)
+  mutating func add(_ id: UInt32) {
+    guard id < Self.limit else {
+      large[id, default: 0] += 1
+      return
+    }
+    if small.isEmpty { small = [Int](repeating: 0, count: Int(Self.limit)) }
+    small[Int(id)] += 1
+  }
+
+  /// The ids counted at least once and their counts.
+  var dictionary: [UInt32: Int] {
+    var all = large
+    for (id, n) in small.enumerated() where n > 0 { all[UInt32(id)] = n }
+    return all
   }
 }
