@@ -14,12 +14,16 @@ let package = Package(
     .executable(name: "sombra-repair", targets: ["sombra-repair"]),
     .executable(name: "sombra-verify", targets: ["sombra-verify"]),
   ],
+  dependencies: [
+    // Logging for libraries: SombraCore takes a Logger, never bootstraps (DESIGN.md §2).
+    .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+  ],
   targets: [
     // Hardware CRC-32C (SSE4.2); the portable path lives in SombraCore.
     .target(name: "CSombraCRC"),
     .target(
       name: "SombraCore",
-      dependencies: ["CSombraCRC"],
+      dependencies: ["CSombraCRC", .product(name: "Logging", package: "swift-log")],
       swiftSettings: [.unsafeFlags(["-cross-module-optimization"], .when(configuration: .release))]
     ),
     // libedit for the `sombra` REPL (readline-compatible API plus shim.h wrappers).
@@ -32,7 +36,7 @@ let package = Package(
     .target(name: "SombraCLI"),
     // Each tool command as a function over the engine and the kit, writing to
     // injected streams and returning an exit status; the REPL reuses them.
-    .target(name: "SombraTools", dependencies: ["SombraCore", "SombraCLI"]),
+    .target(name: "SombraTools", dependencies: ["SombraCore", "SombraCLI", .product(name: "Logging", package: "swift-log")]),
     // `sombra-inspect DB COMMAND`: parse, call SombraTools, exit.
     .executableTarget(name: "sombra-inspect", dependencies: ["SombraTools"]),
     // `sombra-repair DB COMMAND`: parse, call SombraTools, exit.
@@ -43,12 +47,15 @@ let package = Package(
     // `sombra-verify [options] DB`: parse, call SombraTools, exit.
     .executableTarget(name: "sombra-verify", dependencies: ["SombraTools"]),
     // The benchmark of shared/bench/WORKLOAD.md (build with -c release).
-    .executableTarget(name: "sombra-bench", dependencies: ["SombraCore", "SombraCLI"]),
+    .executableTarget(
+      name: "sombra-bench", dependencies: ["SombraCore", "SombraCLI", .product(name: "Logging", package: "swift-log")]),
     // `sombra-fixtures DIR`: writes Fixtures/ (scripts/make-fixtures; not a product).
     .executableTarget(name: "sombra-fixtures", dependencies: ["SombraCore"]),
-    .testTarget(name: "SombraCoreTests", dependencies: ["SombraCore"]),
+    .testTarget(name: "SombraCoreTests", dependencies: ["SombraCore", .product(name: "Logging", package: "swift-log")]),
     .testTarget(name: "SombraCLITests", dependencies: ["SombraCLI"]),
-    .testTarget(name: "SombraToolsTests", dependencies: ["SombraTools", "SombraCore", "SombraCLI", "sombra-fixtures"]),
+    .testTarget(
+      name: "SombraToolsTests",
+      dependencies: ["SombraTools", "SombraCore", "SombraCLI", "sombra-fixtures", .product(name: "Logging", package: "swift-log")]),
   ],
   swiftLanguageModes: [.v6]
 )

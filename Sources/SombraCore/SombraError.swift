@@ -34,6 +34,9 @@ public struct SombraError: Error, Sendable, Equatable, CustomStringConvertible {
     case misuse
     /// A passive operation could not proceed because readers are active.
     case busy
+    /// The write transaction was open longer than `OpenOptions.transactionTimeout`
+    /// and was rolled back.
+    case timeout
   }
 
   public let code: Code

@@ -11,7 +11,7 @@ public enum ErrorReport {
     switch error.code {
     case .io, .notFound, .notASombraFile, .unsupportedVersion, .legacyFormat: .cannotOpen
     case .locked, .busy: .busy
-    case .corruption, .poisoned, .limitExceeded, .invalidArgument, .misuse: .failure
+    case .corruption, .poisoned, .limitExceeded, .invalidArgument, .misuse, .timeout: .failure
     }
   }
 

@@ -16,6 +16,8 @@ enum Bench {
       .flag("keep", help: "Leave the database at DIR/bench.sombra."),
       .option("cap-s", valueName: "seconds", type: .integer(0...86_400), defaultValue: "0", help: "Stop each group after this many seconds (W2 after twice that); 0 runs everything."),
       .option("only", valueName: "groups", help: "Comma-separated groups to run after the load (W2,W3,W4,W5,W6)."),
+      .option("metrics", valueName: "on|off", type: .choice(["on", "off"]), defaultValue: "on", help: "Measure commit and read latencies (the cost of metrics)."),
+      .option("log-level", valueName: "level", help: "Give the engine a logger at this level whose handler formats and drops each event (the cost of logging)."),
       .option("sync", valueName: "mode", type: .choice(["full", "normal", "off"]), defaultValue: "full", help: "Sync mode for the relaxed W2 run and the load."),
     ])
 
@@ -41,6 +43,8 @@ enum Bench {
   }
 
   static func run(_ args: ParsedArguments, out: any TextOutput, err: any TextOutput) throws -> ExitCode {
+    BenchObservability.metrics = args.value("metrics") != "off"
+    BenchObservability.logLevel = args.value("log-level")
     let scale = args.value("scale") ?? "tiny"
     let n = ["tiny": 10_000, "small": 100_000, "medium": 1_000_000][scale] ?? 10_000
     let cap = Double(args.integer("cap-s") ?? 0)

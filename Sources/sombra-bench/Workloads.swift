@@ -24,6 +24,8 @@ struct BenchRun {
     o.cachePages = 65536  // 512 MiB at 8 KiB pages: the working set of `small` fits
     o.maxTransactionPages = 200_000
     o.maxWALSize = 256 << 20
+    o.metricsEnabled = BenchObservability.metrics
+    if let level = BenchObservability.logLevel { o.logger = BenchObservability.logger(level) }
     return o
   }
 

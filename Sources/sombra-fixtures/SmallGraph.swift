@@ -25,6 +25,10 @@ enum SmallGraph {
     var options = OpenOptions()
     options.pageSize = FixtureGenerator.pageSize
     options.sync = .off  // durability does not change a byte of the result
+    // Reproducible bytes: a fixed checkpoint time (2026-01-01) and no checkpoint
+    // that depends on how long the generator takes.
+    options.wallClock = { 1_767_225_600 }
+    options.autoCheckpointInterval = nil
     return options
   }
 

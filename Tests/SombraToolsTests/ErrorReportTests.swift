@@ -8,7 +8,7 @@ import Testing
     let expected: [SombraError.Code: ExitCode] = [
       .io: .cannotOpen, .notFound: .cannotOpen, .notASombraFile: .cannotOpen, .unsupportedVersion: .cannotOpen,
       .legacyFormat: .cannotOpen, .locked: .busy, .busy: .busy, .corruption: .failure, .poisoned: .failure,
-      .limitExceeded: .failure, .invalidArgument: .failure, .misuse: .failure,
+      .limitExceeded: .failure, .invalidArgument: .failure, .misuse: .failure, .timeout: .failure,
     ]
     for code in SombraError.Code.allCases {
       #expect(ErrorReport.exitCode(for: SombraError(code, "x")) == expected[code], "\(code)")

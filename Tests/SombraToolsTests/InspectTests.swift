@@ -55,6 +55,8 @@ enum InspectFixture {
   static var options: OpenOptions {
     var options = OpenOptions()
     options.pageSize = 4096
+    options.wallClock = { 1_767_225_600 }  // 2026-01-01 00:00:00 UTC: exact output
+    options.autoCheckpointInterval = nil
     return options
   }
 
@@ -109,25 +111,30 @@ func rawHex(_ path: String, _ offset: Int, _ count: Int) -> String {
     #expect(result.err == "")
     #expect(
       result.out == """
-        +- \(path) -----------+
-        | database file    28672 bytes                    |
-        | WAL file         0 bytes                        |
-        +-------------------------------------------------+
-        | format           2.0 (created by Sombra 0.3.0)  |
-        | page size        4096 bytes                     |
-        | pages            7                              |
-        | free pages       0                              |
-        +-------------------------------------------------+
-        | nodes            3                              |
-        | edges            3                              |
-        | labels           2                              |
-        | edge types       2                              |
-        +-------------------------------------------------+
-        | WAL frames       0 committed, in 0 transactions |
-        | change counter   3 (last committed transaction) |
-        | last checkpoint  transaction 3                  |
-        | shutdown         clean                          |
-        +-------------------------------------------------+
+        +- \(path) -----------------+
+        | database file      28672 bytes                        |
+        | WAL file           0 bytes                            |
+        +-------------------------------------------------------+
+        | format             2.0 (created by Sombra 0.3.0)      |
+        | page size          4096 bytes                         |
+        | pages              7                                  |
+        | free pages         0                                  |
+        +-------------------------------------------------------+
+        | nodes              3                                  |
+        | edges              3                                  |
+        | labels             2                                  |
+        | edge types         2                                  |
+        +-------------------------------------------------------+
+        | WAL frames         0 committed, in 0 transactions     |
+        | change counter     3 (last committed transaction)     |
+        | last checkpoint    transaction 3                      |
+        | shutdown           clean                              |
+        +-------------------------------------------------------+
+        | commits            3 over the file's life             |
+        | checkpoints        1, last at 2026-01-01 00:00:00 UTC |
+        | unclean shutdowns  0                                  |
+        | corruption events  0                                  |
+        +-------------------------------------------------------+
         +-----------+----------+-------+
         | kind      | name     | count |
         +-----------+----------+-------+
@@ -189,7 +196,14 @@ func rawHex(_ path: String, _ offset: Int, _ count: Int) -> String {
           "walTransactions": 2,
           "cleanShutdown": false,
           "changeCounter": 5,
-          "lastCheckpointedTransaction": 3
+          "lastCheckpointedTransaction": 3,
+          "lifetime": {
+            "commits": 5,
+            "checkpoints": 1,
+            "lastCheckpointTime": 1767225600,
+            "uncleanShutdowns": 0,
+            "corruptionEvents": 0
+          }
         }
 
         """)
@@ -208,42 +222,47 @@ func rawHex(_ path: String, _ offset: Int, _ count: Int) -> String {
     #expect(result.err == "")
     #expect(
       result.out == """
-        +--------+------+------------------+------------------+--------------------+
-        | offset | size | field            | raw              | value              |
-        +--------+------+------------------+------------------+--------------------+
-        |      0 |    8 | magic            | 4752504849544500 | GRPHITE\\0 (ok)     |
-        |      8 |    2 | format major     | 0200             | 2                  |
-        |     10 |    2 | format minor     | 0000             | 0                  |
-        |     12 |    4 | page size        | 00100000         | 4096 bytes         |
-        |     16 |    4 | page count       | 07000000         | 7 pages            |
-        |     20 |    4 | free-list head   | 00000000         | 0 (empty list)     |
-        |     24 |    4 | free-list length | 00000000         | 0 pages            |
-        |     28 |    4 | flags            | 01000000         | clean shutdown     |
-        |     32 |    8 | change counter   | 0300000000000000 | transaction 3      |
-        |     40 |    8 | last checkpoint  | 0300000000000000 | transaction 3      |
-        |     48 |    8 | next node id     | 0400000000000000 | 4                  |
-        |     56 |    8 | next edge id     | 0400000000000000 | 4                  |
-        |     64 |    4 | creator version  | 00030000         | Sombra 0.3.0       |
-        |     68 |    4 | reserved         | 00000000         | 0                  |
-        |     72 |    4 | root 0           | 00000000         | unused             |
-        |     76 |    4 | root 1           | 01000000         | catalog: page 1    |
-        |     80 |    4 | root 2           | 02000000         | nodes: page 2      |
-        |     84 |    4 | root 3           | 03000000         | edges: page 3      |
-        |     88 |    4 | root 4           | 04000000         | adjacency: page 4  |
-        |     92 |    4 | root 5           | 05000000         | labels: page 5     |
-        |     96 |    4 | root 6           | 06000000         | properties: page 6 |
-        |    100 |    4 | root 7           | 00000000         | unused             |
-        |    104 |    4 | root 8           | 00000000         | unused             |
-        |    108 |    4 | root 9           | 00000000         | unused             |
-        |    112 |    4 | root 10          | 00000000         | unused             |
-        |    116 |    4 | root 11          | 00000000         | unused             |
-        |    120 |    4 | root 12          | 00000000         | unused             |
-        |    124 |    4 | root 13          | 00000000         | unused             |
-        |    128 |    4 | root 14          | 00000000         | unused             |
-        |    132 |    4 | root 15          | 00000000         | unused             |
-        |    136 | 3956 | zero             | (all zero)       | ok                 |
-        |   4092 |    4 | checksum         | \(checksum)         | CRC-32C (valid)    |
-        +--------+------+------------------+------------------+--------------------+
+        +--------+------+---------------------+------------------+---------------------+
+        | offset | size | field               | raw              | value               |
+        +--------+------+---------------------+------------------+---------------------+
+        |      0 |    8 | magic               | 4752504849544500 | GRPHITE\\0 (ok)      |
+        |      8 |    2 | format major        | 0200             | 2                   |
+        |     10 |    2 | format minor        | 0000             | 0                   |
+        |     12 |    4 | page size           | 00100000         | 4096 bytes          |
+        |     16 |    4 | page count          | 07000000         | 7 pages             |
+        |     20 |    4 | free-list head      | 00000000         | 0 (empty list)      |
+        |     24 |    4 | free-list length    | 00000000         | 0 pages             |
+        |     28 |    4 | flags               | 01000000         | clean shutdown      |
+        |     32 |    8 | change counter      | 0300000000000000 | transaction 3       |
+        |     40 |    8 | last checkpoint     | 0300000000000000 | transaction 3       |
+        |     48 |    8 | next node id        | 0400000000000000 | 4                   |
+        |     56 |    8 | next edge id        | 0400000000000000 | 4                   |
+        |     64 |    4 | creator version     | 00030000         | Sombra 0.3.0        |
+        |     68 |    4 | reserved            | 00000000         | 0                   |
+        |     72 |    4 | root 0              | 00000000         | unused              |
+        |     76 |    4 | root 1              | 01000000         | catalog: page 1     |
+        |     80 |    4 | root 2              | 02000000         | nodes: page 2       |
+        |     84 |    4 | root 3              | 03000000         | edges: page 3       |
+        |     88 |    4 | root 4              | 04000000         | adjacency: page 4   |
+        |     92 |    4 | root 5              | 05000000         | labels: page 5      |
+        |     96 |    4 | root 6              | 06000000         | properties: page 6  |
+        |    100 |    4 | root 7              | 00000000         | unused              |
+        |    104 |    4 | root 8              | 00000000         | unused              |
+        |    108 |    4 | root 9              | 00000000         | unused              |
+        |    112 |    4 | root 10             | 00000000         | unused              |
+        |    116 |    4 | root 11             | 00000000         | unused              |
+        |    120 |    4 | root 12             | 00000000         | unused              |
+        |    124 |    4 | root 13             | 00000000         | unused              |
+        |    128 |    4 | root 14             | 00000000         | unused              |
+        |    132 |    4 | root 15             | 00000000         | unused              |
+        |    136 |    8 | commits             | 0300000000000000 | 3 (lifetime)        |
+        |    144 |    8 | checkpoints         | 0100000000000000 | 1 (lifetime)        |
+        |    152 |    8 | last checkpoint ... | 00b9556900000000 | 2026-01-01 00:00... |
+        |    160 |    8 | unclean shutdowns   | 0000000000000000 | 0 (lifetime)        |
+        |    168 |    8 | corruption events   | 0000000000000000 | 0 (lifetime)        |
+        |    176 | 3916 | zero                | (all zero)       | ok                  |
+        |   4092 |    4 | checksum            | \(checksum)         | CRC-32C (valid)     |
+        +--------+------+---------------------+------------------+---------------------+
         page 0 of the main file, 4096 bytes
         note: a newer page 0 (transaction 5) is committed in WAL frame 1 and not yet checkpointed; 'info' shows the current values
 
@@ -463,6 +482,12 @@ func rawHex(_ path: String, _ offset: Int, _ count: Int) -> String {
         | free list    0 pages (0 bytes)                        |
         | unreachable  0 pages (in no tree and not free)        |
         | vacuum       would reclaim at least 0 pages (0 bytes) |
+        +-------------------------------------------------------+
+        +- lifetime --------------------------------------------+
+        | commits            3 over the file's life             |
+        | checkpoints        1, last at 2026-01-01 00:00:00 UTC |
+        | unclean shutdowns  0                                  |
+        | corruption events  0                                  |
         +-------------------------------------------------------+
 
         """)

@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+  import Glibc
+#endif
+import Logging
+
 /// How a database is opened. Every limit has a documented default.
 public struct OpenOptions: Sendable {
   /// When a commit is durable.
@@ -41,6 +46,33 @@ public struct OpenOptions: Sendable {
   /// Most pages one transaction may change; beyond it the transaction fails with
   /// `limitExceeded` and rolls back. Default 10,000.
   public var maxTransactionPages = 10_000
+  /// Seconds after the last checkpoint at which a commit, or the end of a read
+  /// transaction, runs a passive checkpoint when the WAL is not empty; nil never
+  /// (size and close still checkpoint). No thread is involved: a database left
+  /// idle is checkpointed by its next commit, read or `close()`. Default 30.
+  public var autoCheckpointInterval: Double? = 30
+  /// Longest a write transaction may stay open, in seconds; nil for no limit.
+  /// Past it the transaction is rolled back: every later use of it throws
+  /// `timeout`, and a `beginWrite` waiting for it takes over (once the
+  /// transaction is not inside a call). Default nil.
+  public var transactionTimeout: Double? = nil
+  /// Operations (commit, checkpoint, read transaction, lock wait) slower than
+  /// this many seconds are counted and logged at `warning`. Default 0.1.
+  public var slowOperationThreshold: Double = 0.1
+  /// Whether commit and read latencies are measured (two clock reads per
+  /// transaction). Counters are kept either way. Default true.
+  public var metricsEnabled = true
+  /// Where the engine's events go (swift-log). The engine never bootstraps
+  /// logging and never prints. Levels: `info` for open and recovery, `notice`
+  /// for an unclean shutdown, `warning` for slow operations, limits, timeouts
+  /// and a WAL that checkpoints cannot shrink, `error` for corruption and failed
+  /// syncs, `debug` for every commit, rollback and checkpoint, `trace` for cache
+  /// evictions (sampled 1 in 1000). Default: a logger that drops everything.
+  public var logger = Logger(label: "sombra", factory: { _ in SwiftLogNoOpLogHandler() })
+
+  /// Wall-clock Unix seconds for the header's last checkpoint time (fixtures and
+  /// tests fix it so files are reproducible byte for byte).
+  package var wallClock: @Sendable () -> UInt64 = { UInt64(max(time(nil), 0)) }
 
   public init() {}
 
@@ -68,6 +100,15 @@ public struct OpenOptions: Sendable {
     }
     guard lockTimeout >= 0, lockTimeout.isFinite else { throw SombraError.invalidArgument("lock timeout must be 0 or more seconds") }
     guard maxTransactionPages >= 1 else { throw SombraError.invalidArgument("maxTransactionPages must be at least 1") }
+    if let t = autoCheckpointInterval, !(t > 0 && t.isFinite) {
+      throw SombraError.invalidArgument("autoCheckpointInterval must be a positive number of seconds (nil to disable)")
+    }
+    if let t = transactionTimeout, !(t > 0 && t.isFinite) {
+      throw SombraError.invalidArgument("transactionTimeout must be a positive number of seconds (nil for none)")
+    }
+    guard slowOperationThreshold >= 0, slowOperationThreshold.isFinite else {
+      throw SombraError.invalidArgument("slowOperationThreshold must be 0 or more seconds")
+    }
     if case .normal(let n) = sync, n < 1 { throw SombraError.invalidArgument("sync .normal needs commits >= 1") }
   }
 }

@@ -17,8 +17,19 @@
 /// | 64     | 4    | creator version (major << 16 \| minor << 8 \| patch)         |
 /// | 68     | 4    | reserved (0)                                                 |
 /// | 72     | 64   | 16 tree roots, u32 each (assigned by the graph store; 0 = none) |
-/// | 136    | P-140| zero                                                         |
+/// | 136    | 8    | lifetime commits (transactions ever committed to the file)  |
+/// | 144    | 8    | lifetime checkpoints (that copied pages into the main file)  |
+/// | 152    | 8    | last checkpoint time, seconds since the Unix epoch (0 never) |
+/// | 160    | 8    | unclean shutdowns detected at open                           |
+/// | 168    | 8    | corruption events seen by read-write sessions                |
+/// | 176    | P-180| zero                                                         |
 /// | P-4    | 4    | CRC-32C of bytes [0, P-4)                                    |
+///
+/// Bytes 136..<176 (the lifetime facts) were zero before they existed, so an
+/// older file reads as zero counts and the format stays 2.0; they are informative
+/// only (nothing depends on them) and written with every commit's page 0. A
+/// checkpoint stamps its count and time into the page 0 it copies home (as it
+/// does the last checkpointed transaction).
 ///
 /// The header changes only inside transactions: every commit writes page 0 as a
 /// WAL frame (the change counter moves), and a checkpoint copies it home.
@@ -44,6 +55,8 @@ package struct DatabaseHeader: Sendable, Equatable {
   package var nextEdgeID: UInt64 = 1
   package var creator: UInt32 = creatorVersion
   package var roots: [PageNumber] = Array(repeating: 0, count: rootSlots)
+  /// Bytes 136..<176: the lifetime facts.
+  package var lifetime = LifetimeFacts()
 
   package init(pageSize: UInt32) {
     self.pageSize = pageSize
@@ -66,6 +79,11 @@ package struct DatabaseHeader: Sendable, Equatable {
     page.putLE(nextEdgeID, at: 56)
     page.putLE(creator, at: 64)
     for (i, root) in roots.prefix(Self.rootSlots).enumerated() { page.putLE(root, at: 72 + 4 * i) }
+    page.putLE(lifetime.commits, at: 136)
+    page.putLE(lifetime.checkpoints, at: 144)
+    page.putLE(lifetime.lastCheckpointTime, at: 152)
+    page.putLE(lifetime.uncleanShutdowns, at: 160)
+    page.putLE(lifetime.corruptionEvents, at: 168)
     PageLayout.seal(page)
   }
 
@@ -121,6 +139,9 @@ package struct DatabaseHeader: Sendable, Equatable {
     h.creator = try r.u32()
     _ = try r.u32()
     for i in 0..<rootSlots { h.roots[i] = try r.u32() }
+    h.lifetime = LifetimeFacts(
+      commits: try r.u64(), checkpoints: try r.u64(), lastCheckpointTime: try r.u64(),
+      uncleanShutdowns: try r.u64(), corruptionEvents: try r.u64())
     guard h.pageCount >= 1 else {
       throw SombraError.corruption("header page count is 0", page: 0, offset: 16, path: path)
     }

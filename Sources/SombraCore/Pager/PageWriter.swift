@@ -1,3 +1,5 @@
+import Synchronization
+
 /// The page state of the one write transaction: private copies of every page it
 /// changed, and its working header. Nothing here is visible to readers until
 /// `Pager.commit` publishes it; `Pager.rollback` drops it without a trace.
@@ -5,6 +7,14 @@
 /// Lifecycle: `Pager.beginWrite` -> (reads, changes, allocations) ->
 /// `Pager.commit` or `Pager.rollback`, exactly once. A failed operation (a limit,
 /// an I/O error) marks the writer failed: it can then only be rolled back.
+///
+/// Timeout (`OpenOptions.transactionTimeout`): `activity` counts the owner's
+/// calls in progress (>= 0); `end()` sets it to `ended` (-2) when the owner
+/// commits or rolls back, `revoke()` to `revoked` (-1) when another thread's
+/// `beginWrite` takes over from a transaction past its deadline. Revoking
+/// succeeds only from 0 (no call in progress), so the owner never has pages
+/// or the WAL changed under it; once revoked, every call throws `timeout` and
+/// the gate already belongs to the new writer.
 package final class PageWriter {
   let pager: Pager
   let base: Snapshot
@@ -14,10 +24,16 @@ package final class PageWriter {
   var headerChanged = false
   package internal(set) var isFinished = false
   package internal(set) var failure: SombraError?
+  /// Monotonic seconds after which the transaction has timed out; nil: never.
+  let deadline: Double?
+  let activity = Atomic<Int>(0)
+  static let revoked = -1
+  static let ended = -2
 
-  init(pager: Pager, base: Snapshot) {
+  init(pager: Pager, base: Snapshot, deadline: Double? = nil) {
     self.pager = pager
     self.base = base
+    self.deadline = deadline
     self.header = base.header
     self.dirty = DirtyPages(pageSize: pager.pageSize)
   }
@@ -36,17 +52,78 @@ package final class PageWriter {
     if let failure {
       throw SombraError(failure.code, "the transaction failed earlier (\(failure.message)); roll it back")
     }
+    if isPastDeadline {
+      pager.lock.withLock { _ in pager.counters.timeouts += 1 }
+      pager.logger.warning("write transaction timed out", metadata: ["tx": "\(base.header.changeCounter + 1)"])
+      throw fail(timedOut())
+    }
+  }
+
+  /// Runs one call of the owner: counted in `activity` so it cannot be revoked
+  /// meanwhile; throws `timeout` once revoked.
+  @inline(__always)
+  private func operation<R>(_ body: () throws -> R) throws -> R {
+    var current = activity.load(ordering: .acquiring)
+    while true {
+      if current == Self.revoked { throw timedOut() }
+      if current < 0 { throw SombraError.misuse("the transaction has already ended") }
+      let (exchanged, original) = activity.compareExchange(
+        expected: current, desired: current + 1, ordering: .acquiringAndReleasing)
+      if exchanged { break }
+      current = original
+    }
+    defer { activity.subtract(1, ordering: .releasing) }
+    try checkActive()
+    return try body()
+  }
+
+  /// Whether the deadline has passed.
+  var isPastDeadline: Bool {
+    guard let deadline else { return false }
+    return monotonicSeconds() > deadline
+  }
+
+  /// Whether another writer took over after a timeout.
+  var isRevoked: Bool { activity.load(ordering: .acquiring) == Self.revoked }
+
+  /// The error of a timed-out transaction.
+  func timedOut() -> SombraError {
+    SombraError(
+      .timeout,
+      "the write transaction was open longer than transactionTimeout (\(pager.options.transactionTimeout ?? 0) s) and was rolled back; start a new one")
+  }
+
+  /// Marks the transaction ended by its owner; false when it was revoked first.
+  func end() -> Bool {
+    var current = activity.load(ordering: .acquiring)
+    while true {
+      if current == Self.revoked { return false }
+      if current == Self.ended { return true }
+      let (exchanged, original) = activity.compareExchange(expected: current, desired: Self.ended, ordering: .acquiringAndReleasing)
+      if exchanged { return true }
+      current = original
+    }
+  }
+
+  /// Takes the transaction away from its owner when no call of it is in
+  /// progress (see the type's comment). Call under the pager's lock.
+  func revoke() -> Bool {
+    activity.compareExchange(expected: 0, desired: Self.revoked, ordering: .acquiringAndReleasing).exchanged
   }
 
   /// Records a failure that leaves the transaction only fit for rollback.
   private func fail(_ error: SombraError) -> SombraError {
     failure = error
+    if error.code == .limitExceeded { pager.noteLimit(error, limit: "transaction") }
     return error
   }
 
   /// Reads page `number` as this transaction sees it.
   package func withPage<R>(_ number: PageNumber, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
-    try checkActive()
+    try operation { try readPage(number, body) }
+  }
+
+  private func readPage<R>(_ number: PageNumber, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
     if let buffer = dirty[number] { return try body(UnsafeRawBufferPointer(buffer)) }
     guard number < header.pageCount else {
       throw SombraError.corruption("page \(number) is beyond the \(header.pageCount) pages of the database", page: number, path: pager.path)
@@ -57,7 +134,10 @@ package final class PageWriter {
   /// Changes page `number` in place (copying it into the transaction first).
   /// Page 0 changes only through `updateHeader`.
   package func withMutablePage<R>(_ number: PageNumber, _ body: (UnsafeMutableRawBufferPointer) throws -> R) throws -> R {
-    try checkActive()
+    try operation { try changePage(number, body) }
+  }
+
+  private func changePage<R>(_ number: PageNumber, _ body: (UnsafeMutableRawBufferPointer) throws -> R) throws -> R {
     guard number != 0 else { throw SombraError.misuse("page 0 is the header; change it with updateHeader") }
     guard number < header.pageCount else {
       throw SombraError.invalidArgument("page \(number) does not exist (the database has \(header.pageCount) pages)")
@@ -86,7 +166,10 @@ package final class PageWriter {
 
   /// Changes header fields other than the page accounting (roots, next ids).
   package func updateHeader(_ body: (inout DatabaseHeader) -> Void) throws {
-    try checkActive()
+    try operation { updateHeaderFields(body) }
+  }
+
+  private func updateHeaderFields(_ body: (inout DatabaseHeader) -> Void) {
     var h = header
     body(&h)
     // The pager owns the accounting fields.
@@ -97,6 +180,7 @@ package final class PageWriter {
     h.pageSize = header.pageSize
     h.major = header.major
     h.minor = header.minor
+    h.lifetime = header.lifetime
     header = h
     headerChanged = true
   }
@@ -107,14 +191,23 @@ package final class PageWriter {
     headerChanged = true
   }
 
+  /// Counts an unclean shutdown found at open in the header's lifetime facts.
+  func recordUncleanShutdown() {
+    header.lifetime.uncleanShutdowns += 1
+    headerChanged = true
+  }
+
   /// A new page of `type`, formatted, from the free list or the end of the file.
   package func allocate(_ type: PageType) throws -> PageNumber {
-    try checkActive()
+    try operation { try allocatePage(type) }
+  }
+
+  private func allocatePage(_ type: PageType) throws -> PageNumber {
     guard type != .header, type != .free else { throw SombraError.misuse("cannot allocate a \(type.name) page") }
     let number: PageNumber
     if header.freeListHead != 0 {
       number = header.freeListHead
-      let next: UInt32 = try withPage(number) { page in
+      let next: UInt32 = try readPage(number) { page in
         guard page[PageLayout.typeOffset] == PageType.free.rawValue else {
           throw fail(.corruption("free-list page \(number) is not a free page (type 0x\(PageLayout.hex(page[0])))", page: number, path: pager.path))
         }
@@ -144,12 +237,15 @@ package final class PageWriter {
 
   /// Returns a page to the free list.
   package func free(_ number: PageNumber) throws {
-    try checkActive()
+    try operation { try freePage(number) }
+  }
+
+  private func freePage(_ number: PageNumber) throws {
     guard number != 0, number < header.pageCount else {
       throw SombraError.invalidArgument("cannot free page \(number)")
     }
     // A second free would make the free list a cycle.
-    let alreadyFree = try withPage(number) { $0[PageLayout.typeOffset] == PageType.free.rawValue }
+    let alreadyFree = try readPage(number) { $0[PageLayout.typeOffset] == PageType.free.rawValue }
     guard !alreadyFree else { throw SombraError.invalidArgument("page \(number) is already free") }
     let buffer = try dirty[number] ?? newDirtyBuffer(number)
     PageLayout.format(buffer, type: .free, number: number)

@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+  import Glibc
+#endif
+import Logging
+
 /// Checkpoint protocol:
 /// 1. Sync the WAL if commits since the last sync are not durable yet (the main
 ///    file must never get pages whose frames could still vanish).
@@ -50,15 +55,38 @@ extension Pager {
     return try checkpointHoldingGate(mode)
   }
 
-  /// The checkpoint itself; the caller holds the writer gate.
-  func checkpointHoldingGate(_ mode: CheckpointMode) throws -> CheckpointResult {
+  /// The checkpoint itself; the caller holds the writer gate. Timed, counted
+  /// and logged (`reason`: requested, wal-size, interval, close, open).
+  func checkpointHoldingGate(_ mode: CheckpointMode, reason: String = "requested") throws -> CheckpointResult {
+    let started = monotonicSeconds()
+    let result = try copyFrames(mode)
+    let elapsed = monotonicSeconds() - started
+    lock.withLock { _ in lastCheckpointAt = monotonicSeconds() }
+    if result.framesBefore > 0 || result.busy {
+      logger.debug(
+        "checkpoint",
+        metadata: [
+          "mode": .string(mode.rawValue), "reason": .string(reason), "frames": "\(result.framesBefore)",
+          "pages": "\(result.pagesCopied)", "wal_reset": "\(result.walReset)", "busy": "\(result.busy)",
+          "duration_ms": .string(Self.milliseconds(elapsed)),
+        ])
+    }
+    noteIfSlow("checkpoint", seconds: elapsed, metadata: ["mode": .string(mode.rawValue), "pages": "\(result.pagesCopied)"])
+    return result
+  }
+
+  /// Steps 1-4 of the protocol.
+  private func copyFrames(_ mode: CheckpointMode) throws -> CheckpointResult {
     guard let wal = walFile else { return CheckpointResult() }
     var result = CheckpointResult()
     result.walBytesBefore = try wal.size()
     result.framesBefore = lock.withLock { _ in committedFrames }
 
     if unsyncedCommits > 0 {
-      do { try wal.sync() } catch { throw poisoned(by: error) }
+      do { try wal.sync() } catch {
+        logger.error("WAL sync failed; the handle is poisoned", metadata: ["error": "\(error)"])
+        throw poisoned(by: error)
+      }
       lock.withLock { _ in
         unsyncedCommits = 0
         counters.walSyncs += 1
@@ -87,6 +115,10 @@ extension Pager {
       return (bound, plan, bound > 0 ? frameTransactions[bound - 1] : 0)
     }
 
+    // The lifetime facts stamped into the page 0 copied home (and kept in memory
+    // for the next commit's header).
+    let checkpoints = lock.withLock { _ in header.lifetime.checkpoints } + 1
+    let now = options.wallClock()
     if !plan.isEmpty {
       let page = UnsafeMutableRawBufferPointer.allocate(byteCount: pageSize, alignment: 64)
       defer { page.deallocate() }
@@ -96,6 +128,8 @@ extension Pager {
           if number == 0 {
             var h = try DatabaseHeader.decode(UnsafeRawBufferPointer(page), path: path)
             h.lastCheckpointedTransaction = boundTransaction
+            h.lifetime.checkpoints = checkpoints
+            h.lifetime.lastCheckpointTime = now
             h.encode(into: page)
           }
           try main.write(UnsafeRawBufferPointer(page), at: UInt64(number) * UInt64(pageSize))
@@ -111,6 +145,10 @@ extension Pager {
       for (number, _) in plan { cache.remove(.main(number)) }
       cache.remove(.main(0))
       if bound > 0 { header.lastCheckpointedTransaction = boundTransaction }
+      if !plan.isEmpty {
+        header.lifetime.checkpoints = checkpoints
+        header.lifetime.lastCheckpointTime = now
+      }
       counters.checkpoints += 1
       counters.pagesWritten += UInt64(plan.count)
       guard bound == committedFrames, readerMarks.isEmpty else {

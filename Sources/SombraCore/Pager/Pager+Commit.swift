@@ -1,6 +1,7 @@
 #if canImport(Glibc)
   import Glibc
 #endif
+import Logging
 
 /// Commit protocol (the order is what makes it crash-safe):
 /// 1. Seal every dirty page and the new header (page 0) with their CRCs.
@@ -15,18 +16,25 @@
 /// the committed end are garbage the next commit overwrites); any other write or
 /// sync failure poisons the handle.
 extension Pager {
-  /// Starts the one write transaction, waiting for another to end.
+  /// Starts the one write transaction, waiting for another to end (and taking
+  /// over from one open past `transactionTimeout`).
   package func beginWrite(timeout: Double? = nil) throws -> PageWriter {
     guard !readOnly else { throw SombraError.misuse("the database is open read-only") }
-    guard gate.enter(timeout: timeout) else {
-      throw SombraError(.locked, "another write transaction is still open in this process", path: path)
+    if !gate.tryEnter() {
+      let started = monotonicSeconds()
+      guard waitForGate(timeout: timeout) else {
+        throw SombraError(.locked, "another write transaction is still open in this process", path: path)
+      }
+      noteLockWait(seconds: monotonicSeconds() - started)
     }
     do {
       let base = try lock.withLock { _ in
         try checkUsable()
         return Snapshot(mark: committedFrames, generation: generation, header: header)
       }
-      return PageWriter(pager: self, base: base)
+      let writer = PageWriter(pager: self, base: base, deadline: options.transactionTimeout.map { monotonicSeconds() + $0 })
+      if writer.deadline != nil { lock.withLock { _ in activeWriter = writer } }
+      return writer
     } catch {
       gate.leave()
       throw error
@@ -38,18 +46,44 @@ extension Pager {
     guard !writer.isFinished else { return }
     writer.isFinished = true
     writer.releaseBuffers()
-    lock.withLock { _ in counters.rollbacks += 1 }
+    // A transaction revoked by a timeout has passed the gate on already.
+    guard writer.end() else { return }
+    lock.withLock { _ in
+      counters.rollbacks += 1
+      if activeWriter === writer { activeWriter = nil }
+    }
+    logger.debug(
+      "rollback",
+      metadata: ["tx": "\(writer.base.header.changeCounter + 1)", "reason": .string(writer.failure.map { $0.code.rawValue } ?? "requested")])
     gate.leave()
   }
 
   /// Makes a write transaction durable (per the sync mode) and visible.
   package func commit(_ writer: PageWriter) throws {
     guard !writer.isFinished else { throw SombraError.misuse("the transaction has already ended") }
+    if writer.isRevoked || writer.isPastDeadline {
+      let error = writer.timedOut()
+      if !writer.isRevoked && writer.failure?.code != .timeout {
+        lock.withLock { _ in counters.timeouts += 1 }
+        logger.warning("write transaction timed out", metadata: ["tx": "\(writer.base.header.changeCounter + 1)"])
+      }
+      rollback(writer)
+      throw error
+    }
     if let failure = writer.failure {
       rollback(writer)
       throw SombraError(failure.code, "the transaction failed earlier and was rolled back: \(failure.message)")
     }
-    defer { gate.leave() }
+    // From here the transaction cannot be revoked: it ends in this call.
+    guard writer.end() else {
+      writer.isFinished = true
+      writer.releaseBuffers()
+      throw writer.timedOut()
+    }
+    defer {
+      lock.withLock { _ in if activeWriter === writer { activeWriter = nil } }
+      gate.leave()
+    }
     try commitHoldingGate(writer)
   }
 
@@ -60,10 +94,16 @@ extension Pager {
       writer.releaseBuffers()
     }
     if writer.dirty.isEmpty && !writer.headerChanged { return }
-    try lock.withLock { _ in try checkUsable() }
+    let started = monotonicNanoseconds()
+    let unpersistedCorruption = try lock.withLock { _ in
+      try checkUsable()
+      return counters.corruptionErrors - corruptionPersisted
+    }
 
     var newHeader = writer.header
     newHeader.changeCounter = writer.base.header.changeCounter + 1
+    newHeader.lifetime.commits += 1
+    newHeader.lifetime.corruptionEvents += unpersistedCorruption
     let transaction = newHeader.changeCounter
     let pages = [0] + writer.dirty.numbers.sorted()
     let frameSize = WALFormat.frameSize(pageSize: pageSize)
@@ -84,7 +124,9 @@ extension Pager {
     let walHeader = self.walHeader ?? WALHeader.fresh(pageSize: UInt32(pageSize))
     let firstFrame = committedFrames
     guard var offset = prefix > 0 ? 0 : WALFormat.frameOffset(firstFrame, pageSize: pageSize) else {
-      throw SombraError(.limitExceeded, "the WAL cannot grow further; checkpoint")
+      let error = SombraError(.limitExceeded, "the WAL cannot grow further; checkpoint")
+      noteLimit(error, limit: "wal")
+      throw error
     }
     // Frames go out in chunks through one reused buffer (a commit of thousands
     // of pages must not fault in a fresh buffer of its whole size).
@@ -113,8 +155,10 @@ extension Pager {
       }
     } catch let error as SombraError where error.errno == ENOSPC || error.errno == EDQUOT {
       lock.withLock { _ in counters.rollbacks += 1 }
+      noteLimit(error, limit: "disk")
       throw error  // nothing committed; the handle stays usable
     } catch {
+      logger.error("WAL write failed; the handle is poisoned", metadata: ["tx": "\(transaction)", "error": "\(error)"])
       throw poisoned(by: error)
     }
     let mustSync: Bool
@@ -124,10 +168,14 @@ extension Pager {
     case .off: mustSync = false
     }
     if mustSync {
-      do { try wal.sync() } catch { throw poisoned(by: error) }
+      do { try wal.sync() } catch {
+        logger.error("WAL sync failed; the handle is poisoned", metadata: ["tx": "\(transaction)", "error": "\(error)"])
+        throw poisoned(by: error)
+      }
     }
 
-    lock.withLock { _ in
+    let elapsed = monotonicNanoseconds() &- started  // monotonic: no wrap
+    let intervalDue = lock.withLock { _ in
       if prefix > 0 {
         self.walHeader = walHeader
         walHeaderOnDisk = true
@@ -155,11 +203,66 @@ extension Pager {
       counters.framesWritten += UInt64(pages.count)
       counters.walBytesWritten += UInt64(total)
       if mustSync { counters.walSyncs += 1 }
+      corruptionPersisted += unpersistedCorruption
+      if options.metricsEnabled { commitLatency.record(elapsed) }
+      return checkpointIntervalDue()
     }
+    logger.debug(
+      "commit",
+      metadata: [
+        "tx": "\(transaction)", "pages": "\(pages.count)", "bytes": "\(total)",
+        "duration_ms": .string(Self.milliseconds(Double(elapsed) / 1e9)), "synced": "\(mustSync)",
+      ])
+    noteIfSlow("commit", seconds: Double(elapsed) / 1e9, metadata: ["tx": "\(transaction)", "pages": "\(pages.count)"])
 
-    if walSize >= options.maxWALSize {
+    let overSize = walSize >= options.maxWALSize
+    if overSize || intervalDue {
       // The commit is already durable; a checkpoint that cannot run now runs later.
-      _ = try? checkpointHoldingGate(.passive)
+      let result = try? checkpointHoldingGate(.passive, reason: overSize ? "wal-size" : "interval")
+      if overSize, let result, !result.walReset { warnIfWALBehind(result) }
+    }
+  }
+
+  /// Waits for the writer gate up to `timeout` seconds (nil: as long as it
+  /// takes), taking it over from a transaction open past its deadline.
+  private func waitForGate(timeout: Double?) -> Bool {
+    let deadline = timeout.map { monotonicSeconds() + $0 }
+    while true {
+      let holderDeadline = lock.withLock { _ in activeWriter?.deadline }
+      let now = monotonicSeconds()
+      var wait = deadline.map { max($0 - now, 0) }
+      if let holderDeadline { wait = min(wait ?? .infinity, max(holderDeadline - now, 0) + 0.001) }
+      if gate.enter(timeout: wait) { return true }
+      if holderDeadline != nil, revokeExpiredWriter() { return true }
+      if let deadline, monotonicSeconds() >= deadline { return false }
+      if holderDeadline != nil { usleepSeconds(0.001) }
+    }
+  }
+
+  /// Rolls back the open write transaction when it is past its deadline and
+  /// not inside a call; the gate then passes to the caller. Returns whether it did.
+  func revokeExpiredWriter() -> Bool {
+    let revoked: PageWriter? = lock.withLock { _ in
+      guard let writer = activeWriter, writer.isPastDeadline, writer.revoke() else { return nil }
+      activeWriter = nil
+      counters.rollbacks += 1
+      counters.timeouts += 1
+      return writer
+    }
+    guard let revoked else { return false }
+    logger.warning(
+      "write transaction timed out and was rolled back",
+      metadata: ["tx": "\(revoked.base.header.changeCounter + 1)", "timeout_s": "\(options.transactionTimeout ?? 0)"])
+    return true
+  }
+
+  /// Counts and logs a wait for the writer gate.
+  private func noteLockWait(seconds: Double) {
+    lock.withLock { _ in counters.lockWaits += 1 }
+    if seconds > options.slowOperationThreshold {
+      noteIfSlow("lock wait", seconds: seconds)
+    } else {
+      logger.debug("lock wait", metadata: ["duration_ms": .string(Self.milliseconds(seconds))])
     }
   }
 

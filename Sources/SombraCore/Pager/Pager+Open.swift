@@ -84,10 +84,13 @@ extension Pager {
     }
     ok = true
 
-    // This session is now responsible for closing cleanly.
-    if pager.header.cleanShutdown {
+    // This session is now responsible for closing cleanly; an unclean shutdown
+    // found here is counted in the header's lifetime facts.
+    pager.logOpen()
+    if pager.header.cleanShutdown || pager.report.uncleanShutdown {
       let writer = try pager.beginWrite()
       writer.setCleanShutdown(false)
+      if pager.report.uncleanShutdown { writer.recordUncleanShutdown() }
       try pager.commit(writer)
     }
     if pager.report.recoveredFrames > 0 {
@@ -128,6 +131,7 @@ extension Pager {
       try pager.checkGeometry()
     }
     ok = true
+    pager.logOpen()
     return pager
   }
 
@@ -235,7 +239,8 @@ extension Pager {
   /// Closes the handle: a read-write handle marks the header clean, checkpoints
   /// and truncates the WAL. Fails with `misuse` while a write transaction is open.
   package func close() throws {
-    guard gate.tryEnter() else {
+    // A transaction open past `transactionTimeout` is rolled back for the close.
+    guard gate.tryEnter() || revokeExpiredWriter() else {
       throw SombraError.misuse("a write transaction is still open; commit or roll it back before closing")
     }
     defer { gate.leave() }
@@ -253,7 +258,7 @@ extension Pager {
         let writer = PageWriter(pager: self, base: lock.withLock { _ in Snapshot(mark: committedFrames, generation: generation, header: header) })
         writer.setCleanShutdown(true)
         try commitHoldingGate(writer)
-        _ = try checkpointHoldingGate(.truncate)
+        _ = try checkpointHoldingGate(.truncate, reason: "close")
       } catch let error as SombraError where error.code == .busy {
         // A reader in another process: the WAL stays; the next open replays it.
       } catch {
@@ -267,6 +272,10 @@ extension Pager {
     if !readOnly { try? main.unlock(.writer) }
     walFile?.close()
     main.close()
-    if let failure { throw failure }
+    if let failure {
+      logger.warning("closed uncleanly", metadata: ["error": "\(failure)"])
+      throw failure
+    }
+    logger.info("closed")
   }
 }

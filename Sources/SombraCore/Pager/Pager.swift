@@ -1,6 +1,7 @@
 #if canImport(Glibc)
   import Glibc
 #endif
+import Logging
 import Synchronization
 
 /// The pager: pages of the main file overlaid by committed WAL frames, served
@@ -57,6 +58,21 @@ package final class Pager: @unchecked Sendable {
   var frameBuffer: UnsafeMutableRawBufferPointer?
   package var report = OpenReport()
   package var counters = PagerCounters()
+  /// Latency distributions (nanoseconds), recorded when `options.metricsEnabled`.
+  var commitLatency = LatencyHistogram()
+  var readLatency = LatencyHistogram()
+  /// Of `counters.corruptionErrors`, how many a commit has added to the header's
+  /// lifetime count.
+  var corruptionPersisted: UInt64 = 0
+  /// Monotonic time of the last checkpoint that left the WAL empty (or of the
+  /// open), for `autoCheckpointInterval`.
+  var lastCheckpointAt = monotonicSeconds()
+  /// When the WAL-cannot-keep-up warning was last logged (monotonic seconds).
+  var lastWALWarningAt: Double = -.infinity
+  /// The open write transaction, while one is (for `transactionTimeout`).
+  var activeWriter: PageWriter?
+  /// Where events go (`options.logger`, with the path as metadata).
+  let logger: Logger
 
   init(path: String, options: OpenOptions, storage: any StorageSystem, main: any StorageFile, pageSize: Int) {
     self.path = path
@@ -67,6 +83,9 @@ package final class Pager: @unchecked Sendable {
     self.pageSize = pageSize
     self.cache = PageCache(pageSize: pageSize, capacity: options.cacheCapacity(pageSize: pageSize))
     self.header = DatabaseHeader(pageSize: UInt32(pageSize))
+    var logger = options.logger
+    logger[metadataKey: "sombra.path"] = .string(path)
+    self.logger = logger
   }
 
   deinit { frameBuffer?.deallocate() }
@@ -95,7 +114,9 @@ package final class Pager: @unchecked Sendable {
         try checkUsable()
         if readOnly && fileReadLocks == 1 { try refreshReadOnly() }
         readerMarks[committedFrames, default: 0] += 1
-        return Snapshot(mark: committedFrames, generation: generation, header: header)
+        return Snapshot(
+          mark: committedFrames, generation: generation, header: header,
+          started: options.metricsEnabled ? monotonicNanoseconds() : 0)
       }
     } catch {
       if readOnly { releaseReadLock() }
@@ -104,12 +125,17 @@ package final class Pager: @unchecked Sendable {
   }
 
   package func endRead(_ snapshot: Snapshot) {
-    lock.withLock { _ in
+    let elapsed: UInt64 = snapshot.started == 0 ? 0 : monotonicNanoseconds() &- snapshot.started  // monotonic: no wrap
+    let checkpointDue = lock.withLock { _ in
       if let n = readerMarks[snapshot.mark] {
         readerMarks[snapshot.mark] = n > 1 ? n - 1 : nil
       }
+      if snapshot.started != 0 { readLatency.record(elapsed) }
+      return !readOnly && readerMarks.isEmpty && checkpointIntervalDue()
     }
     if readOnly { releaseReadLock() }
+    if snapshot.started != 0 { noteIfSlow("read transaction", seconds: Double(elapsed) / 1e9) }
+    if checkpointDue { autoCheckpointFromReader() }
   }
 
   /// Calls `body` with page `number` as of `snapshot`, read from the cache or
@@ -140,12 +166,17 @@ package final class Pager: @unchecked Sendable {
     let key = source.map(PageKey.frame) ?? .main(page)
     if let slot = cache.pin(key) { return slot }
     let slot = try cache.claim(key)
+    let evictions = cache.stats.evictions
     do {
       try load(page, from: source, into: cache.buffer(slot))
       counters.pagesRead += 1
     } catch {
       cache.discard(slot)
+      if let e = error as? SombraError, e.code == .corruption { noteCorruption(e) }
       throw error
+    }
+    if cache.stats.evictions != evictions, cache.stats.evictions % 1000 == 0 {
+      logger.trace("cache eviction (1 in 1000 logged)", metadata: ["page": "\(page)", "evictions": "\(cache.stats.evictions)"])
     }
     return slot
   }
@@ -272,6 +303,8 @@ package struct Snapshot: Sendable {
   package let generation: UInt64
   /// The header as of this commit.
   package let header: DatabaseHeader
+  /// Monotonic nanoseconds at `beginRead`, 0 when latencies are not measured.
+  var started: UInt64 = 0
 }
 
 /// Running counts of pager work (metrics build on these).
@@ -284,6 +317,11 @@ package struct PagerCounters: Sendable, Equatable {
   package var checkpoints: UInt64 = 0
   package var pagesRead: UInt64 = 0
   package var pagesWritten: UInt64 = 0
+  package var corruptionErrors: UInt64 = 0
+  package var lockWaits: UInt64 = 0
+  package var limitRejections: UInt64 = 0
+  package var timeouts: UInt64 = 0
+  package var slowOperations: UInt64 = 0
 }
 
 func usleepSeconds(_ seconds: Double) {

@@ -64,6 +64,9 @@ package protocol StorageSystem: Sendable {
   func exists(_ path: String) -> Bool
   /// fsync of the directory that holds `path`, so a created or renamed entry is durable.
   func syncDirectory(of path: String) throws
+  /// Bytes available to this process on the file system holding `path`
+  /// (statvfs `f_bavail * f_frsize`), for health checks.
+  func availableBytes(at path: String) throws -> UInt64
   /// The identity of the file the path names now, or nil when there is none.
   func identity(of path: String) -> FileIdentity?
 }

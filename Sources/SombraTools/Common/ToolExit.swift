@@ -1,3 +1,4 @@
+import Logging
 import SombraCLI
 import SombraCore
 
@@ -35,9 +36,12 @@ extension ToolContext {
   /// into, truncated or written: DESIGN.md §5), reporting a failure the
   /// contract's way: 3 when it cannot be opened (missing, not a Sombra file,
   /// legacy or unsupported format, I/O), 4 when busy.
-  public func openReadOnly(_ path: String, tool: String, lockTimeout: Double = 0) throws(ToolExit) -> Database {
+  public func openReadOnly(
+    _ path: String, tool: String, lockTimeout: Double = 0, logger: Logger = ToolLogging.silent
+  ) throws(ToolExit) -> Database {
     var options = OpenOptions.readOnly
     options.lockTimeout = lockTimeout
+    options.logger = logger
     do {
       return try Database.open(path, options: options)
     } catch {

@@ -118,12 +118,17 @@ extension SombraInspect {
         }
       }
     }
+    add(136, 8, "commits") { "\($0) (lifetime)" }
+    add(144, 8, "checkpoints") { "\($0) (lifetime)" }
+    add(152, 8, "last checkpoint time") { $0 == 0 ? "never" : utcText($0) }
+    add(160, 8, "unclean shutdowns") { "\($0) (lifetime)" }
+    add(168, 8, "corruption events") { "\($0) (lifetime)" }
     let trailer = page.count - 4
-    let padding = bytes(136, max(trailer - 136, 0))
+    let padding = bytes(176, max(trailer - 176, 0))
     let nonZero = padding.filter { $0 != 0 }.count
     fields.append(
       HeaderField(
-        offset: 136, size: padding.count, name: "zero", raw: nonZero == 0 ? "(all zero)" : "(\(nonZero) non-zero)",
+        offset: 176, size: padding.count, name: "zero", raw: nonZero == 0 ? "(all zero)" : "(\(nonZero) non-zero)",
         number: nil, meaning: nonZero == 0 ? "ok" : "should be zero"))
     let stored = UInt32(truncatingIfNeeded: number(trailer, 4))
     let computed = CRC32C.checksum(Array(page.prefix(max(trailer, 0))))

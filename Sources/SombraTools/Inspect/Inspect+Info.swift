@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+  import Glibc
+#endif
 import SombraCLI
 import SombraCore
 
@@ -23,6 +26,7 @@ extension SombraInspect {
     let frames = session.database.visibleFrames(in: tx)
     let walTransactions = Set(frames.map(\.transaction)).count
     let creator = versionText(header.creator)
+    let life = header.lifetime
 
     if output.format == .json {
       context.writeJSON([
@@ -45,6 +49,14 @@ extension SombraInspect {
         JSONMember("cleanShutdown", .bool(header.cleanShutdown)),
         JSONMember("changeCounter", json(header.changeCounter)),
         JSONMember("lastCheckpointedTransaction", json(header.lastCheckpointedTransaction)),
+        JSONMember(
+          "lifetime",
+          .object([
+            JSONMember("commits", json(life.commits)), JSONMember("checkpoints", json(life.checkpoints)),
+            JSONMember("lastCheckpointTime", json(life.lastCheckpointTime)),
+            JSONMember("uncleanShutdowns", json(life.uncleanShutdowns)),
+            JSONMember("corruptionEvents", json(life.corruptionEvents)),
+          ])),
       ])
       return .success
     }
@@ -72,6 +84,7 @@ extension SombraInspect {
         ("last checkpoint", "transaction \(header.lastCheckpointedTransaction)"),
         ("shutdown", header.cleanShutdown ? "clean" : "unclean (open now, or the last session did not close)"),
       ],
+      lifetimeSection(life),
     ]
     let style = context.boxStyle(output)
     context.standardOutput.write(box(title: session.path, sections, style: style, width: context.width))
@@ -96,6 +109,25 @@ extension SombraInspect {
       index += section.count
     }
     return Box(title: title, sections: grouped).render(style: style, maxWidth: width)
+  }
+
+  /// The lifetime facts of the header, as key/value lines (`info` and `stats`).
+  static func lifetimeSection(_ life: LifetimeFacts) -> [(String, String)] {
+    [
+      ("commits", "\(life.commits) over the file's life"),
+      ("checkpoints", "\(life.checkpoints)" + (life.lastCheckpointTime == 0 ? "" : ", last at " + utcText(life.lastCheckpointTime))),
+      ("unclean shutdowns", "\(life.uncleanShutdowns)"),
+      ("corruption events", "\(life.corruptionEvents)"),
+    ]
+  }
+
+  /// Unix seconds as `YYYY-MM-DD HH:MM:SS UTC`.
+  package static func utcText(_ seconds: UInt64) -> String {
+    var t = time_t(clamping: seconds)
+    var parts = tm()
+    gmtime_r(&t, &parts)
+    func two(_ v: Int32) -> String { v < 10 ? "0\(v)" : "\(v)" }
+    return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday)) \(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)) UTC"
   }
 
   /// `major.minor.patch` from the header's creator field.

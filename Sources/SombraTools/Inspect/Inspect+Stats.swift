@@ -64,6 +64,15 @@ extension SombraInspect {
         JSONMember("unreachablePages", json(unowned)),
         JSONMember("reclaimablePages", json(free + unowned)),
         JSONMember("reclaimableBytes", json((free + unowned) * pageSize)),
+        JSONMember(
+          "lifetime",
+          .object([
+            JSONMember("commits", json(session.header.lifetime.commits)),
+            JSONMember("checkpoints", json(session.header.lifetime.checkpoints)),
+            JSONMember("lastCheckpointTime", json(session.header.lifetime.lastCheckpointTime)),
+            JSONMember("uncleanShutdowns", json(session.header.lifetime.uncleanShutdowns)),
+            JSONMember("corruptionEvents", json(session.header.lifetime.corruptionEvents)),
+          ])),
       ])
       return .success
     }
@@ -101,6 +110,7 @@ extension SombraInspect {
       ("vacuum", "would reclaim at least \(free + unowned) pages (\((free + unowned) * pageSize) bytes)"),
     ]
     context.standardOutput.write(box(title: "space", [pairs], style: style, width: context.width))
+    context.standardOutput.write(box(title: "lifetime", [lifetimeSection(session.header.lifetime)], style: style, width: context.width))
     return .success
   }
 }

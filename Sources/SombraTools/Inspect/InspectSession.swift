@@ -1,3 +1,4 @@
+import Logging
 import SombraCLI
 import SombraCore
 
@@ -20,9 +21,9 @@ final class InspectSession {
   /// Bytes of the WAL, or nil when there is no WAL file.
   let walSize: UInt64?
 
-  init(path: String, context: ToolContext) throws(ToolExit) {
+  init(path: String, context: ToolContext, logger: Logger = ToolLogging.silent) throws(ToolExit) {
     self.path = path
-    let database = try context.openReadOnly(path, tool: SombraInspect.tool)
+    let database = try context.openReadOnly(path, tool: SombraInspect.tool, logger: logger)
     do {
       let transaction = try database.beginRead()
       self.database = database

@@ -1,10 +1,11 @@
+import Logging
 import SombraCLI
 import SombraCore
 
 /// `sombra-inspect DB COMMAND`: what is inside a database, without changing a
 /// byte of it or of its WAL (a read-only open, and the WAL read raw).
 ///
-/// Commands: `info`, `header`, `stats`, `pages`, `page N`, `wal`; each one a
+/// Commands: `info`, `header`, `stats`, `pages`, `page N`, `wal`, `health`; each one a
 /// file `Inspect+NAME.swift` with a text and a JSON (schema 1) rendering.
 /// Every command reads inside one read transaction (``InspectSession``), so
 /// it describes one committed state even next to a live writer.
@@ -17,7 +18,7 @@ public enum SombraInspect {
     name: tool,
     overview: "Show what is inside a Sombra database and its write-ahead log, without changing either.",
     positionals: [PositionalSpec("database", help: "The database file (its WAL is the file beside it ending in .wal).")],
-    options: OutputOptions.specs,
+    options: OutputOptions.specs + ToolLogging.specs,
     subcommands: [
       CommandSpec(
         name: "info",
@@ -41,6 +42,9 @@ public enum SombraInspect {
       CommandSpec(
         name: "wal",
         overview: "The WAL header, every frame with its validity, and what a checkpoint would copy."),
+      CommandSpec(
+        name: "health",
+        overview: "Health checks for monitoring probes: WAL size, corruption seen, checkpoint age, free disk space. Exit 0 healthy, 1 degraded or unhealthy."),
     ])
 
   /// Runs the tool with `arguments` (without the program name); returns the
@@ -50,6 +54,10 @@ public enum SombraInspect {
     return commandLine.run(arguments, context: context) { parsed in
       let output = OutputOptions(parsed)
       let path = parsed.positional("database") ?? ""
+      let logger = ToolLogging(parsed, environment: context.environment).logger(to: context.standardError)
+      let withSession = { (path: String, context: ToolContext, body: (InspectSession) throws -> ExitCode) throws -> ExitCode in
+        try Self.withSession(path, context, logger: logger, body)
+      }
       switch parsed.subcommand {
       case "info":
         return try withSession(path, context) { try info($0, output, context) }
@@ -70,6 +78,8 @@ public enum SombraInspect {
         return try withSession(path, context) { try page($0, number: number, hex: parsed.flag("hex"), output, context) }
       case "wal":
         return try withSession(path, context) { try wal($0, output, context) }
+      case "health":
+        return try withSession(path, context) { try health($0, output, context) }
       default:
         throw commandLine.usageError("missing subcommand", commandPath: [tool], context: context)
       }
@@ -77,8 +87,10 @@ public enum SombraInspect {
   }
 
   /// Opens the session, runs `body` and always closes it again.
-  static func withSession(_ path: String, _ context: ToolContext, _ body: (InspectSession) throws -> ExitCode) throws -> ExitCode {
-    let session = try InspectSession(path: path, context: context)
+  static func withSession(
+    _ path: String, _ context: ToolContext, logger: Logger = ToolLogging.silent, _ body: (InspectSession) throws -> ExitCode
+  ) throws -> ExitCode {
+    let session = try InspectSession(path: path, context: context, logger: logger)
     defer { session.close() }
     return try body(session)
   }

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
   import Glibc
 #endif
+import Logging
 import SombraCLI
 import SombraCore
 
@@ -18,11 +19,14 @@ struct RepairRun {
   let lockTimeout: Double
   let timestamp: () -> String
   let progress: ProgressLine
+  /// Where the engine's events go (`--log-level`, `--log-format`).
+  let logger: Logger
 
   init(
     path: String, command: String, output: OutputOptions, context: ToolContext, dryRun: Bool, yes: Bool, backup: Bool,
-    lockTimeout: Double, timestamp: @escaping () -> String
+    lockTimeout: Double, timestamp: @escaping () -> String, logger: Logger = ToolLogging.silent
   ) {
+    self.logger = logger
     self.path = path
     self.command = command
     self.output = output
@@ -58,7 +62,7 @@ struct RepairRun {
 
   /// The database's facts; exits 3 (or 4) when it cannot be opened read-only.
   func look() throws(ToolExit) -> Facts {
-    let database = try context.openReadOnly(path, tool: tool, lockTimeout: lockTimeout)
+    let database = try context.openReadOnly(path, tool: tool, lockTimeout: lockTimeout, logger: logger)
     defer { try? database.close() }
     do {
       return try database.read { tx in
@@ -127,6 +131,7 @@ struct RepairRun {
     options.lockTimeout = lockTimeout
     // Maintenance changes whole trees in one transaction.
     options.maxTransactionPages = 1 << 30
+    options.logger = logger
     do {
       return try Database.open(path, options: options)
     } catch {

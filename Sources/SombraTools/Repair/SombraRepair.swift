@@ -32,7 +32,7 @@ public enum SombraRepair {
       .option(
         "lock-timeout", valueName: "seconds", defaultValue: "0",
         help: "How long to wait for another process to release the database."),
-    ] + OutputOptions.specs,
+    ] + OutputOptions.specs + ToolLogging.specs,
     subcommands: [
       CommandSpec(
         name: "checkpoint",
@@ -76,7 +76,8 @@ public enum SombraRepair {
       let run = RepairRun(
         path: parsed.positional("database") ?? "", command: command, output: OutputOptions(parsed), context: context,
         dryRun: parsed.flag("dry-run"), yes: parsed.flag("yes"), backup: !parsed.flag("no-backup"), lockTimeout: lockTimeout,
-        timestamp: timestamp)
+        timestamp: timestamp,
+        logger: ToolLogging(parsed, environment: context.environment).logger(to: context.standardError))
       switch command {
       case "checkpoint":
         let mode = parsed.value("mode").flatMap(CheckpointMode.init(rawValue:)) ?? .truncate

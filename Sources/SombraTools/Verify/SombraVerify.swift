@@ -1,3 +1,4 @@
+import Logging
 import SombraCLI
 import SombraCore
 
@@ -21,7 +22,8 @@ public enum SombraVerify {
       .flag("quiet", short: "q", help: "Print nothing when the database is clean and one summary line when it is not."),
       .option("lock-timeout", valueName: "seconds", defaultValue: "0", help: "How long to wait for a checkpoint in another process to let go of the database."),
       .option("progress", valueName: "when", type: .choice(["auto", "always", "never"]), defaultValue: "auto", help: "Show a progress line on stderr: auto (when stderr is a terminal), always, never."),
-    ])
+      .option("metrics-file", valueName: "file", help: "Also write the result as a Prometheus textfile (for node_exporter's textfile collector), atomically."),
+    ] + ToolLogging.specs)
 
   public static func main(_ arguments: [String], context: ToolContext) -> ExitCode {
     let commandLine = ToolCommandLine(spec)
@@ -46,10 +48,13 @@ public enum SombraVerify {
       do {
         var openOptions = OpenOptions.readOnly
         openOptions.lockTimeout = timeout
+        openOptions.logger = ToolLogging(parsed, environment: context.environment).logger(to: context.standardError)
         database = try Database.open(path, options: openOptions)
       } catch let error as SombraError where error.code == .corruption {
         // A database too damaged to open is a verification result, not a usage problem.
-        return unopenable(error, path: path, level: options.level, output: output, quiet: parsed.flag("quiet"), context)
+        let status = unopenable(error, path: path, level: options.level, output: output, quiet: parsed.flag("quiet"), context)
+        try writeMetrics(parsed.value("metrics-file"), path: path, clean: false, problems: 1, duration: 0, context)
+        return status
       } catch {
         throw context.exit(for: error, tool: tool)
       }
@@ -70,7 +75,23 @@ public enum SombraVerify {
       case .json: context.writeJSON(json(report, path: path))
       case .text: text(report, path: path, quiet: parsed.flag("quiet"), context)
       }
+      try writeMetrics(
+        parsed.value("metrics-file"), path: path, clean: report.isClean, problems: report.totalErrors,
+        duration: report.duration, context)
       return report.isClean ? .success : .failure
+    }
+  }
+
+  /// Writes `--metrics-file` when it was given; a failure to write it fails the run (exit 1).
+  static func writeMetrics(_ file: String?, path: String, clean: Bool, problems: Int, duration: Double, _ context: ToolContext) throws {
+    guard let file, !file.isEmpty else { return }
+    let run = VerifyMetricsFile.Run(
+      clean: clean, problems: problems, durationSeconds: duration, databaseBytes: FileOperations.size(of: path) ?? 0,
+      walBytes: FileOperations.size(of: path + ".wal") ?? 0, now: VerifyMetricsFile.now())
+    do {
+      try VerifyMetricsFile.writeAtomically(VerifyMetricsFile.text(run, path: path, previous: VerifyMetricsFile.read(file)), to: file)
+    } catch {
+      throw context.fail("cannot write the metrics file: \(error)", tool: tool)
     }
   }
 

@@ -1,0 +1,157 @@
+import Dispatch
+import Synchronization
+import Testing
+
+@testable import SombraCore
+
+/// Each limit: enforced, with a specific error; nothing committed is lost; the
+/// database verifies clean afterwards.
+@Suite struct OperationalLimitsTests {
+  let disk = SimulatedDisk()
+  let path = "/db/limits.sombra"
+
+  func open(_ configure: (inout OpenOptions) -> Void = { _ in }) throws -> Database {
+    var options = OpenOptions()
+    options.pageSize = 4096
+    configure(&options)
+    return try Database.open(path, options: options, storage: disk)
+  }
+
+  func expectClean(_ db: Database, _ state: PageStore.State) throws {
+    #expect(try db.read { try PageStore.read($0) } == state)
+    let report = try db.verify(VerifyOptions())
+    #expect(report.isClean, "\(report.problems)")
+  }
+
+  @Test func maxDatabaseSizeFailsTheTransactionAndKeepsTheDatabaseUsable() throws {
+    let db = try open { $0.maxDatabaseSize = 8 * 4096 }
+    try db.write { try PageStore.apply([(1, 1), (2, 2)], in: $0) }
+    let error = #expect(throws: SombraError.self) { try db.write { try PageStore.apply((3..<12).map { ($0, UInt64($0)) }, in: $0) } }
+    #expect(error?.code == .limitExceeded)
+    #expect(error?.message.contains("maxDatabaseSize") == true)
+    try expectClean(db, [1: 1, 2: 2])
+    try db.write { try PageStore.apply([(3, 3)], in: $0) }
+    try expectClean(db, [1: 1, 2: 2, 3: 3])
+    #expect(db.metrics().limitRejections == 1)
+  }
+
+  @Test func maxTransactionPagesRollsTheTransactionBackWithoutATrace() throws {
+    let db = try open { $0.maxTransactionPages = 4 }
+    try db.write { try PageStore.apply([(1, 1)], in: $0) }
+    let before = try db.read { $0.header }
+    let error = #expect(throws: SombraError.self) { try db.write { try PageStore.apply((2..<10).map { ($0, UInt64($0)) }, in: $0) } }
+    #expect(error?.code == .limitExceeded)
+    #expect(error?.message.contains("maxTransactionPages") == true)
+    #expect(try db.read { $0.header } == before)
+    try expectClean(db, [1: 1])
+  }
+
+  @Test func maxWALSizeCheckpointsAutomatically() throws {
+    let db = try open { $0.maxWALSize = 64 * 1024 }
+    var state: PageStore.State = [:]
+    for i in 0..<60 {
+      try db.write { try PageStore.apply([(i % 20, UInt64(i))], in: $0) }
+      state[i % 20] = UInt64(i)
+      #expect(db.metrics().walBytes < 64 * 1024 + 4 * 4200)
+    }
+    #expect(db.metrics().checkpoints >= 1)
+    try expectClean(db, state)
+  }
+
+  @Test func aReaderPinningFramesTriggersTheWALWarning() throws {
+    let log = CapturedLog()
+    let db = try open {
+      $0.maxWALSize = 32 * 1024
+      $0.logger = log.logger(level: .warning)
+    }
+    try db.write { try PageStore.apply([(0, 0)], in: $0) }
+    let reader = try db.beginRead()
+    for i in 1..<30 { try db.write { try PageStore.apply([(i % 10, UInt64(i))], in: $0) } }
+    #expect(db.metrics().walBytes > 32 * 1024)
+    let warning = try #require(log.first("WAL checkpoint cannot keep up: readers hold old frames"))
+    #expect(warning.metadata["max_wal_bytes"] == "\(32 * 1024)")
+    #expect(db.health().checks.first { $0.name == "wal_size" }?.status != .healthy)
+    reader.end()
+    try db.checkpoint(.full)
+    #expect(db.metrics().walBytes == 0)
+  }
+
+  @Test func theCheckpointIntervalRunsAtCommitAndReadTime() throws {
+    let db = try open { $0.autoCheckpointInterval = 0.05 }
+    try db.write { try PageStore.apply([(1, 1)], in: $0) }
+    let before = db.metrics().checkpoints
+    usleepSeconds(0.08)
+    _ = try db.read { try PageStore.read($0) }
+    #expect(db.metrics().checkpoints == before + 1, "the end of a read ran the due checkpoint")
+    #expect(db.metrics().walBytes == 0)
+    try db.write { try PageStore.apply([(2, 2)], in: $0) }
+    #expect(db.metrics().checkpoints == before + 1, "not due again yet")
+    usleepSeconds(0.08)
+    try db.write { try PageStore.apply([(3, 3)], in: $0) }
+    #expect(db.metrics().checkpoints == before + 2, "a commit after the interval checkpoints")
+    try expectClean(db, [1: 1, 2: 2, 3: 3])
+  }
+
+  @Test func aTimedOutTransactionThrowsTimeoutAndTheNextOneProceeds() throws {
+    let db = try open { $0.transactionTimeout = 0.05 }
+    try db.write { try PageStore.apply([(1, 1)], in: $0) }
+    let stale = try db.beginWrite()
+    try PageStore.apply([(2, 2)], in: stale)
+    // Another writer waits, then takes over once the deadline passes.
+    let next = try db.beginWrite(timeout: 5)
+    try PageStore.apply([(3, 3)], in: next)
+    try next.commit()
+    let error = #expect(throws: SombraError.self) { try PageStore.apply([(4, 4)], in: stale) }
+    #expect(error?.code == .timeout)
+    #expect(#expect(throws: SombraError.self) { try stale.commit() }?.code == .timeout)
+    stale.rollback()
+    #expect(db.metrics().timeouts == 1)
+    try expectClean(db, [1: 1, 3: 3])
+  }
+
+  @Test func anExpiredTransactionFailsAtItsOwnNextUse() throws {
+    let db = try open { $0.transactionTimeout = 0.02 }
+    let error = #expect(throws: SombraError.self) {
+      try db.write { tx in
+        try PageStore.apply([(1, 1)], in: tx)
+        usleepSeconds(0.04)
+        try PageStore.apply([(2, 2)], in: tx)
+      }
+    }
+    #expect(error?.code == .timeout)
+    try db.write { try PageStore.apply([(5, 5)], in: $0) }
+    try expectClean(db, [5: 5])
+  }
+
+  @Test func aLockWaitIsCounted() throws {
+    let db = try open()
+    let tx = try db.beginWrite()
+    let done = Atomic<Bool>(false)
+    let finished = DispatchSemaphore(value: 0)
+    DispatchQueue.global().async {
+      try? db.write { try PageStore.apply([(1, 1)], in: $0) }
+      done.store(true, ordering: .releasing)
+      finished.signal()
+    }
+    usleepSeconds(0.3)  // long enough for the other thread to reach the gate
+    tx.rollback()
+    finished.wait()
+    let wrote = done.load(ordering: .acquiring)
+    #expect(wrote)
+    #expect(db.metrics().lockWaits == 1)
+  }
+}
+
+extension OperationalLimitsTests {
+  @Test func closeRollsBackATransactionOpenPastItsTimeout() throws {
+    let db = try open { $0.transactionTimeout = 0.02 }
+    try db.write { try PageStore.apply([(1, 1)], in: $0) }
+    let stale = try db.beginWrite()
+    try PageStore.apply([(2, 2)], in: stale)
+    usleepSeconds(0.04)
+    try db.close()
+    #expect(#expect(throws: SombraError.self) { try stale.commit() }?.code == .timeout)
+    let reopened = try open()
+    try expectClean(reopened, [1: 1])
+  }
+}
