@@ -69,4 +69,4 @@ public struct ShellError: Error, Sendable, Equatable, CustomStringConvertible {
 }
 
 /// A running command was interrupted (Ctrl-C); its transaction was rolled back.
-struct ShellInterrupted: Error {}
+public struct ShellInterrupted: Error {}
