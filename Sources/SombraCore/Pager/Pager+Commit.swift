@@ -110,12 +110,12 @@ extension Pager {
     let prefix = walHeaderOnDisk ? 0 : WALFormat.headerSize
     let total = prefix + pages.count * frameSize
 
-    // Seal the images in place (the cache takes them from here after the
-    // commit); page 0 is the new header.
+    // Page 0 is the new header. The other images are sealed as they are copied
+    // into the frame buffer (below), where the bytes are hot: sealing the dirty
+    // pages first would read every one of them from memory one more time.
     let headerPage = UnsafeMutableRawBufferPointer.allocate(byteCount: pageSize, alignment: 64)
     defer { headerPage.deallocate() }
     newHeader.encode(into: headerPage)
-    for number in writer.dirty.numbers { if let buffer = writer.dirty[number] { PageLayout.seal(buffer) } }
     func image(_ number: PageNumber) -> UnsafeRawBufferPointer {
       UnsafeRawBufferPointer(number == 0 ? headerPage : writer.dirty[number] ?? headerPage)
     }
@@ -142,6 +142,12 @@ extension Pager {
         let frameHead = UnsafeMutableRawBufferPointer(rebasing: buffer[used..<used + WALFormat.frameHeaderSize])
         let page = UnsafeMutableRawBufferPointer(rebasing: buffer[used + WALFormat.frameHeaderSize..<used + frameSize])
         page.copyMemory(from: image(number))
+        if number != 0, let dirty = writer.dirty[number] {
+          // Seal the copy, and give the transaction's image the same trailer:
+          // the cache takes the committed page from there.
+          PageLayout.seal(page)
+          dirty.putLE(page.le(pageSize - PageLayout.trailerSize, as: UInt32.self), at: pageSize - PageLayout.trailerSize)
+        }
         let isLast = i == pages.count - 1
         running = WALFrameHeader.write(
           into: frameHead, page: number, commitPageCount: isLast ? newHeader.pageCount : 0,
