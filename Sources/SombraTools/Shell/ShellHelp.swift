@@ -65,7 +65,7 @@ enum ShellHelp {
   static let meta: [Entry] = [
     Entry(name: ".open", usage: ".open FILE", summary: "Close this database and open (or create) FILE."),
     Entry(name: ".info", usage: ".info", summary: "Summary of the database (sombra-inspect info)."),
-    Entry(name: ".stats", usage: ".stats", summary: "Page and space statistics (sombra-inspect stats)."),
+    Entry(name: ".stats", usage: ".stats", summary: "Page and space statistics (sombra-inspect stats), then this session's live metrics."),
     Entry(name: ".verify", usage: ".verify [--quick]", summary: "Verify the database (sombra-verify)."),
     Entry(name: ".checkpoint", usage: ".checkpoint", summary: "Copy committed WAL frames into the database file."),
     Entry(

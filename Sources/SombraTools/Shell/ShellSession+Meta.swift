@@ -45,9 +45,13 @@ extension ShellSession {
     case ".open":
       try arity(name, arguments, 1)
       try reopen(arguments[0])
-    case ".info", ".stats":
+    case ".info":
       try arity(name, arguments, 0)
-      try runTool(name, SombraInspect.main([path, String(name.dropFirst())], context: context))
+      try runTool(name, SombraInspect.main([path, "info"], context: context))
+    case ".stats":
+      try arity(name, arguments, 0)
+      try runTool(name, SombraInspect.main([path, "stats"], context: context))
+      context.standardOutput.write(sessionMetrics(try openDatabase().metrics()))
     case ".verify":
       guard arguments.allSatisfy({ $0 == "--quick" }), arguments.count <= 1 else {
         throw ShellError("usage: .verify [--quick]")
@@ -71,6 +75,28 @@ extension ShellSession {
       throw ShellError("unknown meta-command '\(name)'")
     }
     return .none
+  }
+
+  /// This shell's live metrics (its own handle), after the file's stats.
+  func sessionMetrics(_ m: MetricsSnapshot) -> String {
+    func latency(_ l: LatencySummary) -> String {
+      guard l.count > 0 else { return "none yet" }
+      func us(_ seconds: Double) -> String { String(Int((seconds * 1e6).rounded())) }
+      return "\(l.count), p50 \(us(l.p50)) µs, p95 \(us(l.p95)) µs, p99 \(us(l.p99)) µs"
+    }
+    let lookups = m.cacheHits + m.cacheMisses
+    let hitRate = lookups == 0 ? "-" : String(Int((Double(m.cacheHits) * 100 / Double(lookups)).rounded())) + "%"
+    let list = KeyValueList(
+      title: "this session",
+      pairs: [
+        ("transactions", "\(m.transactionsCommitted) committed, \(m.transactionsRolledBack) rolled back"),
+        ("WAL", "\(m.walFramesWritten) frames, \(m.walBytesWritten) bytes written, \(m.walSyncs) syncs"),
+        ("checkpoints", "\(m.checkpoints)"),
+        ("cache", "\(m.cacheHits) hits, \(m.cacheMisses) misses (\(hitRate)), \(m.cacheEvictions) evictions"),
+        ("commit latency", latency(m.commitLatency)),
+        ("read latency", latency(m.readLatency)),
+      ])
+    return list.render(width: width)
   }
 
   /// Reports a failed tool run (it has written its own message).
