@@ -40,6 +40,15 @@ public final class Database: Sendable {
 
   /// Opens (or, unless `options.create` is false or the open is read-only,
   /// creates) the database at `path`.
+  ///
+  /// ```swift
+  /// var options = OpenOptions()
+  /// options.lockTimeout = 5
+  /// let db = try Database.open("graph.sombra", options: options)
+  /// if db.openReport.uncleanShutdown {
+  ///   print("recovered \(db.openReport.recoveredTransactions) transactions")
+  /// }
+  /// ```
   public static func open(_ path: String, options: OpenOptions = OpenOptions()) throws -> Database {
     try open(path, options: options, storage: POSIXStorageSystem())
   }
@@ -50,6 +59,10 @@ public final class Database: Sendable {
   }
 
   /// Runs `body` in a read transaction on a snapshot of the last commit.
+  ///
+  /// ```swift
+  /// let people = try db.read { tx in try tx.count(label: "Person") }
+  /// ```
   public func read<R>(_ body: (ReadTransaction) throws -> R) throws -> R {
     let tx = try beginRead()
     defer { tx.end() }
@@ -58,6 +71,12 @@ public final class Database: Sendable {
 
   /// Runs `body` in the write transaction: commits when it returns, rolls back
   /// when it throws (and rethrows).
+  ///
+  /// ```swift
+  /// let ada = try db.write { tx in
+  ///   try tx.createNode(labels: ["Person"], properties: ["name": "Ada"])
+  /// }
+  /// ```
   @discardableResult
   public func write<R>(_ body: (WriteTransaction) throws -> R) throws -> R {
     let tx = try beginWrite()
@@ -85,12 +104,22 @@ public final class Database: Sendable {
   }
 
   /// Copies committed WAL frames into the database file.
+  ///
+  /// ```swift
+  /// let result = try db.checkpoint(.full)
+  /// if !result.walReset { print("readers kept \(result.walBytesAfter) WAL bytes") }
+  /// ```
   @discardableResult
   public func checkpoint(_ mode: CheckpointMode = .passive) throws -> CheckpointResult {
     try pager.checkpoint(mode)
   }
 
   /// Marks the database clean, checkpoints, truncates the WAL and releases it.
+  ///
+  /// ```swift
+  /// let db = try Database.open("graph.sombra")
+  /// defer { try? db.close() }
+  /// ```
   public func close() throws {
     try pager.close()
   }

@@ -1,7 +1,7 @@
 /// What every transaction can do: read the graph as of its snapshot (a read
 /// transaction) or as it has changed it so far (the write transaction).
 ///
-/// The graph read API (`node`, `edges`, `neighbors`, `nodes(label:)`, ...) is
+/// The graph read API (`node`, `edges`, `neighbors`, `nodeIDs(label:)`, ...) is
 /// defined on this class, so it is the same on both kinds.
 public class Transaction {
   let database: Database

@@ -10,6 +10,10 @@ extension Transaction {
 
   /// Ids of nodes (of `label`, or of any label when nil) whose property `key`
   /// satisfies `predicate`, ascending. Uses a matching index when there is one.
+  ///
+  /// ```swift
+  /// let victorians = try tx.nodeIDs(label: "Person", key: "born", .greaterOrEqual(1837))
+  /// ```
   public func nodeIDs(label: String?, key: String, _ predicate: PropertyPredicate) throws -> [NodeID] {
     guard let keyID = try nameID(.key, key) else { return [] }
     var labelID: UInt32 = 0
@@ -109,6 +113,10 @@ extension PropertyPredicate {
 extension WriteTransaction {
   /// Creates a property index and fills it from the existing nodes. Creating one
   /// that exists is `invalidArgument`.
+  ///
+  /// ```swift
+  /// try db.write { tx in try tx.createIndex(label: "Person", key: "born") }
+  /// ```
   public func createIndex(label: String?, key: String) throws {
     try ensureGraph()
     let labelID = try label.map { try internName(.label, $0) } ?? 0

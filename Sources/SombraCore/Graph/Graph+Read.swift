@@ -2,6 +2,10 @@
 /// Available on both read and write transactions.
 extension Transaction {
   /// The node with `id`, or nil.
+  ///
+  /// ```swift
+  /// if let node = try tx.node(ada) { print(node.labels, node.properties["name"] ?? .null) }
+  /// ```
   public func node(_ id: NodeID) throws -> Node? {
     guard let stored = try storedNode(id) else { return nil }
     return try materialize(id, stored)
@@ -31,6 +35,10 @@ extension Transaction {
   }
 
   /// The neighbours of a node, once per connecting edge (so with repetitions).
+  ///
+  /// ```swift
+  /// let friends = try tx.neighbors(of: ada, direction: .both, type: "KNOWS")
+  /// ```
   public func neighbors(of id: NodeID, direction: Direction = .outgoing, type: String? = nil) throws -> [NodeID] {
     var result: [NodeID] = []
     try forEachAdjacency(of: id, direction: direction, type: type) { _, _, neighbour, _ in result.append(neighbour) }
@@ -43,6 +51,10 @@ extension Transaction {
   }
 
   /// Ids of the nodes with a label, ascending.
+  ///
+  /// ```swift
+  /// for id in try tx.nodeIDs(label: "Person") { print(id) }
+  /// ```
   public func nodeIDs(label: String) throws -> [NodeID] {
     guard let labels = tree(.labels), let labelID = try nameID(.label, label) else { return [] }
     var ids: [NodeID] = []

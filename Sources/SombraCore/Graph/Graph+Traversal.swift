@@ -2,6 +2,10 @@
 extension Transaction {
   /// Nodes reached breadth-first from `start` within `depth` hops, with their
   /// distance, in visiting order (start excluded).
+  ///
+  /// ```swift
+  /// for (node, distance) in try tx.bfs(from: ada, depth: 2) { print(node, distance) }
+  /// ```
   public func bfs(from start: NodeID, depth: Int, direction: Direction = .outgoing, type: String? = nil) throws
     -> [(node: NodeID, distance: Int)]
   {
@@ -33,6 +37,12 @@ extension Transaction {
 
   /// A shortest path (fewest edges) from `source` to `target` as its nodes,
   /// both ends included; nil when none exists within `maxDepth` hops.
+  ///
+  /// ```swift
+  /// if let path = try tx.shortestPath(from: ada, to: charles, direction: .both) {
+  ///   print("\(path.count - 1) hops: \(path)")
+  /// }
+  /// ```
   public func shortestPath(from source: NodeID, to target: NodeID, maxDepth: Int = 16, direction: Direction = .outgoing) throws -> [NodeID]? {
     guard maxDepth >= 0 else { throw SombraError.invalidArgument("maxDepth must be 0 or more, not \(maxDepth)") }
     for end in [source, target] where try !nodeExists(end) { throw SombraError(.notFound, "node \(end) does not exist") }

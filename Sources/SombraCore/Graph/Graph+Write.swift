@@ -2,6 +2,10 @@
 /// index, property indexes and counts in step, inside the write transaction.
 extension WriteTransaction {
   /// Creates a node and returns its id.
+  ///
+  /// ```swift
+  /// let ada = try tx.createNode(labels: ["Person"], properties: ["name": "Ada", "born": 1815])
+  /// ```
   @discardableResult
   public func createNode(labels: [String] = [], properties: [String: PropertyValue] = [:]) throws -> NodeID {
     try ensureGraph()
@@ -56,6 +60,10 @@ extension WriteTransaction {
   }
 
   /// Creates an edge from `source` to `target`; both must exist (`notFound`).
+  ///
+  /// ```swift
+  /// let edge = try tx.createEdge(from: ada, to: charles, type: "KNOWS", properties: ["since": 1833])
+  /// ```
   @discardableResult
   public func createEdge(from source: NodeID, to target: NodeID, type: String, properties: [String: PropertyValue] = [:]) throws -> EdgeID {
     try ensureGraph()

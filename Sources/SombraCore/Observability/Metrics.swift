@@ -5,8 +5,8 @@
 /// (empty when `OpenOptions.metricsEnabled` is false). Lifetime facts are the
 /// ones persisted in the database header (they survive reopening).
 ///
-/// Exports: ``prometheusText()`` (text exposition format 0.0.4),
-/// ``jsonText()`` and ``statsdLines(prefix:)``.
+/// Exports: ``prometheusText(labels:)`` (text exposition format 0.0.4),
+/// ``jsonText()`` and ``statsdLines(prefix:since:)``.
 public struct MetricsSnapshot: Sendable, Equatable {
   /// Write transactions committed.
   public var transactionsCommitted: UInt64 = 0
