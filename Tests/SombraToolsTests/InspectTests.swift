@@ -477,6 +477,16 @@ func rawHex(_ path: String, _ offset: Int, _ count: Int) -> String {
         | properties |    6 |     1 |     1 |        0 |       2 |  4096 |  1.4% |
         +------------+------+-------+-------+----------+---------+-------+-------+
         nodes and overflow are pages; fill = bytes in use / bytes of the tree's pages
+        +-----------+---------------+---------+-------+
+        | bytes of  | name          | entries | bytes |
+        +-----------+---------------+---------+-------+
+        | label     | Person        |       2 |    36 |
+        | label     | City          |       1 |    19 |
+        | edge type | KNOWS         |       1 |    26 |
+        | edge type | LIVES_IN      |       2 |    52 |
+        | index     | :Person(name) |       2 |    38 |
+        +-----------+---------------+---------+-------+
+        record bytes (key + value); a node counts for each of its labels; index: key bytes
         +- space -----------------------------------------------+
         | pages        7 of 4096 bytes (28672 bytes)            |
         | free list    0 pages (0 bytes)                        |

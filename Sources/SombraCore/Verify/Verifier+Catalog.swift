@@ -47,7 +47,7 @@ extension Verifier {
     do {
       try BTree(root: root).scanBorrowing(in: tx) { key, value in
         entries += 1
-        tick(entries)
+        guard tick(entries) else { return false }
         guard key.count >= 2 else {
           invalid("a \(key.count)-byte key")
           return true

@@ -134,7 +134,7 @@ extension Verifier {
     beginPhase("nodes", total: treeEntries[.nodes] ?? 0)
     do {
       try BTree(root: header.roots[GraphRoot.nodes.rawValue]).scanBorrowing(in: tx) { key, value in
-        tick(columns.ids.count)
+        guard tick(columns.ids.count) else { return false }
         guard key.count == 8, let id = KeyEncoding.readU64(raw: key, at: 0) else {
           invalidRecord("nodes tree", "a \(key.count)-byte node key (node keys are 8 bytes)")
           return true
@@ -191,7 +191,7 @@ extension Verifier {
     beginPhase("edges", total: treeEntries[.edges] ?? 0)
     do {
       try BTree(root: header.roots[GraphRoot.edges.rawValue]).scanBorrowing(in: tx) { key, value in
-        tick(columns.ids.count)
+        guard tick(columns.ids.count) else { return false }
         guard key.count == 8, let id = KeyEncoding.readU64(raw: key, at: 0) else {
           invalidRecord("edges tree", "a \(key.count)-byte edge key (edge keys are 8 bytes)")
           return true
@@ -298,7 +298,7 @@ extension Verifier {
     do {
       try BTree(root: header.roots[GraphRoot.adjacency.rawValue]).scanBorrowing(in: tx) { key, _ in
         entries += 1
-        tick(entries)
+        guard tick(entries) else { return false }
         guard let entry = GraphKeys.parseAdjacency(raw: key) else {
           flush()  // problems stay in entry order
           problem(.adjacencyExtra, record: "adjacency", "a malformed \(key.count)-byte entry (entries are 29 bytes)", hint: hint)
@@ -343,7 +343,7 @@ extension Verifier {
     do {
       try BTree(root: header.roots[GraphRoot.labels.rawValue]).scanBorrowing(in: tx) { key, _ in
         entries += 1
-        tick(entries)
+        guard tick(entries) else { return false }
         guard key.count == 12, let label = KeyEncoding.readU32(raw: key, at: 0), let node = KeyEncoding.readU64(raw: key, at: 4) else {
           problem(.labelIndexExtra, record: "label index", "a malformed \(key.count)-byte entry (entries are 12 bytes)", hint: hint)
           return true
@@ -391,7 +391,7 @@ extension Verifier {
     do {
       try BTree(root: header.roots[GraphRoot.properties.rawValue]).scanBorrowing(in: tx) { key, _ in
         entries += 1
-        tick(entries)
+        guard tick(entries) else { return false }
         guard key.count >= 13, let id = KeyEncoding.readU32(raw: key, at: 0), let node = KeyEncoding.readU64(raw: key, at: key.count - 8) else {
           problem(.propertyIndexExtra, record: "property index", "a malformed \(key.count)-byte entry", hint: hint)
           return true

@@ -85,7 +85,7 @@ extension Verifier {
       }
       if got < n { return page + got }
       page += n
-      tick(page)
+      guard tick(page) else { throw VerifyInterrupted() }
     }
     return filePages
   }
@@ -149,7 +149,7 @@ extension Verifier {
         return
       }
       frame += n
-      tick(pageCount + frame)
+      guard tick(pageCount + frame) else { throw VerifyInterrupted() }
     }
   }
 

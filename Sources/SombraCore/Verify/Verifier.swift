@@ -30,20 +30,42 @@
 ///    structural problems are skipped (and listed in `report.skipped`), so one
 ///    bad page does not become a thousand derived problems.
 /// 4. `problems` keeps the first `maxErrors`; `totalProblems` counts every one.
+/// 5. A run told to stop (`shouldStop`, asked at each progress step) ends its
+///    current loop or scan early and throws `VerifyInterrupted` at the latest
+///    at the end of the phase; a partial report is never returned.
 extension Database {
   /// Verifies the database on a read snapshot of the last commit (it runs next
   /// to a live writer). Damage is reported in the result; this throws only when
   /// the files cannot be read at all (I/O errors, a closed or poisoned handle).
+  ///
+  /// ```swift
+  /// let report = try db.verify(VerifyOptions(level: .structure))
+  /// for problem in report.problems { print(problem.code, problem.message, problem.hint) }
+  /// ```
   public func verify(_ options: VerifyOptions = VerifyOptions(), progress: ((VerifyProgress) -> Void)? = nil) throws -> VerifyReport {
+    try verify(options, progress: progress, shouldStop: nil)
+  }
+
+  /// As `verify(_:progress:)`, stopping early when `shouldStop` returns true
+  /// (the tools' Ctrl-C): it is asked with each progress step (about every 1%
+  /// of a phase) and between phases, and then `VerifyInterrupted` is thrown.
+  package func verify(
+    _ options: VerifyOptions, progress: ((VerifyProgress) -> Void)?, shouldStop: (() -> Bool)?
+  ) throws -> VerifyReport {
     let start = monotonicSeconds()
     let tx = try beginRead()
     defer { tx.end() }
-    let verifier = Verifier(tx, options: options, progress: progress)
+    let verifier = Verifier(tx, options: options, progress: progress, shouldStop: shouldStop)
     try verifier.run()
     var report = verifier.report
     report.duration = monotonicSeconds() - start
     return report
   }
+}
+
+/// Thrown by `Database.verify(_:progress:shouldStop:)` when it was told to stop.
+package struct VerifyInterrupted: Error, Sendable, Equatable {
+  package init() {}
 }
 
 final class Verifier {
@@ -52,6 +74,10 @@ final class Verifier {
   let snapshot: Snapshot
   let options: VerifyOptions
   let progressSink: ((VerifyProgress) -> Void)?
+  /// Asked at each progress step; true stops the run (`VerifyInterrupted`).
+  let shouldStop: (() -> Bool)?
+  /// Set once `shouldStop` said yes: scans return early, `run` throws.
+  var stopped = false
   var report: VerifyReport
 
   var header: DatabaseHeader { snapshot.header }
@@ -74,23 +100,36 @@ final class Verifier {
   private var phaseTotal = 0
   private var nextReport = 0
 
-  init(_ tx: ReadTransaction, options: VerifyOptions, progress: ((VerifyProgress) -> Void)?) {
+  init(_ tx: ReadTransaction, options: VerifyOptions, progress: ((VerifyProgress) -> Void)?, shouldStop: (() -> Bool)? = nil) {
     self.tx = tx
     self.pager = tx.pager
     self.snapshot = tx.snapshot
     self.options = options
     self.progressSink = progress
+    self.shouldStop = shouldStop
     self.report = VerifyReport(level: options.level, transactionID: tx.snapshot.header.changeCounter)
   }
 
   func run() throws {
     report.counts.pages = pageCount
     try checkPages()
+    try stopIfAsked()
     guard options.level >= .structure else { return }
     checkStructure()
+    try stopIfAsked()
     checkCatalog()
+    try stopIfAsked()
     guard options.level >= .graph else { return }
     checkGraph()
+    try stopIfAsked()
+  }
+
+  /// Throws `VerifyInterrupted` once a progress step was told to stop, or
+  /// when `shouldStop` says so now. What a stopped phase left in `report` is
+  /// partial and is never returned.
+  func stopIfAsked() throws(VerifyInterrupted) {
+    if !stopped, let shouldStop, shouldStop() { stopped = true }
+    if stopped { throw VerifyInterrupted() }
   }
 
   // MARK: Problems
@@ -122,14 +161,21 @@ final class Verifier {
     tick(0)
   }
 
-  /// Reports `done` when it has moved at least 1% since the last report.
+  /// Reports `done` when it has moved at least 1% since the last report, and
+  /// then asks `shouldStop`; returns false once the run is to stop (loops
+  /// and scans end early, `run` throws at the end of the phase).
   @inline(__always)
-  func tick(_ done: Int) {
-    // `progressSink` is a constant: without a sink, no stored variable of this
-    // class is touched (each such access is checked for exclusivity at run time).
-    guard let sink = progressSink, done >= nextReport else { return }
-    sink(VerifyProgress(phase: phase, done: min(done, phaseTotal), total: phaseTotal))
+  @discardableResult
+  func tick(_ done: Int) -> Bool {
+    // `progressSink` and `shouldStop` are constants: without them, no stored
+    // variable of this class is touched (each such access is checked for
+    // exclusivity at run time).
+    guard progressSink != nil || shouldStop != nil else { return true }
+    guard done >= nextReport else { return !stopped }
+    progressSink?(VerifyProgress(phase: phase, done: min(done, phaseTotal), total: phaseTotal))
     nextReport = done + max(1, (phaseTotal + 99) / 100)
+    if !stopped, let shouldStop, shouldStop() { stopped = true }
+    return !stopped
   }
 
   func endPhase() {

@@ -21,6 +21,10 @@ public struct ToolContext {
   public var environment: [String: String]
   /// Width, UTF-8, colour and which streams are terminals.
   public var terminal: Terminal
+  /// Whether Ctrl-C was pressed; long commands check it at safe points and
+  /// exit 130 (``checkInterrupted(tool:)``). Never, unless
+  /// ``handleInterrupts()`` or a test sets it.
+  public var isInterrupted: () -> Bool = { false }
 
   /// A context from explicit parts.
   public init(

@@ -18,7 +18,9 @@ extension SombraInspect {
     }
     let survey = PageSurvey(session)
     var summaries: [(PageSurvey.PageSummary, Int?)] = []
+    try context.checkInterrupted(tool: tool)
     for number in UInt32(first)...UInt32(end) {
+      if number & 1023 == 0 { try context.checkInterrupted(tool: tool) }
       let (summary, _) = try PageSurvey.summarize(number, session)
       summaries.append((summary, session.database.frame(of: number, in: session.transaction)))
     }

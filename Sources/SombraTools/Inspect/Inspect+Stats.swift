@@ -8,6 +8,10 @@ import SombraCore
 ///   their overflow pages), its depth, entries, bytes and fill, where fill =
 ///   bytes in use (cells and slots of nodes, payload of overflow pages) ÷
 ///   bytes of its pages;
+/// - bytes per label, edge type and property index (`RecordBytes`): record
+///   bytes (key + value) of the nodes with each label (a node counts for each
+///   of its labels), of the edges of each type, and the key bytes of each
+///   index's entries;
 /// - space: free-list pages, pages nothing reaches (leaked), and what a vacuum
 ///   would reclaim (both).
 /// A tree whose check finds problems is reported on stderr with a hint to run
@@ -19,7 +23,9 @@ extension SombraInspect {
     var byType: [String: Int] = [:]
     var typeOrder: [String] = []
     var unowned = 0
+    try context.checkInterrupted(tool: tool)
     for number in 0..<session.pageCount {
+      if number & 1023 == 0 { try context.checkInterrupted(tool: tool) }
       let (summary, _) = try PageSurvey.summarize(number, session)
       if byType[summary.type] == nil { typeOrder.append(summary.type) }
       byType[summary.type, default: 0] += 1
@@ -29,6 +35,7 @@ extension SombraInspect {
         survey.trees[t].usedBytes += summary.usedBytes ?? 0
       }
     }
+    let records = try RecordBytes(session, context: context)
     let total = Int(session.pageCount)
     let free = survey.freePages.count
     let types = typeOrder.sorted()
@@ -39,6 +46,13 @@ extension SombraInspect {
     }
     if let problem = survey.freeListProblem {
       context.standardError.writeLine("\(tool): warning: \(problem); run sombra-verify")
+    }
+    if !records.incomplete.isEmpty {
+      context.standardError.writeLine(
+        "\(tool): warning: the \(records.incomplete.joined(separator: ", ")) tree(s) could not be read to the end; bytes per label, type and index are lower bounds; run sombra-verify")
+    }
+    func rows(_ rows: [RecordBytes.Row]) -> JSONValue {
+      .array(rows.map { ["name": .string($0.name), "entries": json($0.records), "bytes": json($0.bytes)] })
     }
 
     if output.format == .json {
@@ -60,6 +74,9 @@ extension SombraInspect {
                 "fill": .double(ByteText.ratio(tree.usedBytes, of: pages * pageSize)), "problems": json(tree.check.problems.count),
               ]
             })),
+        JSONMember("bytesByLabel", rows(records.labels)),
+        JSONMember("bytesByEdgeType", rows(records.types)),
+        JSONMember("bytesByIndex", rows(records.indexes)),
         JSONMember("freePages", json(free)),
         JSONMember("unreachablePages", json(unowned)),
         JSONMember("reclaimablePages", json(free + unowned)),
@@ -102,6 +119,18 @@ extension SombraInspect {
     }
     treeTable.footer = "nodes and overflow are pages; fill = bytes in use / bytes of the tree's pages"
     context.standardOutput.write(treeTable.render(style: style, maxWidth: context.width))
+
+    var recordTable = Table(columns: [
+      Table.Column("bytes of"), Table.Column("name"), Table.Column("entries", alignment: .right),
+      Table.Column("bytes", alignment: .right),
+    ])
+    for row in records.labels { recordTable.append(["label", row.name, "\(row.records)", "\(row.bytes)"]) }
+    for row in records.types { recordTable.append(["edge type", row.name, "\(row.records)", "\(row.bytes)"]) }
+    for row in records.indexes { recordTable.append(["index", row.name, "\(row.records)", "\(row.bytes)"]) }
+    if !recordTable.rows.isEmpty {
+      recordTable.footer = "record bytes (key + value); a node counts for each of its labels; index: key bytes"
+      context.standardOutput.write(recordTable.render(style: style, maxWidth: context.width))
+    }
 
     let pairs: [(String, String)] = [
       ("pages", "\(total) of \(pageSize) bytes (\(total * pageSize) bytes)"),

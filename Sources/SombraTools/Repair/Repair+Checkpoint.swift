@@ -12,6 +12,8 @@ import SombraCore
 /// recovery may already copy frames); "after" is the WAL on disk once the
 /// handle is closed. Closing a read-write handle checkpoints and truncates when
 /// no reader in another process prevents it, so only readers keep frames.
+/// Ctrl-C (exit 130) is honoured after the confirmation; a checkpoint that has
+/// started runs to its end and is reported.
 extension SombraRepair {
   static func checkpoint(_ run: RepairRun, mode: CheckpointMode) throws -> ExitCode {
     let facts = try run.look()
@@ -23,6 +25,7 @@ extension SombraRepair {
       ])
     }
     try run.confirm("Checkpoint \(run.path) (mode \(mode.rawValue))?")
+    try run.checkInterrupted()
     let before = run.walState(pageSize: facts.pageSize)
     let database = try run.openExclusive()
     let result: CheckpointResult

@@ -11,6 +11,11 @@ import SombraCore
 /// (atomic: a crash or failure leaves the old indexes); verify (graph level) on
 /// the same handle; close. Problems the rebuild cannot fix (damaged records)
 /// exit 1 and point at salvage.
+///
+/// Ctrl-C (exit 130) is honoured after the confirmation, after the checkpoint
+/// and after the backup (the backup is kept): all before the rebuild, so the
+/// database is unchanged. Once the rebuild starts it commits, is verified and
+/// reported.
 extension SombraRepair {
   static func rebuildIndexes(_ run: RepairRun) throws -> ExitCode {
     let facts = try run.look()
@@ -23,6 +28,7 @@ extension SombraRepair {
       ])
     }
     try run.confirm("Rebuild the indexes of \(run.path)\(run.backup ? " (keeping a backup)" : " (without a backup)")?")
+    try run.checkInterrupted()
     let database = try run.openExclusive()
     defer { try? database.close() }
     do {
@@ -30,7 +36,9 @@ extension SombraRepair {
     } catch let error as SombraError where error.code == .busy {
       // Readers elsewhere: the WAL stays and is copied with the backup.
     }
+    try run.checkInterrupted()
     let backupPath = run.backup ? try run.copyBackup() : nil
+    try run.checkInterrupted()
     run.progress.update("rebuild-indexes: rebuilding")
     let result = try database.rebuildIndexes()
     run.progress.update("rebuild-indexes: verifying")

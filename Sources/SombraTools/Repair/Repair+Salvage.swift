@@ -13,6 +13,10 @@ import SombraCore
 /// (busy: exit 4); a file it may not open for writing is read without the lock.
 /// NEW must not exist. NEW is verified (graph level) before the report. Exit 0
 /// when NEW was written, whatever was lost; the report says what.
+///
+/// Ctrl-C (exit 130) is honoured after the confirmation (nothing written) and
+/// after the salvage has written NEW, before its verification: NEW (and
+/// NEW.wal) is then removed, since it was never verified.
 extension SombraRepair {
   static func salvage(_ run: RepairRun, output newPath: String) throws -> ExitCode {
     guard FileOperations.exists(run.path) else {
@@ -32,10 +36,19 @@ extension SombraRepair {
     }
     try run.confirm("Salvage \(run.path) into \(newPath)?")
 
+    try run.checkInterrupted()
     let lock = try holdWriterLock(run)
     defer { lock?.close() }
     run.progress.update("salvage: reading \(run.path)")
     let report = try Database.salvage(run.path, into: newPath)
+    do {
+      try run.checkInterrupted()
+    } catch {
+      run.progress.finish()
+      _ = try? FileOperations.remove(newPath)
+      _ = try? FileOperations.remove(newPath + ".wal")
+      throw error
+    }
     run.progress.update("salvage: verifying \(newPath)")
     let check = try RepairRun.verify(newPath)
     run.progress.finish()

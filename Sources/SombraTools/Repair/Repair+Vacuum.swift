@@ -30,6 +30,12 @@ import SombraCore
 /// 9. Close the old handle: its last commit and checkpoint go to the old file
 ///    (now BAK, or unlinked with --no-backup) and to the unlinked old WAL.
 ///
+/// Ctrl-C (exit 130, `RepairRun.checkInterrupted`) is honoured only before
+/// step 6: after the confirmation, after step 1, after step 4 and after step 5
+/// (TMP is removed; DB is untouched). The copy of step 4 and the verification
+/// of step 5 run to their end first. From step 6 to step 9 the backup link
+/// and the rename sequence always run to completion.
+///
 /// Known window (outside this tool's reach): a process that opened DB before
 /// step 8 and is polling for the writer lock gets the lock of the old file at
 /// step 9 and would then create DB.wal beside the new file. Pager's open should
@@ -50,6 +56,8 @@ extension SombraRepair {
     }
     try run.confirm("Vacuum \(run.path) (replace it with a compact copy\(run.backup ? ", keeping a backup" : ", without a backup"))?")
 
+    try run.checkInterrupted()
+
     // 1.
     let database = try run.openExclusive()
     var open = true
@@ -57,6 +65,7 @@ extension SombraRepair {
     try database.checkpoint(.truncate)
     let expected = try database.read { (nodes: try $0.nodeCount, edges: try $0.edgeCount) }
     let sizeBefore = FileOperations.size(of: run.path) ?? 0
+    try run.checkInterrupted()
 
     // 2.
     let available = try FileOperations.availableBytes(near: run.path)
@@ -74,6 +83,12 @@ extension SombraRepair {
       run.progress.update("vacuum: copying the \(tree) tree: \(entries) entries")
     }
     run.progress.finish()
+    do {
+      try run.checkInterrupted()
+    } catch {
+      _ = try? FileOperations.remove(temp)
+      throw error
+    }
 
     // 5.
     let report: VerifyReport
@@ -95,7 +110,14 @@ extension SombraRepair {
         tool: run.tool)
     }
 
-    // 6.
+    do {
+      try run.checkInterrupted()
+    } catch {
+      _ = try? FileOperations.remove(temp)
+      throw error
+    }
+
+    // 6. From here to 9 nothing stops.
     var backupPath: String?
     if run.backup {
       let target = run.backupPath()

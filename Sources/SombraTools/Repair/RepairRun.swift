@@ -115,10 +115,20 @@ struct RepairRun {
         "\(command) changes \(path) and needs confirmation, but standard input is not a terminal; pass --yes to proceed (or --dry-run to see the plan)",
         tool: tool, exitCode: .usage)
     }
-    guard Confirmation.ask(question, input: context.standardInput, output: context.standardError) else {
+    let answer = Confirmation.ask(question, input: context.standardInput, output: context.standardError)
+    try checkInterrupted()
+    guard answer else {
       context.standardError.writeLine("\(tool): nothing was changed")
       throw ToolExit(.failure)
     }
+  }
+
+  /// A safe point (Ctrl-C): writes `sombra-repair: interrupted` and throws
+  /// the exit (130) when it was pressed. Each command calls it only where
+  /// stopping leaves the database as it was or as a completed step left it;
+  /// its file says where.
+  func checkInterrupted() throws(ToolExit) {
+    try context.checkInterrupted(tool: tool)
   }
 
   // MARK: Opening and backups

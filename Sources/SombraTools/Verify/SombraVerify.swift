@@ -4,7 +4,9 @@ import SombraCore
 
 /// `sombra-verify [options] DB`: checks a database's integrity on a read-only
 /// snapshot, for cron. Exit 0 clean, 1 problems found, 2 usage, 3 cannot open or
-/// read, 4 busy. Each problem line names the page or record, the invariant that is
+/// read, 4 busy, 130 interrupted (Ctrl-C: the verifier stops at its next progress
+/// step, about every 1% of a phase, and nothing but `sombra-verify: interrupted`
+/// is written). Each problem line names the page or record, the invariant that is
 /// broken and the repair to try; a clean run prints one line (nothing with -q).
 public enum SombraVerify {
   public static let tool = "sombra-verify"
@@ -62,15 +64,22 @@ public enum SombraVerify {
       let progress = progressLine(parsed.value("progress") ?? "auto", context)
       let report: VerifyReport
       do {
-        report = try database.verify(options) { step in
-          guard step.total > 0 else { return }
-          progress.update("verifying: \(step.phase) \(step.done * 100 / step.total)%")
-        }
+        report = try database.verify(
+          options,
+          progress: { step in
+            guard step.total > 0 else { return }
+            progress.update("verifying: \(step.phase) \(step.done * 100 / step.total)%")
+          }, shouldStop: context.isInterrupted)
+      } catch is VerifyInterrupted {
+        progress.finish()
+        throw context.interrupted(tool: tool)
       } catch {
         progress.finish()
         throw context.exit(for: error, tool: tool)
       }
       progress.finish()
+      // Ctrl-C in the last steps: the report is whole, but the operator asked to stop.
+      try context.checkInterrupted(tool: tool)
       switch output.format {
       case .json: context.writeJSON(json(report, path: path))
       case .text: text(report, path: path, quiet: parsed.flag("quiet"), context)
