@@ -77,23 +77,24 @@ import Testing
   }
 
   @Test func theCheckpointIntervalRunsAtCommitAndReadTime() throws {
-    let db = try open { $0.autoCheckpointInterval = 0.05 }
+    // Intervals and sleeps leave a loaded CI machine room between the steps.
+    let db = try open { $0.autoCheckpointInterval = 0.5 }
     try db.write { try PageStore.apply([(1, 1)], in: $0) }
     let before = db.metrics().checkpoints
-    usleepSeconds(0.08)
+    usleepSeconds(0.6)
     _ = try db.read { try PageStore.read($0) }
     #expect(db.metrics().checkpoints == before + 1, "the end of a read ran the due checkpoint")
     #expect(db.metrics().walBytes == 0)
     try db.write { try PageStore.apply([(2, 2)], in: $0) }
     #expect(db.metrics().checkpoints == before + 1, "not due again yet")
-    usleepSeconds(0.08)
+    usleepSeconds(0.6)
     try db.write { try PageStore.apply([(3, 3)], in: $0) }
     #expect(db.metrics().checkpoints == before + 2, "a commit after the interval checkpoints")
     try expectClean(db, [1: 1, 2: 2, 3: 3])
   }
 
   @Test func aTimedOutTransactionThrowsTimeoutAndTheNextOneProceeds() throws {
-    let db = try open { $0.transactionTimeout = 0.05 }
+    let db = try open { $0.transactionTimeout = 0.3 }
     try db.write { try PageStore.apply([(1, 1)], in: $0) }
     let stale = try db.beginWrite()
     try PageStore.apply([(2, 2)], in: stale)
@@ -133,7 +134,7 @@ import Testing
       done.store(true, ordering: .releasing)
       finished.signal()
     }
-    usleepSeconds(0.3)  // long enough for the other thread to reach the gate
+    usleepSeconds(1.0)  // long enough for the other thread to reach the gate, even on a loaded machine
     tx.rollback()
     finished.wait()
     let wrote = done.load(ordering: .acquiring)
@@ -144,11 +145,11 @@ import Testing
 
 extension OperationalLimitsTests {
   @Test func closeRollsBackATransactionOpenPastItsTimeout() throws {
-    let db = try open { $0.transactionTimeout = 0.02 }
+    let db = try open { $0.transactionTimeout = 0.2 }
     try db.write { try PageStore.apply([(1, 1)], in: $0) }
     let stale = try db.beginWrite()
     try PageStore.apply([(2, 2)], in: stale)
-    usleepSeconds(0.04)
+    usleepSeconds(0.3)
     try db.close()
     #expect(#expect(throws: SombraError.self) { try stale.commit() }?.code == .timeout)
     let reopened = try open()

@@ -4,51 +4,6 @@ import SombraCore
 import SombraTools
 import Testing
 
-/// A temporary directory of fixed-length name (`/tmp/sombra-inspect-XXXXXX`),
-/// removed at the end of the test.
-final class ScratchDirectory {
-  let path: String
-
-  init() throws {
-    var template = Array("/tmp/sombra-inspect-XXXXXX".utf8CString)
-    let made = template.withUnsafeMutableBufferPointer { buffer -> Bool in
-      guard let base = buffer.baseAddress else { return false }
-      return mkdtemp(base) != nil
-    }
-    guard made else { throw SombraError(.io, "mkdtemp failed") }
-    path = String(cString: template)
-  }
-
-  deinit {
-    for name in ["g.sombra", "g.sombra.wal", "w.sombra", "w.sombra.wal", "text.txt", "legacy.db", "legacy.db.wal"] {
-      unlink(path + "/" + name)
-    }
-    rmdir(path)
-  }
-
-  func file(_ name: String) -> String { path + "/" + name }
-}
-
-/// Reads a whole file (nil when it does not exist).
-func fileBytes(_ path: String) -> [UInt8]? {
-  guard let file = fopen(path, "rb") else { return nil }
-  defer { fclose(file) }
-  var bytes: [UInt8] = []
-  var buffer = [UInt8](repeating: 0, count: 65536)
-  while true {
-    let n = fread(&buffer, 1, buffer.count, file)
-    if n <= 0 { break }
-    bytes += buffer[0..<n]
-  }
-  return bytes
-}
-
-func writeFile(_ path: String, _ bytes: [UInt8]) {
-  guard let file = fopen(path, "wb") else { return }
-  _ = fwrite(bytes, 1, bytes.count, file)
-  fclose(file)
-}
-
 enum InspectFixture {
   static let environment = ["COLUMNS": "80", "NO_COLOR": "1"]
 

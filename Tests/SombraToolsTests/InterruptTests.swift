@@ -79,7 +79,7 @@ import Testing
   }
 
   @Test func anInterruptedVacuumLeavesTheDatabaseIntactAndVerifiable() throws {
-    let dir = try RepairScratch()
+    let dir = try ScratchDirectory(prefix: "sombra-repair")
     let path = dir.file("g.sombra")
     try RepairFixture.makeGraphWithGarbage(at: path)
     let before = try RepairFixture.dump(path)
@@ -115,7 +115,7 @@ import Testing
   }
 
   @Test func anInterruptedRebuildOrSalvageChangesNothing() throws {
-    let dir = try RepairScratch()
+    let dir = try ScratchDirectory(prefix: "sombra-repair")
     let path = dir.file("g.sombra")
     try InspectFixture.makeGraph(at: path)
     let bytes = fileBytes(path)

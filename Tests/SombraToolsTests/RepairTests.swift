@@ -4,40 +4,6 @@ import SombraCore
 import SombraTools
 import Testing
 
-/// A mkdtemp directory removed with everything in it when the test ends.
-final class RepairScratch {
-  let path: String
-
-  init() throws {
-    var template = Array("/tmp/sombra-repair-XXXXXX".utf8CString)
-    let made = template.withUnsafeMutableBufferPointer { buffer -> Bool in
-      guard let base = buffer.baseAddress else { return false }
-      return mkdtemp(base) != nil
-    }
-    guard made else { throw SombraError(.io, "mkdtemp failed") }
-    path = String(cString: template)
-  }
-
-  deinit {
-    for name in entries() { unlink(path + "/" + name) }
-    rmdir(path)
-  }
-
-  func file(_ name: String) -> String { path + "/" + name }
-
-  /// The names in the directory, sorted.
-  func entries() -> [String] {
-    guard let handle = opendir(path) else { return [] }
-    defer { closedir(handle) }
-    var names: [String] = []
-    while let entry = readdir(handle) {
-      let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-      if name != "." && name != ".." { names.append(name) }
-    }
-    return names.sorted()
-  }
-}
-
 enum RepairFixture {
   static let stamp = "20260101-120000"
 
@@ -82,7 +48,7 @@ enum RepairFixture {
 
 @Suite struct RepairTests {
   @Test func dryRunPrintsThePlanAndChangesNothing() throws {
-    let dir = try RepairScratch()
+    let dir = try ScratchDirectory(prefix: "sombra-repair")
     let path = dir.file("g.sombra")
     try InspectFixture.makeGraph(at: path)
     let bytes = fileBytes(path)
@@ -105,7 +71,7 @@ enum RepairFixture {
   }
 
   @Test func withoutYesAndWithoutATerminalEveryCommandRefuses() throws {
-    let dir = try RepairScratch()
+    let dir = try ScratchDirectory(prefix: "sombra-repair")
     let path = dir.file("g.sombra")
     try InspectFixture.makeGraph(at: path)
     let bytes = fileBytes(path)
@@ -123,7 +89,7 @@ enum RepairFixture {
   }
 
   @Test func onATerminalAnAnswerOtherThanYesChangesNothing() throws {
-    let dir = try RepairScratch()
+    let dir = try ScratchDirectory(prefix: "sombra-repair")
     let path = dir.file("g.sombra")
     try InspectFixture.makeGraph(at: path)
     let bytes = fileBytes(path)
@@ -136,7 +102,7 @@ enum RepairFixture {
   }
 
   @Test func checkpointShowsTheWALBeforeAndAfter() throws {
-    let dir = try RepairScratch()
+    let dir = try ScratchDirectory(prefix: "sombra-repair")
     let live = dir.file("live.sombra")
     let path = dir.file("g.sombra")
     // A WAL with committed frames and no writer: copies taken while one is live.
@@ -161,7 +127,7 @@ enum RepairFixture {
   }
 
   @Test func checkpointAsJSONIsOneSchema1Document() throws {
-    let dir = try RepairScratch()
+    let dir = try ScratchDirectory(prefix: "sombra-repair")
     let path = dir.file("g.sombra")
     try InspectFixture.makeGraph(at: path)
     let result = RepairFixture.run([path, "checkpoint", "--mode", "passive", "--yes", "--json"])
@@ -186,7 +152,7 @@ enum RepairFixture {
   }
 
   @Test func vacuumReplacesTheDatabaseWithACompactCopyAndKeepsTheOldFileAsBackup() throws {
-    let dir = try RepairScratch()
+    let dir = try ScratchDirectory(prefix: "sombra-repair")
     let path = dir.file("g.sombra")
     try RepairFixture.makeGraphWithGarbage(at: path)
     let before = try RepairFixture.dump(path)
@@ -216,7 +182,7 @@ enum RepairFixture {
   }
 
   @Test func vacuumWithoutBackupLeavesOnlyTheNewFile() throws {
-    let dir = try RepairScratch()
+    let dir = try ScratchDirectory(prefix: "sombra-repair")
     let path = dir.file("g.sombra")
     try RepairFixture.makeGraphWithGarbage(at: path)
     let oldSize = fileBytes(path)?.count ?? 0
@@ -236,7 +202,7 @@ enum RepairFixture {
   }
 
   @Test func aDatabaseOpenForWritingIsBusy() throws {
-    let dir = try RepairScratch()
+    let dir = try ScratchDirectory(prefix: "sombra-repair")
     let path = dir.file("g.sombra")
     try InspectFixture.makeGraph(at: path)
     let writer = try Database.open(path, options: InspectFixture.options)
@@ -256,7 +222,7 @@ enum RepairFixture {
   }
 
   @Test func aMissingDatabaseCannotBeOpened() throws {
-    let dir = try RepairScratch()
+    let dir = try ScratchDirectory(prefix: "sombra-repair")
     let path = dir.file("missing.sombra")
     let result = RepairFixture.run([path, "vacuum", "--yes"])
     #expect(result.status == .cannotOpen)
@@ -269,7 +235,7 @@ enum RepairFixture {
   }
 
   @Test func rebuildIndexesRebuildsBacksUpAndVerifies() throws {
-    let dir = try RepairScratch()
+    let dir = try ScratchDirectory(prefix: "sombra-repair")
     let path = dir.file("g.sombra")
     try InspectFixture.makeGraph(at: path)
     let result = RepairFixture.run([path, "rebuild-indexes", "--yes"])
@@ -289,7 +255,7 @@ enum RepairFixture {
   }
 
   @Test func salvageOfAHealthyDatabaseLosesNothingAndNeverOverwrites() throws {
-    let dir = try RepairScratch()
+    let dir = try ScratchDirectory(prefix: "sombra-repair")
     let path = dir.file("g.sombra")
     try InspectFixture.makeGraph(at: path)
     let bytes = fileBytes(path)
@@ -323,7 +289,7 @@ extension RepairTests {
     let help = try InspectBinary.run(binary, ["--help"])
     #expect(help.status == 0)
     #expect(help.out.hasPrefix("OVERVIEW: Maintain and repair a Sombra database"))
-    let dir = try RepairScratch()
+    let dir = try ScratchDirectory(prefix: "sombra-repair")
     let path = dir.file("g.sombra")
     try InspectFixture.makeGraph(at: path)
     let checkpoint = try InspectBinary.run(binary, [path, "checkpoint", "--yes", "--json"])

@@ -27,7 +27,7 @@ import Testing
   ]
 
   @Test(arguments: [1, 2, 3, 4]) func randomLinesNeverCrash(seed: UInt64) throws {
-    let scratch = try ShellScratch()
+    let scratch = try ScratchDirectory(prefix: "sombra-shell")
     let (context, _, _) = ToolContext.capturing(["COLUMNS": "80", "NO_COLOR": "1"])
     let session = try ShellSession(path: scratch.file("f.sombra"), readOnly: false, context: context)
     defer { session.close() }

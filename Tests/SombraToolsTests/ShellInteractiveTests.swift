@@ -54,7 +54,7 @@ import Testing
   }
 
   @Test(.enabled(if: tmuxAvailable && binary != nil)) func promptCompletionInterruptHistoryAndExit() throws {
-    let scratch = try ShellScratch()
+    let scratch = try ScratchDirectory(prefix: "sombra-shell")
     guard let binary = Self.binary else { return }
     let database = scratch.file("g.sombra")
     _ = ShellRun.run([database], script: "create node :Person {name: \"Ada\"}\n")

@@ -15,7 +15,7 @@ import Testing
     """
 
   @Test func exportImportExportIsIdentical() throws {
-    let scratch = try ShellScratch()
+    let scratch = try ScratchDirectory(prefix: "sombra-shell")
     let first = ShellRun.run([scratch.file("a.sombra")], script: Self.graph + ".export \(scratch.file("a.jsonl"))\n")
     #expect(first.status == .success)
     #expect(first.standardOutput.hasSuffix("exported 3 nodes and 3 relationships to \(scratch.file("a.jsonl"))\n"))
@@ -34,7 +34,7 @@ import Testing
   }
 
   @Test func idsAreRemappedIntoANonEmptyDatabase() throws {
-    let scratch = try ShellScratch()
+    let scratch = try ScratchDirectory(prefix: "sombra-shell")
     scratch.write(
       "g.jsonl",
       """
@@ -50,7 +50,7 @@ import Testing
   }
 
   @Test func aMalformedLineNamesItsLineAndImportsNothingOfItsBatch() throws {
-    let scratch = try ShellScratch()
+    let scratch = try ScratchDirectory(prefix: "sombra-shell")
     var lines = (1...1500).map { #"{"type":"node","id":"\#($0)","labels":["N"],"properties":{}}"# }
     lines[1199] = #"{"type":"relationship","id":"1","label":"R","properties":{},"start":{"id":"1"},"end":{"id":"9999"}}"#
     scratch.write("big.jsonl", lines.joined(separator: "\n") + "\n")
@@ -65,7 +65,7 @@ import Testing
   }
 
   @Test func badJSONAndBadValuesAreReported() throws {
-    let scratch = try ShellScratch()
+    let scratch = try ScratchDirectory(prefix: "sombra-shell")
     scratch.write("a.jsonl", "{\"type\":\"node\",\"id\":\"1\"}\n{\"type\":\"node\",\n")
     scratch.write("b.jsonl", "{\"type\":\"node\",\"id\":\"1\",\"properties\":{\"a\":[[1]]}}\n")
     scratch.write("c.jsonl", "{\"type\":\"edge\",\"id\":\"1\"}\n")

@@ -8,7 +8,7 @@ import Testing
 /// SIGINT handler of the interactive loop sets).
 @Suite struct ShellInterruptTests {
   @Test func anInterruptedCommandRollsBackTheTransactionAndTheShellGoesOn() throws {
-    let scratch = try ShellScratch()
+    let scratch = try ScratchDirectory(prefix: "sombra-shell")
     let path = scratch.file("g.sombra")
     let db = try Database.open(path)
     try db.write { tx in for i in 0..<3000 { try tx.createNode(labels: ["N"], properties: ["i": .int(Int64(i))]) } }

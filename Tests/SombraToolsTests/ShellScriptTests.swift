@@ -12,7 +12,7 @@ import Testing
     """
 
   @Test func aScriptCreatesAndShowsNodesAndEdges() throws {
-    let scratch = try ShellScratch()
+    let scratch = try ScratchDirectory(prefix: "sombra-shell")
     let run = ShellRun.run([scratch.file("g.sombra")], script: Self.setup + "node 1\nedges 1\ncount :Person\n")
     #expect(run.status == .success)
     #expect(run.standardError == "")
@@ -40,7 +40,7 @@ import Testing
   }
 
   @Test func whereAndLimitFilterNodes() throws {
-    let scratch = try ShellScratch()
+    let scratch = try ScratchDirectory(prefix: "sombra-shell")
     let run = ShellRun.run(
       [scratch.file("g.sombra")], script: Self.setup + "nodes :Person WHERE born < 1800 AND name != \"x\"\nnodes LIMIT 1\n")
     #expect(run.status == .success)
@@ -63,7 +63,7 @@ import Testing
   }
 
   @Test func theDisplayLimitCutsRowsWithAFooter() throws {
-    let scratch = try ShellScratch()
+    let scratch = try ScratchDirectory(prefix: "sombra-shell")
     let creates = (1...5).map { "create node :N {i: \($0)}" }.joined(separator: "\n")
     let run = ShellRun.run([scratch.file("g.sombra")], script: creates + "\n.limit 2\n.mode line\nnodes :N\n")
     #expect(run.status == .success)
@@ -83,7 +83,7 @@ import Testing
   }
 
   @Test func jsonModeWritesOneObjectPerRow() throws {
-    let scratch = try ShellScratch()
+    let scratch = try ScratchDirectory(prefix: "sombra-shell")
     let run = ShellRun.run([scratch.file("g.sombra")], script: Self.setup + ".mode json\nnodes\nedge 1\ncount\n")
     #expect(run.status == .success)
     #expect(
@@ -97,7 +97,7 @@ import Testing
   }
 
   @Test func theFirstErrorStopsTheScriptWithItsLineNumber() throws {
-    let scratch = try ShellScratch()
+    let scratch = try ScratchDirectory(prefix: "sombra-shell")
     let run = ShellRun.run([scratch.file("g.sombra")], script: "create node :A\nnods :A\ncreate node :B\n")
     #expect(run.status == .failure)
     #expect(run.standardOutput == "created node 1\n")
@@ -105,7 +105,7 @@ import Testing
   }
 
   @Test func keepGoingRunsEveryLineAndStillFails() throws {
-    let scratch = try ShellScratch()
+    let scratch = try ScratchDirectory(prefix: "sombra-shell")
     let run = ShellRun.run(["--keep-going", scratch.file("g.sombra")], script: "node 9\ncreate node :B\n")
     #expect(run.status == .failure)
     #expect(run.standardOutput == "created node 1\n")
@@ -113,7 +113,7 @@ import Testing
   }
 
   @Test func transactionsCommitOrRollBack() throws {
-    let scratch = try ShellScratch()
+    let scratch = try ScratchDirectory(prefix: "sombra-shell")
     let script = "begin\ncreate node :A\nrollback\nbegin\ncreate node :B\ncommit\ncount\nlabels\ncommit\n"
     let run = ShellRun.run([scratch.file("g.sombra")], script: script)
     #expect(run.status == .failure)
@@ -134,7 +134,7 @@ import Testing
   }
 
   @Test func aScriptEndingInsideBeginRollsBackWithAWarning() throws {
-    let scratch = try ShellScratch()
+    let scratch = try ScratchDirectory(prefix: "sombra-shell")
     let path = scratch.file("g.sombra")
     let first = ShellRun.run([path], script: "begin\ncreate node :A\n")
     #expect(first.status == .success)
@@ -143,7 +143,7 @@ import Testing
   }
 
   @Test func commandOptionRunsOneCommand() throws {
-    let scratch = try ShellScratch()
+    let scratch = try ScratchDirectory(prefix: "sombra-shell")
     let path = scratch.file("g.sombra")
     _ = ShellRun.run([path], script: Self.setup)
     let run = ShellRun.run(["-c", "path 1 2", path])
@@ -162,7 +162,7 @@ import Testing
   }
 
   @Test func readOnlyRefusesChangesAndMissingFiles() throws {
-    let scratch = try ShellScratch()
+    let scratch = try ScratchDirectory(prefix: "sombra-shell")
     let path = scratch.file("g.sombra")
     let missing = ShellRun.run(["--readonly", "-c", "count", path])
     #expect(missing.status == .cannotOpen)
@@ -183,7 +183,7 @@ import Testing
   }
 
   @Test func helpDocumentsEveryCommand() throws {
-    let scratch = try ShellScratch()
+    let scratch = try ScratchDirectory(prefix: "sombra-shell")
     let run = ShellRun.run([scratch.file("g.sombra")], script: ".help\n.help nodes\n")
     #expect(run.status == .success)
     for word in ["node ID", "nodes [:Label]", "edges ID", "neighbors ID", "hops ID K", "bfs ID DEPTH", "path A B", "labels", "types",
@@ -196,7 +196,7 @@ import Testing
   }
 
   @Test func metaCommandsReuseTheTools() throws {
-    let scratch = try ShellScratch()
+    let scratch = try ScratchDirectory(prefix: "sombra-shell")
     let path = scratch.file("g.sombra")
     let run = ShellRun.run([path], script: Self.setup + ".verify\n.checkpoint\n.verify --quick\n")
     #expect(run.status == .success)
@@ -210,7 +210,7 @@ import Testing
   }
 
   @Test func changesUpdateLabelsAndProperties() throws {
-    let scratch = try ShellScratch()
+    let scratch = try ScratchDirectory(prefix: "sombra-shell")
     let script = Self.setup + """
       set node 1 born=1816 tags=["math", "poetry"] raw=bytes("AAEC")
       unset node 1 born

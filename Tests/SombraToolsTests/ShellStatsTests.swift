@@ -5,7 +5,7 @@ import Testing
 /// latencies), after the file's statistics.
 @Suite struct ShellStatsTests {
   @Test func statsShowTheSessionsLiveMetrics() throws {
-    let scratch = try ShellScratch()
+    let scratch = try ScratchDirectory(prefix: "sombra-shell")
     let path = scratch.file("g.sombra")
     let run = ShellRun.run([path], script: "begin\ncreate node :B\nrollback\ncreate node :A {x: 1}\n.stats\n")
     #expect(run.status == .success, "\(run.standardError)")
