@@ -2,12 +2,10 @@
   import Glibc
 #endif
 import SombraCLI
+import SombraCore
 
-func now() -> Double {
-  var t = timespec()
-  clock_gettime(CLOCK_MONOTONIC, &t)
-  return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
-}
+/// Monotonic seconds (the engine's clock).
+func now() -> Double { monotonicSeconds() }
 
 /// Latency samples in seconds, reported in microseconds.
 struct Latencies {

@@ -18,6 +18,12 @@ struct RecordBytes {
     var name: String
     var records = 0
     var bytes = 0
+
+    /// Counts one record of `size` bytes.
+    mutating func add(_ size: Int) {
+      records += 1
+      bytes += size
+    }
   }
 
   var labels: [Row] = []
@@ -50,17 +56,14 @@ struct RecordBytes {
         try BTree(root: header.roots[GraphRoot.nodes.rawValue]).scanBorrowing(in: tx) { key, value in
           let size = key.count + value.count
           guard let id = KeyEncoding.readU64(raw: key, at: 0), let node = try? StoredNode.decode(raw: value, id: id) else {
-            undecodableNodes.records += 1
-            undecodableNodes.bytes += size
+            undecodableNodes.add(size)
             return keepGoing()
           }
           if node.labels.isEmpty {
-            unlabeled.records += 1
-            unlabeled.bytes += size
+            unlabeled.add(size)
           }
           for label in node.labels {
-            byLabel[label, default: Row(name: name(label, labelNames))].records += 1
-            byLabel[label, default: Row(name: name(label, labelNames))].bytes += size
+            byLabel[label, default: Row(name: name(label, labelNames))].add(size)
           }
           return keepGoing()
         }
@@ -78,12 +81,10 @@ struct RecordBytes {
         try BTree(root: header.roots[GraphRoot.edges.rawValue]).scanBorrowing(in: tx) { key, value in
           let size = key.count + value.count
           guard let id = KeyEncoding.readU64(raw: key, at: 0), let edge = try? StoredEdge.decode(raw: value, id: id) else {
-            undecodableEdges.records += 1
-            undecodableEdges.bytes += size
+            undecodableEdges.add(size)
             return keepGoing()
           }
-          byType[edge.type, default: Row(name: name(edge.type, typeNames))].records += 1
-          byType[edge.type, default: Row(name: name(edge.type, typeNames))].bytes += size
+          byType[edge.type, default: Row(name: name(edge.type, typeNames))].add(size)
           return keepGoing()
         }
       } catch {
@@ -102,8 +103,7 @@ struct RecordBytes {
       do {
         try BTree(root: header.roots[GraphRoot.properties.rawValue]).scanBorrowing(in: tx) { key, _ in
           let id = KeyEncoding.readU32(raw: key, at: 0) ?? 0
-          byIndex[id, default: Row(name: "#\(id)")].records += 1
-          byIndex[id, default: Row(name: "#\(id)")].bytes += key.count
+          byIndex[id, default: Row(name: "#\(id)")].add(key.count)
           return keepGoing()
         }
       } catch {
