@@ -73,7 +73,7 @@ enum Bench {
     if let problem = graph.checkValues() { throw SombraError(.misuse, "workload generator: \(problem)") }
     var bench = BenchRun(graph: graph, path: path, cap: cap, only: only, out: out)
     var results: [JSONMember] = [
-      JSONMember("peer", "sombra-swift"), JSONMember("version", "format 2.0"),
+      JSONMember("peer", "sombra-swift"), JSONMember("version", .string("format \(DatabaseHeader.currentMajor).\(DatabaseHeader.currentMinor)")),
       JSONMember("n_nodes", .integer(Int64(n))), JSONMember("n_edges", .integer(Int64(5 * n))),
     ]
 

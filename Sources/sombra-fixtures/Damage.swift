@@ -108,14 +108,14 @@ enum Damage {
     }
   }
 
-  /// The adjacency root (interior, over two leaves) with its rightmost child
+  /// The edges root (interior, over two leaves) with its rightmost child
   /// pointer set to its first child: that leaf is reached twice, the other not at all.
   static func childCycle(_ path: String, from small: String) throws {
     try edit(path, from: small) { tx in
-      let page = root(tx, .adjacency).root
+      let page = root(tx, .edges).root
       try tx.pages.withMutablePage(page) { bytes in
         guard bytes[0] == PageType.btreeInterior.rawValue, bytes.le(2, as: UInt16.self) >= 1 else {
-          throw SombraError.misuse("the adjacency root \(page) is not an interior node")
+          throw SombraError.misuse("the edges root \(page) is not an interior node")
         }
         let cell = Int(bytes.le(16, as: UInt16.self))
         let firstChild: UInt32 = bytes.le(cell + 2)
@@ -143,8 +143,8 @@ enum Damage {
   static func missingAdjacency(_ path: String, from small: String) throws {
     try edit(path, from: small) { tx in
       let knows = try id(tx, .type, "KNOWS")
-      let key = GraphKeys.adjacency(2, outgoing: false, type: knows, neighbour: 1, edge: 1)
-      try expect(root(tx, .adjacency).remove(key, in: tx.pages), "adjacency in-entry of edge 1")
+      let item = AdjacencyItem(type: knows, neighbour: 1, edge: 1)
+      try expect(tx.removeAdjacency(2, outgoing: false, item), "adjacency in-entry of edge 1")
     }
   }
 

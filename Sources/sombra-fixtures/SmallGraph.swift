@@ -5,9 +5,9 @@ import SombraCore
 /// - index on Person(name);
 /// - 8 Person nodes (Alice ... Heidi) with `name` and `age`; Alice is also Admin;
 /// - 3 City nodes: Paris, Oslo (residents 1-4 and 5-7) and Lima (only Heidi);
-/// - 56 KNOWS edges (every person knows every other, `since`) and 8 LIVES_IN
-///   edges: 128 adjacency entries, so the adjacency tree has an interior root
-///   over two leaves (the child-cycle fixture needs one);
+/// - 56 KNOWS edges (every person knows every other, `since`, and a `note`
+///   long enough that the edges tree has an interior root over two leaves: the
+///   child-cycle fixture needs one) and 8 LIVES_IN edges;
 /// - node 12, made with a 2000-byte `blob` (an overflow page) and then deleted:
 ///   an id gap and one page on the free list.
 ///
@@ -70,6 +70,14 @@ enum SmallGraph {
         for (j, other) in everyone.enumerated() where j != i {
           try tx.createEdge(from: person, to: other, type: "KNOWS", properties: ["since": .int(Int64(2000 + i + j))])
         }
+      }
+    }
+    // New: key note, long enough that the edges tree needs two leaves.
+    try db.write { tx in
+      for edge in 1...UInt64(everyone.count * (everyone.count - 1)) {
+        guard let known = try tx.edge(edge) else { continue }
+        guard let a = everyone.firstIndex(of: known.source), let b = everyone.firstIndex(of: known.target) else { continue }
+        try tx.setProperties(["note": .string("\(people[a]) and \(people[b]) met at the Thursday reading group")], onEdge: edge)
       }
     }
     // New: type LIVES_IN. Lima has one resident, Heidi.

@@ -121,10 +121,16 @@ import Testing
 
   // MARK: Versions
 
-  @Test func majorVersionThreeIsUnsupportedAndSaysItIsNewer() throws {
+  @Test func majorVersionFourIsUnsupportedAndSaysItIsNewer() throws {
     let (main, wal) = try validDatabase()
-    let errors = openFailures(main: patched(main, u16: 3, at: 8), wal: wal)
-    expect(errors, code: .unsupportedVersion, mentions: ["format 3.0", "newer", "upgrade"])
+    let errors = openFailures(main: patched(main, u16: 4, at: 8), wal: wal)
+    expect(errors, code: .unsupportedVersion, mentions: ["format 4.0", "newer", "upgrade"])
+  }
+
+  @Test func majorVersionTwoIsADevelopmentFormatWithAnOlderAdjacencyLayout() throws {
+    let (main, wal) = try validDatabase()
+    let errors = openFailures(main: patched(main, u16: 2, at: 8), wal: wal)
+    expect(errors, code: .unsupportedVersion, mentions: ["format 2.0", "development build", "adjacency", "export"])
   }
 
   @Test func majorVersionOneIsALegacyFile() throws {

@@ -353,20 +353,14 @@ import Testing
     #expect(report.problems.first?.record == "edge \(built.lonelyEdge)")
   }
 
-  func adjacencyKey(_ db: Database, edge: EdgeID, outgoing: Bool) throws -> [UInt8] {
-    try db.read { tx in
-      let stored = try #require(try tx.storedEdge(edge))
-      return outgoing
-        ? GraphKeys.adjacency(stored.source, outgoing: true, type: stored.type, neighbour: stored.target, edge: edge)
-        : GraphKeys.adjacency(stored.target, outgoing: false, type: stored.type, neighbour: stored.source, edge: edge)
-    }
-  }
-
   @Test func aMissingAdjacencyEntryIsReportedForItsEdge() throws {
     let (db, built) = try builtAndReopened()
-    let adjacency = try root(db, .adjacency)
-    let key = try adjacencyKey(db, edge: built.firstEdge, outgoing: false)
-    #expect(try db.write { tx in try adjacency.remove(key, in: tx.pages) })
+    let removed = try db.write { tx in
+      let stored = try #require(try tx.storedEdge(built.firstEdge))
+      let item = AdjacencyItem(type: stored.type, neighbour: stored.source, edge: built.firstEdge)
+      return try tx.removeAdjacency(stored.target, outgoing: false, item)
+    }
+    #expect(removed)
     let report = try db.verify()
     #expect(codes(report) == ["ADJACENCY_MISSING"], "\(report.problems)")
     #expect(report.problems.first?.record == "edge \(built.firstEdge)")
@@ -375,10 +369,8 @@ import Testing
 
   @Test func anAdjacencyEntryWithoutAnEdgeIsExtra() throws {
     let (db, _) = try builtAndReopened()
-    let adjacency = try root(db, .adjacency)
-    try db.write { tx in
-      _ = try adjacency.insert(GraphKeys.adjacency(1, outgoing: true, type: 1, neighbour: 2, edge: 9999), [], in: tx.pages)
-    }
+    let added = try db.write { tx in try tx.addAdjacency(1, outgoing: true, AdjacencyItem(type: 1, neighbour: 2, edge: 9999)) }
+    #expect(added)
     let report = try db.verify()
     #expect(codes(report) == ["ADJACENCY_EXTRA"], "\(report.problems)")
     #expect(report.problems.first?.record == "node 1 out edge 9999")

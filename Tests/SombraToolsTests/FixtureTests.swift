@@ -48,7 +48,7 @@ import sombra_fixtures
     // Recovery stops at the stale frame; the verifier names the commits lost behind it.
     Expected(name: "broken/stale-wal-frame", status: .failure, code: "WAL_STALE_FRAME", record: "WAL frame 2"),
     Expected(name: "broken/btree-key-order", status: .failure, code: "BTREE_KEY_ORDER", page: 5, record: "label-index tree"),
-    Expected(name: "broken/child-cycle", status: .failure, code: "BTREE_CYCLE", page: 4, record: "adjacency tree"),
+    Expected(name: "broken/child-cycle", status: .failure, code: "BTREE_CYCLE", page: 3, record: "edges tree"),
     Expected(name: "broken/dangling-edge", status: .failure, code: "EDGE_DANGLING", record: "edge 64"),
     Expected(name: "broken/missing-adjacency", status: .failure, code: "ADJACENCY_MISSING", record: "edge 1"),
     Expected(name: "broken/index-entry-without-record", status: .failure, code: "PROPERTY_INDEX_EXTRA", record: "node 12"),

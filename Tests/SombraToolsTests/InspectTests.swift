@@ -70,7 +70,7 @@ func rawHex(_ path: String, _ offset: Int, _ count: Int) -> String {
         | database file      28672 bytes                        |
         | WAL file           0 bytes                            |
         +-------------------------------------------------------+
-        | format             2.0 (created by Sombra 0.3.0)      |
+        | format             3.0 (created by Sombra 0.4.0)      |
         | page size          4096 bytes                         |
         | pages              7                                  |
         | free pages         0                                  |
@@ -119,9 +119,9 @@ func rawHex(_ path: String, _ offset: Int, _ count: Int) -> String {
           "path": "\(path)",
           "databaseBytes": 28672,
           "walBytes": \(walBytes),
-          "formatMajor": 2,
+          "formatMajor": 3,
           "formatMinor": 0,
-          "creatorVersion": "0.3.0",
+          "creatorVersion": "0.4.0",
           "pageSize": 4096,
           "pageCount": 7,
           "freePages": 0,
@@ -181,7 +181,7 @@ func rawHex(_ path: String, _ offset: Int, _ count: Int) -> String {
         | offset | size | field               | raw              | value               |
         +--------+------+---------------------+------------------+---------------------+
         |      0 |    8 | magic               | 4752504849544500 | GRPHITE\\0 (ok)      |
-        |      8 |    2 | format major        | 0200             | 2                   |
+        |      8 |    2 | format major        | 0300             | 3                   |
         |     10 |    2 | format minor        | 0000             | 0                   |
         |     12 |    4 | page size           | 00100000         | 4096 bytes          |
         |     16 |    4 | page count          | 07000000         | 7 pages             |
@@ -192,7 +192,7 @@ func rawHex(_ path: String, _ offset: Int, _ count: Int) -> String {
         |     40 |    8 | last checkpoint     | 0300000000000000 | transaction 3       |
         |     48 |    8 | next node id        | 0400000000000000 | 4                   |
         |     56 |    8 | next edge id        | 0400000000000000 | 4                   |
-        |     64 |    4 | creator version     | 00030000         | Sombra 0.3.0        |
+        |     64 |    4 | creator version     | 00040000         | Sombra 0.4.0        |
         |     68 |    4 | reserved            | 00000000         | 0                   |
         |     72 |    4 | root 0              | 00000000         | unused              |
         |     76 |    4 | root 1              | 01000000         | catalog: page 1     |
@@ -328,8 +328,8 @@ func rawHex(_ path: String, _ offset: Int, _ count: Int) -> String {
         |    0 | header     | header     |       - |     - | WAL frame 1 |
         |    1 | btree-leaf | catalog    |      22 | 10.7% | WAL frame 2 |
         |    2 | btree-leaf | nodes      |       4 |  2.7% | WAL frame 3 |
-        |    3 | btree-leaf | edges      |       3 |  2.6% | main file   |
-        |    4 | btree-leaf | adjacency  |       6 |  5.6% | main file   |
+        |    3 | btree-leaf | edges      |       3 |  1.5% | main file   |
+        |    4 | btree-leaf | adjacency  |       4 |  2.3% | main file   |
         |    5 | btree-leaf | labels     |       4 |  2.1% | WAL frame 4 |
         |    6 | btree-leaf | properties |       3 |  2.1% | WAL frame 5 |
         +------+------------+------------+---------+-------+-------------+
@@ -342,8 +342,8 @@ func rawHex(_ path: String, _ offset: Int, _ count: Int) -> String {
         +------+------------+-----------+---------+------+-----------+
         | page | type       | tree      | entries | fill | from      |
         +------+------------+-----------+---------+------+-----------+
-        |    3 | btree-leaf | edges     |       3 | 2.6% | main file |
-        |    4 | btree-leaf | adjacency |       6 | 5.6% | main file |
+        |    3 | btree-leaf | edges     |       3 | 1.5% | main file |
+        |    4 | btree-leaf | adjacency |       4 | 2.3% | main file |
         +------+------------+-----------+---------+------+-----------+
         pages 3 to 4 of 7; fill = bytes in use / 4096-byte page
 
@@ -383,7 +383,7 @@ func rawHex(_ path: String, _ offset: Int, _ count: Int) -> String {
         """)
     let hex = inspect([path, "page", "3", "--hex"])
     #expect(hex.status == .success)
-    #expect(hex.out.contains("\n00000000  02 00 03 00 03 00 00 00  99 0f 00 00 00 00 00 00  |................|\n"))
+    #expect(hex.out.contains("\n00000000  02 00 03 00 03 00 00 00  c3 0f 00 00 00 00 00 00  |................|\n"))
     #expect(hex.out.contains("\n*\n"))
     #expect(hex.out.hasSuffix("\n00001000\n"))
     let json = inspect([path, "page", "6", "--json"])
@@ -426,8 +426,8 @@ func rawHex(_ path: String, _ offset: Int, _ count: Int) -> String {
         +------------+------+-------+-------+----------+---------+-------+-------+
         | catalog    |    1 |     1 |     1 |        0 |      22 |  4096 | 10.7% |
         | nodes      |    2 |     1 |     1 |        0 |       3 |  4096 |  2.0% |
-        | edges      |    3 |     1 |     1 |        0 |       3 |  4096 |  2.6% |
-        | adjacency  |    4 |     1 |     1 |        0 |       6 |  4096 |  5.6% |
+        | edges      |    3 |     1 |     1 |        0 |       3 |  4096 |  1.5% |
+        | adjacency  |    4 |     1 |     1 |        0 |       4 |  4096 |  2.3% |
         | labels     |    5 |     1 |     1 |        0 |       3 |  4096 |  1.5% |
         | properties |    6 |     1 |     1 |        0 |       2 |  4096 |  1.4% |
         +------------+------+-------+-------+----------+---------+-------+-------+
@@ -437,8 +437,8 @@ func rawHex(_ path: String, _ offset: Int, _ count: Int) -> String {
         +-----------+---------------+---------+-------+
         | label     | Person        |       2 |    36 |
         | label     | City          |       1 |    19 |
-        | edge type | KNOWS         |       1 |    26 |
-        | edge type | LIVES_IN      |       2 |    52 |
+        | edge type | KNOWS         |       1 |    12 |
+        | edge type | LIVES_IN      |       2 |    24 |
         | index     | :Person(name) |       2 |    38 |
         +-----------+---------------+---------+-------+
         record bytes (key + value); a node counts for each of its labels; index: key bytes
@@ -557,7 +557,7 @@ func rawHex(_ path: String, _ offset: Int, _ count: Int) -> String {
     #expect(result.status == .cannotOpen)
     #expect(
       result.err == """
-        sombra-inspect: error: a Sombra 0.x database (format 1.1); this engine opens format 2 only: read it with the legacy reader or migrate it [\(path)]
+        sombra-inspect: error: a Sombra 0.x database (format 1.1); this engine opens format 3 only: read it with the legacy reader or migrate it [\(path)]
         sombra-inspect: hint: the file was written by Sombra 0.x
 
         """)

@@ -188,12 +188,20 @@ extension Transaction {
     // A node with edges exists; only an empty answer needs the existence check.
     var any = false
     func scan(outgoing: Bool) throws {
-      try GraphKeys.adjacency(id, outgoing: outgoing, type: typeID).withUnsafeBytes { prefix in
-        try adjacency.scanBorrowing(prefix: prefix, in: self) { key, _ in
-          guard let parsed = GraphKeys.parseAdjacency(raw: key) else { throw SombraError.corruption("malformed adjacency key of node \(id)") }
-          try body(outgoing, parsed.type, parsed.neighbour, parsed.edge)
-          any = true
-          return true
+      try AdjacencyList.groupKey(id, outgoing: outgoing).withUnsafeBytes { prefix in
+        try adjacency.scanBorrowing(prefix: prefix, in: self) { _, value in
+          var more = true
+          try AdjacencyList.forEach(raw: value) { item in
+            if let typeID, item.type != typeID {
+              // Items ascend by type: past the wanted type, nothing more matches.
+              more = item.type < typeID
+              return more
+            }
+            try body(outgoing, item.type, item.neighbour, item.edge)
+            any = true
+            return true
+          }
+          return more
         }
       }
     }

@@ -75,10 +75,10 @@ extension WriteTransaction {
     guard id < UInt64.max else { throw SombraError(.limitExceeded, "no more edge ids") }
     try pages.updateHeader { $0.nextEdgeID = id + 1 }
     let stored = StoredEdge(source: source, target: target, type: typeID, properties: try storedProperties(properties, merging: []))
-    guard let edges = tree(.edges), let adjacency = tree(.adjacency) else { throw SombraError.corruption("graph trees missing") }
+    guard let edges = tree(.edges) else { throw SombraError.corruption("graph trees missing") }
     try edges.insert(KeyEncoding.u64(id), stored.encode(), ifPresent: .fail, in: pages)
-    try adjacency.insert(GraphKeys.adjacency(source, outgoing: true, type: typeID, neighbour: target, edge: id), [], in: pages)
-    try adjacency.insert(GraphKeys.adjacency(target, outgoing: false, type: typeID, neighbour: source, edge: id), [], in: pages)
+    try addAdjacency(source, outgoing: true, AdjacencyItem(type: typeID, neighbour: target, edge: id))
+    try addAdjacency(target, outgoing: false, AdjacencyItem(type: typeID, neighbour: source, edge: id))
     addCount(.type(typeID), 1)
     addCount(.edges, 1)
     return id
@@ -97,12 +97,12 @@ extension WriteTransaction {
 
   /// Deletes an edge.
   public func deleteEdge(_ id: EdgeID) throws {
-    guard let stored = try storedEdge(id), let edges = tree(.edges), let adjacency = tree(.adjacency) else {
+    guard let stored = try storedEdge(id), let edges = tree(.edges) else {
       throw SombraError(.notFound, "edge \(id) does not exist")
     }
     _ = try edges.remove(KeyEncoding.u64(id), in: pages)
-    _ = try adjacency.remove(GraphKeys.adjacency(stored.source, outgoing: true, type: stored.type, neighbour: stored.target, edge: id), in: pages)
-    _ = try adjacency.remove(GraphKeys.adjacency(stored.target, outgoing: false, type: stored.type, neighbour: stored.source, edge: id), in: pages)
+    try removeAdjacency(stored.source, outgoing: true, AdjacencyItem(type: stored.type, neighbour: stored.target, edge: id))
+    try removeAdjacency(stored.target, outgoing: false, AdjacencyItem(type: stored.type, neighbour: stored.source, edge: id))
     addCount(.type(stored.type), -1)
     addCount(.edges, -1)
   }

@@ -6,8 +6,9 @@
 /// | 1    | catalog     | see `CatalogKey`                                 | see there      |
 /// | 2    | nodes       | node id (u64 BE)                                 | node record    |
 /// | 3    | edges       | edge id (u64 BE)                                 | edge record    |
-/// | 4    | adjacency   | node u64 BE, direction u8 (0 out, 1 in),         | empty          |
-/// |      |             | type id u32 BE, neighbour u64 BE, edge id u64 BE |                |
+/// | 4    | adjacency   | node u64 BE, direction u8 (0 out, 1 in)          | packed list of |
+/// |      |             | [, first item: type u32, neighbour u64, edge u64]| (type, neighbour, |
+/// |      |             | (see `AdjacencyList.swift`)                      | edge) items    |
 /// | 5    | labels      | label id u32 BE, node id u64 BE                  | empty          |
 /// | 6    | properties  | index id u32 BE, indexed value (`KeyEncoding`),  | empty          |
 /// |      |             | node id u64 BE                                   |                |
@@ -15,7 +16,7 @@
 /// Node record: varint label count, label ids (varint, ascending); varint
 /// property count, then per property its key id (varint, ascending) and its
 /// value (`PropertyValue` encoding).
-/// Edge record: source u64 LE, target u64 LE, type id varint, then properties as
+/// Edge record: source varint, target varint, type id varint, then properties as
 /// in a node record.
 /// Slot 0 is not used by the graph.
 package enum GraphRoot: Int, CaseIterable {
@@ -23,39 +24,6 @@ package enum GraphRoot: Int, CaseIterable {
 }
 
 package enum GraphKeys {
-  package static func adjacency(_ node: NodeID, outgoing: Bool, type: UInt32? = nil, neighbour: NodeID? = nil, edge: EdgeID? = nil) -> [UInt8] {
-    var key: [UInt8] = []
-    key.reserveCapacity(29)
-    KeyEncoding.append(node, to: &key)
-    key.append(outgoing ? 0 : 1)
-    guard let type else { return key }
-    KeyEncoding.append(type, to: &key)
-    guard let neighbour else { return key }
-    KeyEncoding.append(neighbour, to: &key)
-    guard let edge else { return key }
-    KeyEncoding.append(edge, to: &key)
-    return key
-  }
-
-  /// The parts of an adjacency key, or nil when it is malformed.
-  package static func parseAdjacency(_ key: [UInt8]) -> (node: NodeID, outgoing: Bool, type: UInt32, neighbour: NodeID, edge: EdgeID)? {
-    guard key.count == 29, key[8] <= 1,
-      let node = KeyEncoding.readU64(key, at: 0), let type = KeyEncoding.readU32(key, at: 9),
-      let neighbour = KeyEncoding.readU64(key, at: 13), let edge = KeyEncoding.readU64(key, at: 21)
-    else { return nil }
-    return (node, key[8] == 0, type, neighbour, edge)
-  }
-
-  /// The parts of a borrowed adjacency key, or nil when it is malformed.
-  @inline(__always)
-  package static func parseAdjacency(raw key: UnsafeRawBufferPointer) -> (node: NodeID, outgoing: Bool, type: UInt32, neighbour: NodeID, edge: EdgeID)? {
-    guard key.count == 29, key[8] <= 1,
-      let node = KeyEncoding.readU64(raw: key, at: 0), let type = KeyEncoding.readU32(raw: key, at: 9),
-      let neighbour = KeyEncoding.readU64(raw: key, at: 13), let edge = KeyEncoding.readU64(raw: key, at: 21)
-    else { return nil }
-    return (node, key[8] == 0, type, neighbour, edge)
-  }
-
   package static func label(_ label: UInt32, _ node: NodeID? = nil) -> [UInt8] {
     var key: [UInt8] = []
     key.reserveCapacity(12)
@@ -123,8 +91,8 @@ package struct StoredEdge: Equatable {
 
   package func encode() -> [UInt8] {
     var w = ByteWriter(capacity: 32)
-    w.u64(source)
-    w.u64(target)
+    w.varint(source)
+    w.varint(target)
     w.varint(UInt64(type))
     encodeProperties(properties, into: &w)
     return w.bytes
@@ -137,8 +105,8 @@ package struct StoredEdge: Equatable {
   /// Decodes a record from borrowed bytes.
   package static func decode(raw: UnsafeRawBufferPointer, id: EdgeID) throws -> StoredEdge {
     var r = ByteReader(raw)
-    let source = try r.u64()
-    let target = try r.u64()
+    let source = try r.varint()
+    let target = try r.varint()
     let type = try catalogID(&r)
     let properties = try decodeProperties(&r, owner: "edge \(id)")
     guard r.remaining == 0 else { throw r.error("edge \(id): \(r.remaining) bytes after the record") }
@@ -149,7 +117,7 @@ package struct StoredEdge: Equatable {
   package static func endpoints(_ bytes: [UInt8], id: EdgeID) throws -> (NodeID, NodeID) {
     try bytes.withUnsafeBytes { raw in
       var r = ByteReader(raw)
-      return (try r.u64(), try r.u64())
+      return (try r.varint(), try r.varint())
     }
   }
 }

@@ -126,7 +126,11 @@ final class Salvager {
       if zip(ids, values).allSatisfy({ (try? StoredEdge.decode($1, id: $0)) != nil }) { return .edges }
     }
     let empty = values.count == entries.count && values.allSatisfy(\.isEmpty)
-    if empty, keys.allSatisfy({ GraphKeys.parseAdjacency($0) != nil }) { return .adjacency }
+    if values.count == entries.count, keys.allSatisfy({ AdjacencyList.parseKey($0) != nil }),
+      values.allSatisfy({ (try? AdjacencyList.decode($0)) != nil })
+    {
+      return .adjacency
+    }
     if empty, keys.allSatisfy({ $0.count == 12 }) { return .labels }
     if keys.allSatisfy({ (1...7).contains($0.first ?? 0) }) { return .catalog }
     return .other
@@ -156,9 +160,11 @@ final class Salvager {
           if edges[id] == nil { brokenEdges[id] = (error as? SombraError)?.message ?? "\(error)" }
         }
       case .adjacency:
-        guard let entry = GraphKeys.parseAdjacency(key) else { continue }
-        let (source, target) = entry.outgoing ? (entry.node, entry.neighbour) : (entry.neighbour, entry.node)
-        adjacency[entry.edge] = AdjacencyFact(node: source, neighbour: target, type: entry.type)
+        guard let group = AdjacencyList.parseKey(key), let items = try? AdjacencyList.decode(try value.get()) else { continue }
+        for item in items {
+          let (source, target) = group.outgoing ? (group.node, item.neighbour) : (item.neighbour, group.node)
+          adjacency[item.edge] = AdjacencyFact(node: source, neighbour: target, type: item.type)
+        }
       case .labels:
         guard key.count == 12, let label = KeyEncoding.readU32(key, at: 0), let node = KeyEncoding.readU64(key, at: 4) else { continue }
         labelsOf[node, default: []].insert(label)

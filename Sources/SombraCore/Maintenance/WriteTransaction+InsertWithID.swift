@@ -32,15 +32,13 @@ extension WriteTransaction {
   /// An edge record in stored form under `id`, with its two adjacency entries.
   func insertStoredEdge(_ id: EdgeID, _ stored: StoredEdge) throws {
     guard id != 0, id < UInt64.max else { throw SombraError.invalidArgument("edge id \(id) is out of range") }
-    guard let edges = tree(.edges), let adjacency = tree(.adjacency) else { throw SombraError.corruption("graph trees missing") }
+    guard let edges = tree(.edges) else { throw SombraError.corruption("graph trees missing") }
     guard try edges.insert(KeyEncoding.u64(id), stored.encode(), ifPresent: .keep, in: pages) else {
       throw SombraError.invalidArgument("edge \(id) already exists")
     }
     if id >= header.nextEdgeID { try pages.updateHeader { $0.nextEdgeID = id + 1 } }
-    try adjacency.insert(
-      GraphKeys.adjacency(stored.source, outgoing: true, type: stored.type, neighbour: stored.target, edge: id), [], in: pages)
-    try adjacency.insert(
-      GraphKeys.adjacency(stored.target, outgoing: false, type: stored.type, neighbour: stored.source, edge: id), [], in: pages)
+    try addAdjacency(stored.source, outgoing: true, AdjacencyItem(type: stored.type, neighbour: stored.target, edge: id))
+    try addAdjacency(stored.target, outgoing: false, AdjacencyItem(type: stored.type, neighbour: stored.source, edge: id))
     addCount(.type(stored.type), 1)
     addCount(.edges, 1)
   }

@@ -103,8 +103,8 @@ extension WriteTransaction {
           throw SombraError.corruption("an edge key is \(key.count) bytes, not 8; salvage the database")
         }
         let edge = try StoredEdge.decode(value, id: id)
-        try adjacency.insert(GraphKeys.adjacency(edge.source, outgoing: true, type: edge.type, neighbour: edge.target, edge: id), [], in: pages)
-        try adjacency.insert(GraphKeys.adjacency(edge.target, outgoing: false, type: edge.type, neighbour: edge.source, edge: id), [], in: pages)
+        try addAdjacency(edge.source, outgoing: true, AdjacencyItem(type: edge.type, neighbour: edge.target, edge: id))
+        try addAdjacency(edge.target, outgoing: false, AdjacencyItem(type: edge.type, neighbour: edge.source, edge: id))
         result.adjacencyEntries += 2
         typeCounts[edge.type, default: 0] += 1
         if try !nodes.contains(KeyEncoding.u64(edge.source), in: self) || !nodes.contains(KeyEncoding.u64(edge.target), in: self) {

@@ -1,9 +1,9 @@
-/// The database header on page 0 (format 2.0). All integers little-endian.
+/// The database header on page 0 (format 3.0). All integers little-endian.
 ///
 /// | offset | size | field                                                        |
 /// |--------|------|--------------------------------------------------------------|
 /// | 0      | 8    | magic `GRPHITE\0` (its `G` is page 0's type byte)            |
-/// | 8      | 2    | format major (2)                                             |
+/// | 8      | 2    | format major (3)                                             |
 /// | 10     | 2    | format minor (0)                                             |
 /// | 12     | 4    | page size (power of two, 4096...65536, fixed at creation)    |
 /// | 16     | 4    | page count (pages 0..<count exist in the committed state)   |
@@ -26,7 +26,7 @@
 /// | P-4    | 4    | CRC-32C of bytes [0, P-4)                                    |
 ///
 /// Bytes 136..<176 (the lifetime facts) were zero before they existed, so an
-/// older file reads as zero counts and the format stays 2.0; they are informative
+/// older file reads as zero counts and the format stayed 2.0; they are informative
 /// only (nothing depends on them) and written with every commit's page 0. A
 /// checkpoint stamps its count and time into the page 0 it copies home (as it
 /// does the last checkpointed transaction).
@@ -35,9 +35,11 @@
 /// WAL frame (the change counter moves), and a checkpoint copies it home.
 package struct DatabaseHeader: Sendable, Equatable {
   package static let magic: [UInt8] = Array("GRPHITE".utf8) + [0]
-  package static let currentMajor: UInt16 = 2
+  /// Format 3 packs adjacency lists (`AdjacencyList.swift`); format 2 (Sombra
+  /// 0.3 development builds) kept one adjacency entry per edge and is refused.
+  package static let currentMajor: UInt16 = 3
   package static let currentMinor: UInt16 = 0
-  package static let creatorVersion: UInt32 = 0 << 16 | 3 << 8 | 0
+  package static let creatorVersion: UInt32 = 0 << 16 | 4 << 8 | 0
   package static let rootSlots = 16
   /// Bytes of page 0 that must be readable to learn the geometry.
   package static let prefixSize = 16
@@ -103,13 +105,16 @@ package struct DatabaseHeader: Sendable, Equatable {
     let minor = try r.u16()
     let pageSize = try r.u32()
     if major == 1 {
-      throw SombraError(.legacyFormat, "a Sombra 0.x database (format 1.\(minor)); this engine opens format 2 only: read it with the legacy reader or migrate it", path: path)
+      throw SombraError(.legacyFormat, "a Sombra 0.x database (format 1.\(minor)); this engine opens format \(currentMajor) only: read it with the legacy reader or migrate it", path: path)
     }
     guard major == currentMajor else {
       if major > currentMajor {
-        throw SombraError(.unsupportedVersion, "format \(major).\(minor) was written by a newer Sombra; this build reads format 2.x: upgrade to a Sombra release that reads format \(major)", path: path)
+        throw SombraError(.unsupportedVersion, "format \(major).\(minor) was written by a newer Sombra; this build reads format \(currentMajor).x: upgrade to a Sombra release that reads format \(major)", path: path)
       }
-      throw SombraError(.unsupportedVersion, "format \(major).\(minor) is not a Sombra format version (0.x files are format 1, this build reads format 2)", path: path)
+      if major == 2 {
+        throw SombraError(.unsupportedVersion, "format 2.\(minor) was written by a Sombra 0.3 development build, whose adjacency layout this build does not read; export it with that build (sombra .export) and import it here", path: path)
+      }
+      throw SombraError(.unsupportedVersion, "format \(major).\(minor) is not a Sombra format version (0.x files are format 1, this build reads format \(currentMajor))", path: path)
     }
     guard let size = Int(exactly: pageSize), PageLayout.isValidPageSize(size) else {
       throw SombraError.corruption("invalid page size \(pageSize) in the header: must be a power of two from 4096 to 65536", page: 0, offset: 12, path: path)

@@ -214,7 +214,7 @@ extension Pager {
       defer { cache.unpin(slot) }
       header = try DatabaseHeader.decode(UnsafeRawBufferPointer(cache.buffer(slot)), path: path)
       if header.minor > DatabaseHeader.currentMinor {
-        throw SombraError(.unsupportedVersion, "format 2.\(header.minor) is newer than this build (2.\(DatabaseHeader.currentMinor)); open it read-only or upgrade Sombra", path: path)
+        throw SombraError(.unsupportedVersion, "format \(header.major).\(header.minor) is newer than this build (\(header.major).\(DatabaseHeader.currentMinor)); open it read-only or upgrade Sombra", path: path)
       }
       if let count = scan.committedPageCount, count != header.pageCount {
         throw SombraError.corruption("the last commit says \(count) pages but its header says \(header.pageCount)", page: 0, path: walPath)

@@ -252,7 +252,7 @@ extension Verifier {
     var outSeen = BitSet(count: edges.ids.count)
     var inSeen = BitSet(count: edges.ids.count)
     var entries = 0
-    // Entries arrive in node order, so their edges are hit at random (a cache
+    // Items arrive in node order, so their edges are hit at random (a cache
     // miss each). They are checked in batches whose edge facts are first
     // loaded in one tight loop of independent loads, so the misses overlap
     // instead of following one another. Problems keep the entries' order.
@@ -289,26 +289,65 @@ extension Verifier {
               + "\(edge.source) -> \(edge.target) of type id \(edge.type)", hint: hint)
           continue
         }
-        // Keys are unique, so a second match cannot happen; the bit records the first.
-        _ = entry.outgoing ? outSeen.insert(entry.position) : inSeen.insert(entry.position)
+        // A second match means the list repeats the edge (items out of order across chunks).
+        guard !(entry.outgoing ? outSeen.insert(entry.position) : inSeen.insert(entry.position)) else {
+          problem(.adjacencyExtra, record: record(), "the adjacency list holds edge \(entry.edge) twice", hint: hint)
+          continue
+        }
       }
       batch.removeAll(keepingCapacity: true)
     }
     beginPhase("adjacency", total: treeEntries[.adjacency] ?? 0)
+    var chunks = 0
+    // The group (node, direction) of the previous chunk and its last item: the
+    // next chunk of the group must start above it (invariant 2 of `AdjacencyList`).
+    var previousGroup: (node: UInt64, outgoing: Bool)?
+    var previousLast = AdjacencyItem(type: 0, neighbour: 0, edge: 0)
     do {
-      try BTree(root: header.roots[GraphRoot.adjacency.rawValue]).scanBorrowing(in: tx) { key, _ in
-        entries += 1
-        guard tick(entries) else { return false }
-        guard let entry = GraphKeys.parseAdjacency(raw: key) else {
+      try BTree(root: header.roots[GraphRoot.adjacency.rawValue]).scanBorrowing(in: tx) { key, value in
+        chunks += 1
+        guard tick(chunks) else { return false }
+        guard let chunk = AdjacencyList.parseKey(raw: key) else {
           flush()  // problems stay in entry order
-          problem(.adjacencyExtra, record: "adjacency", "a malformed \(key.count)-byte entry (entries are 29 bytes)", hint: hint)
+          previousGroup = nil
+          problem(.adjacencyExtra, record: "adjacency", "a malformed \(key.count)-byte key (keys are 9 or 29 bytes)", hint: hint)
           return true
         }
-        batch.append(
-          AdjacencyProbe(
-            node: entry.node, neighbour: entry.neighbour, edge: entry.edge,
-            position: edges.lookup.position(of: entry.edge) ?? -1, type: entry.type, outgoing: entry.outgoing))
-        if batch.count >= batchSize { flush() }
+        let record = "node \(chunk.node) \(chunk.outgoing ? "out" : "in")"
+        let sameGroup = previousGroup.map { $0.node == chunk.node && $0.outgoing == chunk.outgoing } ?? false
+        if let bound = chunk.lowerBound, sameGroup, !(previousLast < bound) {
+          flush()
+          problem(
+            .adjacencyExtra, record: record,
+            "a chunk of the adjacency list starts at edge \(bound.edge) but the chunk before it holds edge \(previousLast.edge) "
+              + "at or past that point (items out of order)", hint: hint)
+        }
+        var first = true
+        do {
+          try AdjacencyList.forEach(raw: value) { item in
+            if first, let bound = chunk.lowerBound, item < bound {
+              flush()
+              problem(
+                .adjacencyExtra, record: record,
+                "edge \(item.edge) lies below the lower bound of its chunk (edge \(bound.edge)); lookups cannot find it", hint: hint)
+            }
+            first = false
+            entries += 1
+            previousLast = item
+            batch.append(
+              AdjacencyProbe(
+                node: chunk.node, neighbour: item.neighbour, edge: item.edge,
+                position: edges.lookup.position(of: item.edge) ?? -1, type: item.type, outgoing: chunk.outgoing))
+            if batch.count >= batchSize { flush() }
+            return true
+          }
+        } catch {
+          flush()
+          problem(
+            .adjacencyExtra, record: record,
+            "the adjacency list does not decode: \((error as? SombraError)?.message ?? "\(error)")", hint: hint)
+        }
+        previousGroup = (chunk.node, chunk.outgoing)
         return true
       }
       flush()

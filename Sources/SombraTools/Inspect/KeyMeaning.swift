@@ -25,9 +25,11 @@ struct KeyMeaning {
     case .edges?:
       return key.count == 8 ? KeyEncoding.readU64(key, at: 0).map { "edge \($0)" } : nil
     case .adjacency?:
-      guard let entry = GraphKeys.parseAdjacency(key) else { return nil }
-      let arrow = entry.outgoing ? "->" : "<-"
-      return "node \(entry.node) \(arrow) node \(entry.neighbour) \(named(types, entry.type)), edge \(entry.edge)"
+      guard let chunk = AdjacencyList.parseKey(key) else { return nil }
+      let list = "node \(chunk.node) \(chunk.outgoing ? "out" : "in")-edges"
+      guard let bound = chunk.lowerBound else { return list }
+      let arrow = chunk.outgoing ? "->" : "<-"
+      return "\(list) from \(arrow) node \(bound.neighbour) \(named(types, bound.type)), edge \(bound.edge)"
     case .labels?:
       guard key.count == 12, let label = KeyEncoding.readU32(key, at: 0), let node = KeyEncoding.readU64(key, at: 4) else { return nil }
       return "\(named(labels, label)), node \(node)"
