@@ -156,7 +156,7 @@ extension BTree {
         let index = leftmost ? 0 : node.count
         return (index, try node.child(index, pageCount: pageCount))
       }
-      steps.append(BTree.PathStep(page: page, index: step.index, rightEdge: false))
+      steps.append(BTree.PathStep(page: page, index: step.index))
       guard let child = step.child else { return }
       parent = page
       page = child

@@ -91,11 +91,15 @@ extension BTree {
     while depth >= 0 {
       let page = steps[depth].page
       if try pages.withMutablePage(page, { try NodeEditor.insert(cell, at: index, into: $0, number: page) }) { return }
+      // A cell going to the end of its node splits it there, leaving the left
+      // node full: ascending keys fill pages whether they arrive at the tree's
+      // right edge (ids) or at the end of a range inside it (one label's nodes
+      // in the label index). Other inserts split the bytes evenly.
       if depth == 0 {
-        try splitRoot(inserting: cell, at: index, appending: steps[0].rightEdge, in: pages)
+        try splitRoot(inserting: cell, at: index, appending: true, in: pages)
         return
       }
-      let (separator, right) = try split(page, inserting: cell, at: index, appending: steps[depth].rightEdge, in: pages)
+      let (separator, right) = try split(page, inserting: cell, at: index, appending: true, in: pages)
       let parent = steps[depth - 1]
       try pages.withMutablePage(parent.page) { try NodeEditor.setChild(parent.index, to: right, in: $0, number: parent.page) }
       cell = .ownedInterior(key: separator, child: page)

@@ -25,8 +25,8 @@
 ///    bound of the group's next chunk, so the chunk holding an item is the one
 ///    with the greatest key ≤ the item's 29-byte key (`floor`).
 /// 3. A chunk is split in two when an insert makes it longer than
-///    `chunkLimit`; an emptied chunk is deleted; chunks are never merged (a
-///    vacuum or `rebuild-indexes` packs them again).
+///    `chunkLimit`; an emptied chunk is deleted; chunks are never merged
+///    (`rebuild-indexes` writes every list anew from the edge records).
 package struct AdjacencyItem: Comparable, Hashable, Sendable {
   package var type: UInt32
   package var neighbour: NodeID

@@ -134,25 +134,29 @@ extension WriteTransaction {
     try catalog.insert(byTarget, le(id), in: pages)
     let def = IndexDefinition(id: id, label: labelID, key: keyID)
     indexCache = try indexDefinitions() + [def]
-    let fill: (NodeID, StoredNode) throws -> Void = { nodeID, node in
+    // The keys are collected and inserted in ascending order, so the new index
+    // fills its pages (each insert lands at the end of a leaf) instead of
+    // leaving them two-thirds full the way inserts in node order would.
+    var keys: [[UInt8]] = []
+    let collect: (NodeID, StoredNode) -> Void = { nodeID, node in
       if let value = node.properties.first(where: { $0.key == keyID })?.value, let k = GraphKeys.property(id, value, nodeID) {
-        try tree.insert(k, [], in: self.pages)
+        keys.append(k)
       }
     }
     if labelID != 0, let label {
       for nodeID in try nodeIDs(label: label) {
         guard let node = try storedNode(nodeID) else { throw SombraError.corruption("label index names missing node \(nodeID)") }
-        try fill(nodeID, node)
+        collect(nodeID, node)
       }
     } else if let nodes = self.tree(.nodes) {
-      var all: [(NodeID, StoredNode)] = []
-      try nodes.scan(in: self) { k, v in
-        guard k.count == 8, let nodeID = KeyEncoding.readU64(k, at: 0) else { throw SombraError.corruption("malformed node key") }
-        all.append((nodeID, try StoredNode.decode(v, id: nodeID)))
+      try nodes.scanBorrowing(in: self) { k, v in
+        guard k.count == 8, let nodeID = KeyEncoding.readU64(raw: k, at: 0) else { throw SombraError.corruption("malformed node key") }
+        collect(nodeID, try StoredNode.decode(raw: v, id: nodeID))
         return true
       }
-      for (nodeID, node) in all { try fill(nodeID, node) }
     }
+    keys.sort { BTree.compare($0, $1) < 0 }
+    for k in keys { try tree.insert(k, [], in: pages) }
   }
 
   /// Drops a property index (`notFound` when there is none).
