@@ -90,16 +90,18 @@ extension BTree {
     var depth = steps.count - 1
     while depth >= 0 {
       let page = steps[depth].page
+      let isLeaf = depth == steps.count - 1
+      // A leaf insert right after the previous one in the same leaf continues
+      // an ascending run (ids at the tree's right edge, one label's nodes in
+      // the label index): such a leaf splits at the insertion point, leaving
+      // the run's pages full. So does any node whose new cell is its last.
+      let continuesRun = isLeaf && pages.noteLeafInsert(page, at: index)
       if try pages.withMutablePage(page, { try NodeEditor.insert(cell, at: index, into: $0, number: page) }) { return }
-      // A cell going to the end of its node splits it there, leaving the left
-      // node full: ascending keys fill pages whether they arrive at the tree's
-      // right edge (ids) or at the end of a range inside it (one label's nodes
-      // in the label index). Other inserts split the bytes evenly.
       if depth == 0 {
-        try splitRoot(inserting: cell, at: index, appending: true, in: pages)
+        try splitRoot(inserting: cell, at: index, continuesRun: continuesRun, in: pages)
         return
       }
-      let (separator, right) = try split(page, inserting: cell, at: index, appending: true, in: pages)
+      let (separator, right) = try split(page, inserting: cell, at: index, continuesRun: continuesRun, in: pages)
       let parent = steps[depth - 1]
       try pages.withMutablePage(parent.page) { try NodeEditor.setChild(parent.index, to: right, in: $0, number: parent.page) }
       cell = .ownedInterior(key: separator, child: page)
@@ -111,7 +113,7 @@ extension BTree {
   /// Splits `page` (not the root) with `cell` added at `index`: the upper part
   /// moves to a new right sibling. Returns the separator and the sibling.
   func split(
-    _ page: PageNumber, inserting cell: NodeCell, at index: Int, appending: Bool, in pages: some PageMutator
+    _ page: PageNumber, inserting cell: NodeCell, at index: Int, continuesRun: Bool, in pages: some PageMutator
   ) throws -> (separator: [UInt8], right: PageNumber) {
     try withUnsafeTemporaryAllocation(byteCount: pages.pageSize, alignment: 16) { scratch in
       try pages.withPage(page) { scratch.copyMemory(from: $0) }
@@ -122,13 +124,13 @@ extension BTree {
       let right = try pages.allocate(node.isLeaf ? .btreeLeaf : .btreeInterior)
       let separator = try distribute(
         cells, level: node.level, left: page, right: right, rightmost: rightmost,
-        appending: appending && index == cells.count - 1, in: pages)
+        at: BTree.runSplit(cells.count, inserted: index, isLeaf: node.isLeaf, continuesRun: continuesRun), in: pages)
       return (separator, right)
     }
   }
 
   /// Splits the full root with `cell` added at `index` into two new children.
-  func splitRoot(inserting cell: NodeCell, at index: Int, appending: Bool, in pages: some PageMutator) throws {
+  func splitRoot(inserting cell: NodeCell, at index: Int, continuesRun: Bool, in pages: some PageMutator) throws {
     try withUnsafeTemporaryAllocation(byteCount: pages.pageSize, alignment: 16) { scratch in
       try pages.withPage(root) { scratch.copyMemory(from: $0) }
       let node = try NodeView(UnsafeRawBufferPointer(scratch), page: root)
@@ -143,7 +145,7 @@ extension BTree {
       let right = try pages.allocate(type)
       let separator = try distribute(
         cells, level: node.level, left: left, right: right, rightmost: rightmost,
-        appending: appending && index == cells.count - 1, in: pages)
+        at: BTree.runSplit(cells.count, inserted: index, isLeaf: node.isLeaf, continuesRun: continuesRun), in: pages)
       let top: [NodeCell] = [.ownedInterior(key: separator, child: left)]
       try pages.withMutablePage(root) { try NodeEditor.build($0, number: root, level: node.level + 1, rightmost: right, cells: top[...]) }
     }
@@ -152,13 +154,13 @@ extension BTree {
   /// Writes `cells` (in key order) into two sibling nodes of `level` and returns
   /// the separator for their parent. Interior nodes promote the middle cell: its
   /// child becomes the left node's rightmost, `rightmost` the right node's.
-  /// `appending` fills the left node (sequential inserts leave full pages).
+  /// `preferred` is the division to take when both halves fit (see `runSplit`).
   func distribute(
-    _ cells: [NodeCell], level: Int, left: PageNumber, right: PageNumber, rightmost: PageNumber, appending: Bool,
+    _ cells: [NodeCell], level: Int, left: PageNumber, right: PageNumber, rightmost: PageNumber, at preferred: Int?,
     in pages: some PageMutator
   ) throws -> [UInt8] {
     let isLeaf = level == 0
-    let m = try divisionPoint(cells, isLeaf: isLeaf, appending: appending, pageSize: pages.pageSize, page: left)
+    let m = try divisionPoint(cells, isLeaf: isLeaf, preferred: preferred, pageSize: pages.pageSize, page: left)
     if isLeaf {
       try pages.withMutablePage(left) { try NodeEditor.build($0, number: left, level: 0, rightmost: 0, cells: cells[..<m]) }
       try pages.withMutablePage(right) { try NodeEditor.build($0, number: right, level: 0, rightmost: 0, cells: cells[m...]) }
@@ -176,8 +178,8 @@ extension BTree {
 
   /// Where to divide `cells` between two nodes: leaves take [0, m) and [m, n);
   /// interior nodes [0, m) and [m+1, n), promoting m. Balances bytes unless
-  /// `appending`; both halves must fit a page and hold a cell.
-  func divisionPoint(_ cells: [NodeCell], isLeaf: Bool, appending: Bool, pageSize: Int, page: PageNumber) throws -> Int {
+  /// `preferred` when both its halves fit; both halves must fit a page and hold a cell.
+  func divisionPoint(_ cells: [NodeCell], isLeaf: Bool, preferred: Int?, pageSize: Int, page: PageNumber) throws -> Int {
     let usable = BTreeNode.usable(pageSize: pageSize)
     let n = cells.count
     var prefix = [0]
@@ -190,7 +192,7 @@ extension BTree {
       throw SombraError.corruption("B-tree node \(page) overflowed with only \(n) cells (corrupt header or oversized cells)", page: page)
     }
     let range = isLeaf ? 1..<n : 1..<(n - 1)
-    if appending, let last = range.last, sides(last).0 <= usable { return last }
+    if let m = preferred, range.contains(m), sides(m).0 <= usable, sides(m).1 <= usable { return m }
     var best = range.lowerBound
     var bestSize = Int.max
     for m in range {
@@ -204,6 +206,16 @@ extension BTree {
       throw SombraError.corruption("B-tree node \(page): its cells do not fit two pages (oversized cells)", page: page)
     }
     return best
+  }
+
+  /// Where a node of `count` cells (the new one at `inserted` included) divides
+  /// to keep an ascending run's pages full: a leaf continuing a run, or one
+  /// whose new cell is its last, keeps the cells before the new one (the new
+  /// cell starts the right node); an interior node whose new cell is its last
+  /// promotes the cell before it. Nil: divide the bytes evenly.
+  static func runSplit(_ count: Int, inserted: Int, isLeaf: Bool, continuesRun: Bool) -> Int? {
+    if isLeaf { return continuesRun || inserted == count - 1 ? inserted : nil }
+    return inserted == count - 1 ? count - 2 : nil
   }
 
   /// The shortest key s with low < s ≤ high: a prefix of `high`.

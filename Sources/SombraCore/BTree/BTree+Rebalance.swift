@@ -58,7 +58,7 @@ extension BTree {
           return .merged
         }
         return .redistributed(
-          try distribute(cells, level: childLevel, left: left, right: right, rightmost: rightmost, appending: false, in: pages))
+          try distribute(cells, level: childLevel, left: left, right: right, rightmost: rightmost, at: nil, in: pages))
       }
       switch outcome {
       case .redistributed(let newSeparator):

@@ -22,6 +22,10 @@ package protocol PageMutator: PageReader {
   func allocate(_ type: PageType) throws -> PageNumber
   /// Returns a page to the free list.
   func free(_ number: PageNumber) throws
+  /// Remembers that a cell goes in at `index` of leaf `page`; returns whether
+  /// the previous insert into that leaf (in this transaction) was at
+  /// `index - 1`, i.e. whether inserts there run in ascending order.
+  func noteLeafInsert(_ page: PageNumber, at index: Int) -> Bool
 }
 
 /// Read and write transactions alike (a write transaction reads its own changes).

@@ -26,6 +26,9 @@ package final class PageWriter {
   package internal(set) var failure: SombraError?
   /// Monotonic seconds after which the transaction has timed out; nil: never.
   let deadline: Double?
+  /// Index of the last insert into each leaf changed by this transaction
+  /// (`noteLeafInsert`, the B-tree's split choice); a hint, never persisted.
+  private var lastLeafInsert: [PageNumber: Int] = [:]
   let activity = Atomic<Int>(0)
   static let revoked = -1
   static let ended = -2
@@ -46,6 +49,11 @@ package final class PageWriter {
 
   package var pageSize: Int { pager.pageSize }
   package var dirtyPageCount: Int { dirty.count }
+
+  package func noteLeafInsert(_ page: PageNumber, at index: Int) -> Bool {
+    let previous = lastLeafInsert.updateValue(index, forKey: page)
+    return previous == index - 1
+  }
 
   private func checkActive() throws {
     if isFinished { throw SombraError.misuse("the transaction has already ended") }
