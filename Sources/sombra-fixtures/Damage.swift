@@ -101,9 +101,10 @@ enum Damage {
         guard bytes[0] == PageType.btreeLeaf.rawValue, count >= 2 else { throw SombraError.misuse("page \(page) is not a leaf of 2+ keys") }
         let first = Int(bytes.le(16, as: UInt16.self))
         let second = Int(bytes.le(18, as: UInt16.self))
-        let length = Int(bytes.le(first, as: UInt16.self))
-        guard length == 12, bytes.le(second, as: UInt16.self) == 12 else { throw SombraError.misuse("label keys are 12 bytes") }
-        for i in 0..<length { bytes[second + 7 + i] = bytes[first + 7 + i] }
+        // A leaf cell starts with its key length, one byte for keys under 128.
+        let length = Int(bytes[first])
+        guard length == 12, bytes[second] == 12 else { throw SombraError.misuse("label keys are 12 bytes") }
+        for i in 0..<length { bytes[second + 1 + i] = bytes[first + 1 + i] }
       }
     }
   }

@@ -95,7 +95,7 @@ import Testing
     try f.write { w in
       try w.withMutablePage(second) { page in
         let cell = Int(page.le(BTreeNode.headerSize, as: UInt16.self))
-        page[cell + BTreeNode.leafCellHeader] = 0
+        page[cell + BTreeNode.keyLengthSize(100)] = 0  // the key's first byte
       }
     }
     #expect { _ = try self.borrowed(f, from: nil, to: nil) } throws: { isCorruption($0) }

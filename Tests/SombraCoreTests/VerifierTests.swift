@@ -302,8 +302,8 @@ import Testing
     let (page, cells) = try leaf(db, .labels)
     try db.write { tx in
       try tx.pages.withMutablePage(page) { bytes in
-        // Label-index keys are 12 bytes: copy key 0 over key 1.
-        for i in 0..<12 { bytes[cells[1] + 7 + i] = bytes[cells[0] + 7 + i] }
+        // Label-index keys are 12 bytes, after a one-byte length: copy key 0 over key 1.
+        for i in 0..<12 { bytes[cells[1] + 1 + i] = bytes[cells[0] + 1 + i] }
       }
     }
     let report = try db.verify()

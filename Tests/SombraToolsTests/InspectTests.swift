@@ -322,17 +322,17 @@ func rawHex(_ path: String, _ offset: Int, _ count: Int) -> String {
     #expect(result.err == "")
     #expect(
       result.out == """
-        +------+------------+------------+---------+-------+-------------+
-        | page | type       | tree       | entries |  fill | from        |
-        +------+------------+------------+---------+-------+-------------+
-        |    0 | header     | header     |       - |     - | WAL frame 1 |
-        |    1 | btree-leaf | catalog    |      22 | 10.7% | WAL frame 2 |
-        |    2 | btree-leaf | nodes      |       4 |  2.7% | WAL frame 3 |
-        |    3 | btree-leaf | edges      |       3 |  1.5% | main file   |
-        |    4 | btree-leaf | adjacency  |       4 |  2.3% | main file   |
-        |    5 | btree-leaf | labels     |       4 |  2.1% | WAL frame 4 |
-        |    6 | btree-leaf | properties |       3 |  2.1% | WAL frame 5 |
-        +------+------------+------------+---------+-------+-------------+
+        +------+------------+------------+---------+------+-------------+
+        | page | type       | tree       | entries | fill | from        |
+        +------+------------+------------+---------+------+-------------+
+        |    0 | header     | header     |       - |    - | WAL frame 1 |
+        |    1 | btree-leaf | catalog    |      22 | 8.0% | WAL frame 2 |
+        |    2 | btree-leaf | nodes      |       4 | 2.2% | WAL frame 3 |
+        |    3 | btree-leaf | edges      |       3 | 1.2% | main file   |
+        |    4 | btree-leaf | adjacency  |       4 | 1.8% | main file   |
+        |    5 | btree-leaf | labels     |       4 | 1.6% | WAL frame 4 |
+        |    6 | btree-leaf | properties |       3 | 1.7% | WAL frame 5 |
+        +------+------------+------------+---------+------+-------------+
         pages 0 to 6 of 7; fill = bytes in use / 4096-byte page
 
         """)
@@ -342,8 +342,8 @@ func rawHex(_ path: String, _ offset: Int, _ count: Int) -> String {
         +------+------------+-----------+---------+------+-----------+
         | page | type       | tree      | entries | fill | from      |
         +------+------------+-----------+---------+------+-----------+
-        |    3 | btree-leaf | edges     |       3 | 1.5% | main file |
-        |    4 | btree-leaf | adjacency |       4 | 2.3% | main file |
+        |    3 | btree-leaf | edges     |       3 | 1.2% | main file |
+        |    4 | btree-leaf | adjacency |       4 | 1.8% | main file |
         +------+------------+-----------+---------+------+-----------+
         pages 3 to 4 of 7; fill = bytes in use / 4096-byte page
 
@@ -368,9 +368,9 @@ func rawHex(_ path: String, _ offset: Int, _ count: Int) -> String {
         | checksum       \(stored) (valid)      |
         | level          0 (leaf)                |
         | cells          3                       |
-        | content start  4016                    |
+        | content start  4031                    |
         | dead bytes     0                       |
-        | used           82 of 4096 bytes (2.0%) |
+        | used           67 of 4096 bytes (1.6%) |
         +----------------------------------------+
         +---+------------------+---------+----------+
         | # | key              | meaning | value    |
@@ -383,7 +383,7 @@ func rawHex(_ path: String, _ offset: Int, _ count: Int) -> String {
         """)
     let hex = inspect([path, "page", "3", "--hex"])
     #expect(hex.status == .success)
-    #expect(hex.out.contains("\n00000000  02 00 03 00 03 00 00 00  c3 0f 00 00 00 00 00 00  |................|\n"))
+    #expect(hex.out.contains("\n00000000  02 00 03 00 03 00 00 00  d2 0f 00 00 00 00 00 00  |................|\n"))
     #expect(hex.out.contains("\n*\n"))
     #expect(hex.out.hasSuffix("\n00001000\n"))
     let json = inspect([path, "page", "6", "--json"])
@@ -421,16 +421,16 @@ func rawHex(_ path: String, _ offset: Int, _ count: Int) -> String {
         | btree-leaf |     6 | 24576 | 85.7% |
         | header     |     1 |  4096 | 14.3% |
         +------------+-------+-------+-------+
-        +------------+------+-------+-------+----------+---------+-------+-------+
-        | tree       | root | depth | nodes | overflow | entries | bytes |  fill |
-        +------------+------+-------+-------+----------+---------+-------+-------+
-        | catalog    |    1 |     1 |     1 |        0 |      22 |  4096 | 10.7% |
-        | nodes      |    2 |     1 |     1 |        0 |       3 |  4096 |  2.0% |
-        | edges      |    3 |     1 |     1 |        0 |       3 |  4096 |  1.5% |
-        | adjacency  |    4 |     1 |     1 |        0 |       4 |  4096 |  2.3% |
-        | labels     |    5 |     1 |     1 |        0 |       3 |  4096 |  1.5% |
-        | properties |    6 |     1 |     1 |        0 |       2 |  4096 |  1.4% |
-        +------------+------+-------+-------+----------+---------+-------+-------+
+        +------------+------+-------+-------+----------+---------+-------+------+
+        | tree       | root | depth | nodes | overflow | entries | bytes | fill |
+        +------------+------+-------+-------+----------+---------+-------+------+
+        | catalog    |    1 |     1 |     1 |        0 |      22 |  4096 | 8.0% |
+        | nodes      |    2 |     1 |     1 |        0 |       3 |  4096 | 1.6% |
+        | edges      |    3 |     1 |     1 |        0 |       3 |  4096 | 1.2% |
+        | adjacency  |    4 |     1 |     1 |        0 |       4 |  4096 | 1.8% |
+        | labels     |    5 |     1 |     1 |        0 |       3 |  4096 | 1.2% |
+        | properties |    6 |     1 |     1 |        0 |       2 |  4096 | 1.1% |
+        +------------+------+-------+-------+----------+---------+-------+------+
         nodes and overflow are pages; fill = bytes in use / bytes of the tree's pages
         +-----------+---------------+---------+-------+
         | bytes of  | name          | entries | bytes |

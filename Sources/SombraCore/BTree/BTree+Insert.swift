@@ -54,7 +54,7 @@ extension BTree {
     }
     let old: LeafValue? = found ? try pages.withPage(leaf.page) { try NodeView($0, page: leaf.page).value(leaf.index) } : nil
     let cell: NodeCell
-    if BTreeNode.leafCellHeader + key.count + value.count <= BTreeNode.maxCellSize(pageSize: pages.pageSize) {
+    if BTreeNode.leafCellSize(keyLength: key.count, valueLength: value.count, overflow: false) <= BTreeNode.maxCellSize(pageSize: pages.pageSize) {
       cell = .leaf(key: key, value: value)
     } else {
       cell = .leafOverflow(key: key, length: value.count, first: try writeOverflow(value, in: pages))

@@ -18,8 +18,8 @@ enum NodeCell {
   var size: Int {
     switch self {
     case .copy(let bytes): bytes.count
-    case .leaf(let key, let value): BTreeNode.leafCellHeader + key.count + value.count
-    case .leafOverflow(let key, _, _): BTreeNode.leafCellHeader + key.count + 4
+    case .leaf(let key, let value): BTreeNode.leafCellSize(keyLength: key.count, valueLength: value.count, overflow: false)
+    case .leafOverflow(let key, let length, _): BTreeNode.leafCellSize(keyLength: key.count, valueLength: length, overflow: true)
     case .interior(let key, _): BTreeNode.interiorCellHeader + key.count
     case .ownedInterior(let key, _): BTreeNode.interiorCellHeader + key.count
     }
@@ -30,9 +30,16 @@ enum NodeCell {
   func withKey<R>(isLeaf: Bool, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
     switch self {
     case .copy(let bytes):
-      let header = isLeaf ? BTreeNode.leafCellHeader : BTreeNode.interiorCellHeader
+      var header = isLeaf ? BTreeNode.minimumLeafCellHeader : BTreeNode.interiorCellHeader
       guard bytes.count >= header else { throw SombraError.corruption("a \(bytes.count)-byte B-tree cell is too short") }
-      let length = Int(bytes.le(0, as: UInt16.self))
+      var length = isLeaf ? Int(bytes[0]) : Int(bytes.le(0, as: UInt16.self))
+      if isLeaf {
+        header = 1
+        if length >= 0x80 {
+          length = (length & 0x7F) << 8 | Int(bytes[1])
+          header = 2
+        }
+      }
       guard header + length <= bytes.count else { throw SombraError.corruption("a B-tree cell's key runs past the cell") }
       return try body(UnsafeRawBufferPointer(rebasing: bytes[header..<header + length]))
     case .leaf(let key, _), .leafOverflow(let key, _, _), .interior(let key, _):
@@ -57,26 +64,16 @@ enum NodeCell {
     case .copy(let bytes):
       UnsafeMutableRawBufferPointer(rebasing: page[offset..<offset + bytes.count]).copyMemory(from: bytes)
     case .leaf(let key, let value):
-      writeLeafHeader(page, offset, key: key, flags: 0, length: value.count)
-      let v = offset + BTreeNode.leafCellHeader + key.count
+      let v = BTreeNode.writeLeafCell(page, at: offset, key: key, valueLength: value.count, overflow: false)
       UnsafeMutableRawBufferPointer(rebasing: page[v..<v + value.count]).copyMemory(from: value)
     case .leafOverflow(let key, let length, let first):
-      writeLeafHeader(page, offset, key: key, flags: BTreeNode.overflowFlag, length: length)
-      page.putLE(first, at: offset + BTreeNode.leafCellHeader + key.count)
+      let v = BTreeNode.writeLeafCell(page, at: offset, key: key, valueLength: length, overflow: true)
+      page.putLE(first, at: v)
     case .interior(let key, let child):
       writeInterior(page, offset, key: key, child: child)
     case .ownedInterior(let key, let child):
       key.withUnsafeBytes { writeInterior(page, offset, key: $0, child: child) }
     }
-  }
-
-  private func writeLeafHeader(_ page: UnsafeMutableRawBufferPointer, _ offset: Int, key: UnsafeRawBufferPointer, flags: UInt8, length: Int) {
-    // Key length ≤ maxKeySize < 2^16 and value length < 2^32 are checked at the API.
-    page.putLE(UInt16(truncatingIfNeeded: key.count), at: offset)
-    page[offset + 2] = flags
-    page.putLE(UInt32(truncatingIfNeeded: length), at: offset + 3)
-    let k = offset + BTreeNode.leafCellHeader
-    UnsafeMutableRawBufferPointer(rebasing: page[k..<k + key.count]).copyMemory(from: key)
   }
 
   private func writeInterior(_ page: UnsafeMutableRawBufferPointer, _ offset: Int, key: UnsafeRawBufferPointer, child: PageNumber) {

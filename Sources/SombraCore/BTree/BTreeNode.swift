@@ -18,15 +18,16 @@
 /// | content start | ...  | cells, in any order, and dead bytes                        |
 /// | P-4           | 4    | CRC-32C trailer (sealed by the pager)                      |
 ///
-/// Leaf cell (one key and its value):
+/// Leaf cell (one key and its value), sized to what it holds:
 ///
-/// | offset | size     | meaning                                                   |
-/// |--------|----------|-----------------------------------------------------------|
-/// | 0      | 2        | key length k (≤ `maxKeySize`)                             |
-/// | 2      | 1        | flags: bit 0 = the value lives in an overflow chain       |
-/// | 3      | 4        | value length v (the whole value, inline or not)           |
-/// | 7      | k        | key bytes                                                 |
-/// | 7+k    | v or 4   | the value, or (overflow) the chain's first page (u32)     |
+/// | offset  | size     | meaning                                                   |
+/// |---------|----------|-----------------------------------------------------------|
+/// | 0       | 1 or 2   | key length k (≤ `maxKeySize`): one byte k when k < 0x80,  |
+/// |         |          | else two bytes 0x80 \| k >> 8, k & 0xFF                    |
+/// | a       | k        | key bytes                                                 |
+/// | a+k     | 1...5    | value field: LEB128 varint of v << 1 \| overflow flag,    |
+/// |         |          | v = the whole value's length (< 2^31)                     |
+/// | b       | v or 4   | the value, or (overflow) the chain's first page (u32)     |
 ///
 /// Interior cell (separator i with child i):
 ///
@@ -42,9 +43,10 @@
 /// separator need not be a key in the tree.
 ///
 /// Size rules (P = page size): usable = P - 20; a cell is at most P/4 - 21 bytes
-/// so that every node holds at least 4 cells with their slots; hence keys are at
-/// most P/4 - 32 bytes (992 at 4096, 2016 at 8192), and a value is stored inline
-/// when its leaf cell fits in P/4 - 21 bytes, else in an overflow chain.
+/// so that every node holds at least 4 cells with their slots; keys are at most
+/// P/4 - 32 bytes (992 at 4096, 2016 at 8192), and a value is stored inline
+/// when its leaf cell (`leafCellSize`) fits in P/4 - 21 bytes, else in an
+/// overflow chain.
 enum BTreeNode {
   static let headerSize = 16
   static let countOffset = 2
@@ -52,9 +54,9 @@ enum BTreeNode {
   static let contentStartOffset = 8
   static let deadBytesOffset = 10
   static let rightmostOffset = 12
-  static let leafCellHeader = 7
+  /// The smallest leaf cell header: a one-byte key length and value field.
+  static let minimumLeafCellHeader = 2
   static let interiorCellHeader = 6
-  static let overflowFlag: UInt8 = 1
   /// Levels 0...31: at most 32 pages from the root to a leaf.
   static let maxLevel = BTree.maxDepth - 1
 
@@ -64,6 +66,63 @@ enum BTreeNode {
   static func maxCellSize(pageSize: Int) -> Int { pageSize / 4 - 21 }
   /// Bytes for cells and slots in a node.
   static func usable(pageSize: Int) -> Int { pageSize - PageLayout.trailerSize - headerSize }
+
+  /// Bytes of a leaf cell's key-length field.
+  @inline(__always)
+  static func keyLengthSize(_ k: Int) -> Int { k < 0x80 ? 1 : 2 }
+
+  /// Bytes of a leaf cell's value field for a value of `length` bytes.
+  @inline(__always)
+  static func valueFieldSize(_ length: Int, overflow: Bool) -> Int {
+    let field = UInt64(length) << 1 | (overflow ? 1 : 0)
+    return (64 - max(1, field).leadingZeroBitCount + 6) / 7
+  }
+
+  /// The size of a leaf cell with a `k`-byte key and a `v`-byte value kept
+  /// inline, or (overflow) in a chain.
+  @inline(__always)
+  static func leafCellSize(keyLength k: Int, valueLength v: Int, overflow: Bool) -> Int {
+    keyLengthSize(k) + k + valueFieldSize(v, overflow: overflow) + (overflow ? 4 : v)
+  }
+
+  /// Writes a leaf cell's header fields and key at `offset` and returns where
+  /// the value (or the overflow page number) goes. The caller reserved
+  /// `leafCellSize` bytes; k ≤ maxKeySize < 2^15 and v < 2^31 were checked at the API.
+  static func writeLeafCell(
+    _ page: UnsafeMutableRawBufferPointer, at offset: Int, key: UnsafeRawBufferPointer, valueLength v: Int, overflow: Bool
+  ) -> Int {
+    var at = offset
+    let k = key.count
+    if k < 0x80 {
+      page[at] = UInt8(truncatingIfNeeded: k)
+      at += 1
+    } else {
+      page[at] = 0x80 | UInt8(truncatingIfNeeded: k >> 8)
+      page[at + 1] = UInt8(truncatingIfNeeded: k)
+      at += 2
+    }
+    UnsafeMutableRawBufferPointer(rebasing: page[at..<at + k]).copyMemory(from: key)
+    at += k
+    var field = UInt64(v) << 1 | (overflow ? 1 : 0)
+    while field >= 0x80 {
+      page[at] = UInt8(truncatingIfNeeded: field) | 0x80
+      field >>= 7
+      at += 1
+    }
+    page[at] = UInt8(truncatingIfNeeded: field)
+    return at + 1
+  }
+}
+
+/// A leaf cell's parsed header: where its key and value lie in the page.
+struct LeafCellLayout {
+  var keyStart: Int
+  var keyLength: Int
+  var valueStart: Int
+  /// The whole value's length (inline or in the chain).
+  var valueLength: Int
+  var overflow: Bool
+  var size: Int
 }
 
 /// Unsigned lexicographic order of two byte strings (as memcmp, then length).
@@ -170,7 +229,7 @@ struct NodeView {
     let slot = BTreeNode.headerSize + 2 * i
     guard i >= 0, i < count else { throw fail("cell \(i) requested of \(count)", at: slot) }
     let offset = Int(bytes.le(slot, as: UInt16.self))
-    let header = isLeaf ? BTreeNode.leafCellHeader : BTreeNode.interiorCellHeader
+    let header = isLeaf ? BTreeNode.minimumLeafCellHeader : BTreeNode.interiorCellHeader
     guard offset >= contentStart, offset + header <= end else {
       throw fail("cell \(i) at offset \(offset) lies outside the cell area [\(contentStart), \(end))", at: slot)
     }
@@ -181,8 +240,19 @@ struct NodeView {
   @inline(__always)
   func key(_ i: Int) throws -> UnsafeRawBufferPointer {
     let offset = try cellOffset(i)
-    let length = Int(bytes.le(offset, as: UInt16.self))
-    let start = offset + (isLeaf ? BTreeNode.leafCellHeader : BTreeNode.interiorCellHeader)
+    let length: Int
+    let start: Int
+    if isLeaf {
+      let first = Int(bytes[offset])
+      if first < 0x80 {
+        (length, start) = (first, offset + 1)
+      } else {
+        // cellOffset left at least two bytes before the trailer.
+        (length, start) = ((first & 0x7F) << 8 | Int(bytes[offset + 1]), offset + 2)
+      }
+    } else {
+      (length, start) = (Int(bytes.le(offset, as: UInt16.self)), offset + BTreeNode.interiorCellHeader)
+    }
     guard length <= maxKeySize, start + length <= end else {
       throw fail("key of cell \(i) is \(length) bytes, past the page end or the \(maxKeySize)-byte limit", at: offset)
     }
@@ -198,38 +268,60 @@ struct NodeView {
 
   /// The size of the cell at `offset`, validated to end inside the page.
   func cellSize(at offset: Int, index i: Int) throws -> Int {
+    if isLeaf { return try leafCell(at: offset, index: i).size }
     let keyLength = Int(bytes.le(offset, as: UInt16.self))
     guard keyLength <= maxKeySize else { throw fail("key of cell \(i) is \(keyLength) bytes, over the \(maxKeySize)-byte limit", at: offset) }
-    let size: Int
-    if isLeaf {
-      let flags = bytes[offset + 2]
-      let valueLength = Int(bytes.le(offset + 3, as: UInt32.self))
-      guard flags & ~BTreeNode.overflowFlag == 0 else { throw fail("cell \(i) has unknown flags 0x\(PageLayout.hex(flags))", at: offset + 2) }
-      size = BTreeNode.leafCellHeader + keyLength + (flags & BTreeNode.overflowFlag != 0 ? 4 : valueLength)
-    } else {
-      size = BTreeNode.interiorCellHeader + keyLength
-    }
+    let size = BTreeNode.interiorCellHeader + keyLength
     guard size <= maxCellSize, offset + size <= end else {
       throw fail("cell \(i) of \(size) bytes at offset \(offset) runs past the page end or the \(maxCellSize)-byte cell limit", at: offset)
     }
     return size
   }
 
+  /// Parses the leaf cell at `offset` (cell `i`): every field is checked to lie
+  /// inside the page and within the size limits, and an overflow cell must
+  /// hold a value too long to be inline.
+  @inline(__always)
+  func leafCell(at offset: Int, index i: Int) throws -> LeafCellLayout {
+    var at = offset
+    var keyLength = Int(bytes[at])
+    at += 1
+    if keyLength >= 0x80 {
+      guard at < end else { throw fail("cell \(i)'s key length runs past the page end", at: offset) }
+      keyLength = (keyLength & 0x7F) << 8 | Int(bytes[at])
+      at += 1
+    }
+    guard keyLength <= maxKeySize else { throw fail("key of cell \(i) is \(keyLength) bytes, over the \(maxKeySize)-byte limit", at: offset) }
+    let keyStart = at
+    at += keyLength
+    var field: UInt64 = 0
+    var shift: UInt64 = 0
+    while true {
+      guard at < end else { throw fail("cell \(i)'s value length runs past the page end", at: offset) }
+      let byte = bytes[at]
+      at += 1
+      field |= UInt64(byte & 0x7F) << shift
+      if byte & 0x80 == 0 { break }
+      shift += 7
+      guard shift < 35 else { throw fail("cell \(i)'s value length field is longer than 5 bytes", at: offset) }
+    }
+    let overflow = field & 1 != 0
+    guard let valueLength = Int(exactly: field >> 1), valueLength <= BTree.maxValueSize else {
+      throw fail("cell \(i) claims a \(field >> 1)-byte value", at: offset)
+    }
+    let size = at - offset + (overflow ? 4 : valueLength)
+    guard size <= maxCellSize, offset + size <= end else {
+      throw fail("cell \(i) of \(size) bytes at offset \(offset) runs past the page end or the \(maxCellSize)-byte cell limit", at: offset)
+    }
+    if overflow, BTreeNode.leafCellSize(keyLength: keyLength, valueLength: valueLength, overflow: false) <= maxCellSize {
+      throw fail("cell \(i) keeps a \(valueLength)-byte value in an overflow chain although it fits inline", at: offset)
+    }
+    return LeafCellLayout(keyStart: keyStart, keyLength: keyLength, valueStart: at, valueLength: valueLength, overflow: overflow, size: size)
+  }
+
   /// The value of leaf cell `i`.
   func value(_ i: Int) throws -> LeafValue {
-    let offset = try cellOffset(i)
-    _ = try cellSize(at: offset, index: i)
-    let keyLength = Int(bytes.le(offset, as: UInt16.self))
-    let valueLength = Int(bytes.le(offset + 3, as: UInt32.self))
-    let start = offset + BTreeNode.leafCellHeader + keyLength
-    if bytes[offset + 2] & BTreeNode.overflowFlag != 0 {
-      let first: PageNumber = bytes.le(start)
-      guard valueLength > BTreeNode.maxCellSize(pageSize: bytes.count) - BTreeNode.leafCellHeader - keyLength else {
-        throw fail("cell \(i) keeps a \(valueLength)-byte value in an overflow chain although it fits inline", at: offset + 3)
-      }
-      return .overflow(first: first, length: valueLength)
-    }
-    return .inline(UnsafeRawBufferPointer(rebasing: bytes[start..<start + valueLength]))
+    try entry(i).value
   }
 
   /// Leaf cell `i`'s key and value, validated as `key(_:)` and `value(_:)` do,
@@ -237,20 +329,13 @@ struct NodeView {
   @inline(__always)
   func entry(_ i: Int) throws -> (key: UnsafeRawBufferPointer, value: LeafValue) {
     let offset = try cellOffset(i)
-    _ = try cellSize(at: offset, index: i)  // the whole cell lies inside the page
-    let keyLength = Int(bytes.le(offset, as: UInt16.self))
-    let valueLength = Int(bytes.le(offset + 3, as: UInt32.self))
-    let start = offset + BTreeNode.leafCellHeader
-    let key = UnsafeRawBufferPointer(rebasing: bytes[start..<start + keyLength])
-    let valueStart = start + keyLength
-    if bytes[offset + 2] & BTreeNode.overflowFlag != 0 {
-      let first: PageNumber = bytes.le(valueStart)
-      guard valueLength > BTreeNode.maxCellSize(pageSize: bytes.count) - BTreeNode.leafCellHeader - keyLength else {
-        throw fail("cell \(i) keeps a \(valueLength)-byte value in an overflow chain although it fits inline", at: offset + 3)
-      }
-      return (key, .overflow(first: first, length: valueLength))
+    let cell = try leafCell(at: offset, index: i)
+    let key = UnsafeRawBufferPointer(rebasing: bytes[cell.keyStart..<cell.keyStart + cell.keyLength])
+    if cell.overflow {
+      let first: PageNumber = bytes.le(cell.valueStart)
+      return (key, .overflow(first: first, length: cell.valueLength))
     }
-    return (key, .inline(UnsafeRawBufferPointer(rebasing: bytes[valueStart..<valueStart + valueLength])))
+    return (key, .inline(UnsafeRawBufferPointer(rebasing: bytes[cell.valueStart..<cell.valueStart + cell.valueLength])))
   }
 
   /// Child `i` (0...count; `count` is the rightmost), checked to be a page of the
