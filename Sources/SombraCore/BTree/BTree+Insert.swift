@@ -88,15 +88,22 @@ extension BTree {
     var cell = cell
     var index = index
     var depth = steps.count - 1
+    // Callers replacing a separator pass the path down to its interior node.
+    let startsAtLeaf: Bool
+    switch cell {
+    case .leaf, .leafOverflow: startsAtLeaf = true
+    case .copy, .interior, .ownedInterior: startsAtLeaf = false
+    }
     while depth >= 0 {
       let page = steps[depth].page
-      let isLeaf = depth == steps.count - 1
+      let isLeaf = startsAtLeaf && depth == steps.count - 1
       // A leaf insert right after the previous one in the same leaf continues
       // an ascending run (ids at the tree's right edge, one label's nodes in
       // the label index): such a leaf splits at the insertion point, leaving
       // the run's pages full. So does any node whose new cell is its last.
       let continuesRun = isLeaf && pages.noteLeafInsert(page, at: index)
       if try pages.withMutablePage(page, { try NodeEditor.insert(cell, at: index, into: $0, number: page) }) { return }
+      if isLeaf, !continuesRun, try shareWithSibling(cell, at: index, path: steps, in: pages) { return }
       if depth == 0 {
         try splitRoot(inserting: cell, at: index, continuesRun: continuesRun, in: pages)
         return

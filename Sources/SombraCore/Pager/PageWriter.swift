@@ -26,9 +26,10 @@ package final class PageWriter {
   package internal(set) var failure: SombraError?
   /// Monotonic seconds after which the transaction has timed out; nil: never.
   let deadline: Double?
-  /// Index of the last insert into each leaf changed by this transaction
-  /// (`noteLeafInsert`, the B-tree's split choice); a hint, never persisted.
-  private var lastLeafInsert: [PageNumber: Int] = [:]
+  /// Index of the last insert into each leaf (`noteLeafInsert`, the B-tree's
+  /// split choice), starting from the pager's hints of earlier transactions;
+  /// a hint only, never written to the file.
+  var lastLeafInsert: [PageNumber: Int]
   let activity = Atomic<Int>(0)
   static let revoked = -1
   static let ended = -2
@@ -39,6 +40,8 @@ package final class PageWriter {
     self.deadline = deadline
     self.header = base.header
     self.dirty = DirtyPages(pageSize: pager.pageSize)
+    // The caller holds the writer gate, which guards the hints.
+    self.lastLeafInsert = pager.leafInsertHints
   }
 
   deinit { releaseBuffers() }

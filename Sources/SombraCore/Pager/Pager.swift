@@ -56,6 +56,10 @@ package final class Pager: @unchecked Sendable {
   var fileReadLocks = 0
   /// The writer's frame buffer (see `commitBuffer`); only the gate holder touches it.
   var frameBuffer: UnsafeMutableRawBufferPointer?
+  /// Where the last committed transactions inserted into each leaf (the
+  /// B-tree's hint for ascending runs, `PageWriter.noteLeafInsert`), carried
+  /// from one write transaction to the next; only the gate holder touches it.
+  var leafInsertHints: [PageNumber: Int] = [:]
   package var report = OpenReport()
   package var counters = PagerCounters()
   /// Latency distributions (nanoseconds), recorded when `options.metricsEnabled`.
