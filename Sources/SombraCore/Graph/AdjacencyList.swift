@@ -130,7 +130,8 @@ package enum AdjacencyList {
       let third = try r.varint()
       var item = previous
       if typeDelta > 0 {
-        guard let type = UInt32(exactly: UInt64(previous.type) + min(typeDelta, UInt64(UInt32.max))) else {
+        // Both terms are below 2^32, so the sum cannot wrap.
+        guard typeDelta <= UInt64(UInt32.max), let type = UInt32(exactly: UInt64(previous.type) + typeDelta) else {
           throw r.error("an adjacency item's type id is out of range", at: start)
         }
         item = AdjacencyItem(type: type, neighbour: second, edge: third)
