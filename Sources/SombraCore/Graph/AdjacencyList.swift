@@ -130,7 +130,8 @@ package enum AdjacencyList {
       let third = try r.varint()
       var item = previous
       if typeDelta > 0 {
-        guard let type = UInt32(exactly: UInt64(previous.type) + min(typeDelta, UInt64(UInt32.max))) else {
+        // Both terms are below 2^32, so the sum cannot wrap.
+        guard typeDelta <= UInt64(UInt32.max), let type = UInt32(exactly: UInt64(previous.type) + typeDelta) else {
           throw r.error("an adjacency item's type id is out of range", at: start)
         }
         item = AdjacencyItem(type: type, neighbour: second, edge: third)
@@ -170,8 +171,10 @@ package enum AdjacencyList {
     var start = 0
     var size = 1
     for i in items.indices {
-      // An item takes at most 25 bytes; the estimate errs on the long side.
-      let itemSize = 3 + varintSize(items[i].neighbour) + varintSize(items[i].edge)
+      // An upper bound: each varint is at most that of the full value (deltas
+      // are smaller). The 2 spare bytes keep a chunk under 128 items, so its
+      // count takes the one byte `size` starts with.
+      let itemSize = varintSize(UInt64(items[i].type)) + 2 + varintSize(items[i].neighbour) + varintSize(items[i].edge)
       if i > start && size + itemSize > chunkLimit {
         chunks.append((start == 0 ? nil : items[start], encode(items[start..<i])))
         start = i

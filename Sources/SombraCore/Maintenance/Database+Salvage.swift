@@ -10,8 +10,9 @@
 /// 2. Every page 1 ..< page count is read and verified; a bad one is listed in
 ///    `badPages`. Each good leaf is read as the tree it was marked with, or, when
 ///    it was not reached (its parent is damaged), as the tree its contents fit:
-///    8-byte keys whose values decode as node (else edge) records; 29-byte
-///    adjacency keys; 12-byte label keys; catalog keys (first byte 1 ... 7).
+///    8-byte keys whose values decode as node (else edge) records; 9- or
+///    29-byte adjacency keys whose values decode as adjacency lists; 12-byte
+///    label keys; catalog keys (first byte 1 ... 7).
 ///    Property-index leaves are not read: the index is rebuilt.
 /// 3. Records: a node or edge whose value (or overflow chain) does not decode is
 ///    lost with its id known. What existed is known from the label index and
