@@ -216,12 +216,18 @@ extension BTree {
   }
 
   /// Where a node of `count` cells (the new one at `inserted` included) divides
-  /// to keep an ascending run's pages full: a leaf continuing a run, or one
-  /// whose new cell is its last, keeps the cells before the new one (the new
-  /// cell starts the right node); an interior node whose new cell is its last
-  /// promotes the cell before it. Nil: divide the bytes evenly.
+  /// to keep an ascending run's pages full. A leaf whose new cell is its last
+  /// keeps the cells before it (the new cell starts the right node). A leaf
+  /// continuing a run inside it keeps the cells up to the new one and passes
+  /// the rest on: the run's next insert then fills a page of its own instead
+  /// of dragging the following keys along from page to page. An interior node
+  /// whose new cell is its last promotes the cell before it. Nil: divide the
+  /// bytes evenly.
   static func runSplit(_ count: Int, inserted: Int, isLeaf: Bool, continuesRun: Bool) -> Int? {
-    if isLeaf { return continuesRun || inserted == count - 1 ? inserted : nil }
+    if isLeaf {
+      if inserted == count - 1 { return inserted }
+      return continuesRun ? inserted + 1 : nil
+    }
     return inserted == count - 1 ? count - 2 : nil
   }
 
