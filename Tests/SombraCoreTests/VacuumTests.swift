@@ -55,3 +55,62 @@ import Testing
     #expect(try copy.read { try $0.nodeCount } == 0)
   }
 }
+
+@Suite struct LifetimeCarryTests {
+  /// A database with some history: commits over several sessions, checkpoints
+  /// at each close, and one session that never closed (an unclean shutdown).
+  func databaseWithHistory(at path: String) throws -> LifetimeFacts {
+    try MaintenanceFixture.build(at: path, count: 40)
+    for session in 0..<3 {
+      let db = try Database.open(path)
+      for i in 0..<4 { try db.write { tx in _ = try tx.createNode(labels: ["S\(session)"], properties: ["i": .int(Int64(i))]) } }
+      try db.close()
+    }
+    do {
+      let abandoned = try Database.open(path)
+      try abandoned.write { tx in _ = try tx.createNode(labels: ["Late"]) }
+      // Dropped without close: the next open counts an unclean shutdown.
+    }
+    let db = try Database.open(path)
+    try db.close()
+    let reopened = try Database.open(path, options: .readOnly)
+    defer { try? reopened.close() }
+    return reopened.metrics().lifetime
+  }
+
+  @Test func vacuumCarriesTheFilesHistoryIntoTheCopy() throws {
+    let dir = try StorageScratchDirectory()
+    defer { dir.remove() }
+    let path = dir.path + "/g.sombra"
+    let copy = dir.path + "/copy.sombra"
+    let before = try databaseWithHistory(at: path)
+    #expect(before.commits > 12 && before.checkpoints >= 4 && before.uncleanShutdowns == 1 && before.lastCheckpointTime > 0)
+
+    let db = try Database.open(path, options: .readOnly)
+    _ = try db.vacuum(into: copy)
+    try db.close()
+    let vacuumed = try Database.open(copy, options: .readOnly)
+    defer { try? vacuumed.close() }
+    let after = vacuumed.metrics().lifetime
+    // The copy's own commits (open, copy, close) and its closing checkpoint come on top.
+    #expect(after.commits > before.commits && after.commits <= before.commits + 5, "\(before) -> \(after)")
+    #expect(after.checkpoints == before.checkpoints + 1, "\(before) -> \(after)")
+    #expect(after.uncleanShutdowns == before.uncleanShutdowns)
+    #expect(after.corruptionEvents == before.corruptionEvents)
+    #expect(after.lastCheckpointTime >= before.lastCheckpointTime)
+  }
+
+  @Test func salvageCarriesTheSourcesHistoryWhenItsHeaderIsReadable() throws {
+    let dir = try StorageScratchDirectory()
+    defer { dir.remove() }
+    let path = dir.path + "/g.sombra"
+    let output = dir.path + "/salvaged.sombra"
+    let before = try databaseWithHistory(at: path)
+    _ = try Database.salvage(path, into: output)
+    let salvaged = try Database.open(output, options: .readOnly)
+    defer { try? salvaged.close() }
+    let after = salvaged.metrics().lifetime
+    #expect(after.commits > before.commits && after.checkpoints > before.checkpoints, "\(before) -> \(after)")
+    #expect(after.uncleanShutdowns == before.uncleanShutdowns)
+  }
+}

@@ -9,6 +9,8 @@
 ///    B-tree's append path fills pages), the header gets the roots and the next
 ///    node and edge ids. Catalog entries are copied as they are, so names and
 ///    their ids, index definitions, last ids given out and counts are identical.
+///    The header's lifetime facts (commits, checkpoints, unclean shutdowns,
+///    corruption events) carry over, added to the new file's own.
 /// 3. The new database is closed (clean flag, checkpoint, WAL truncated, main file
 ///    fsynced) and its empty WAL removed: the result is one file.
 /// On any failure the new file and its WAL are removed; this database is never
@@ -70,6 +72,7 @@ extension Database {
       h.nextNodeID = header.nextNodeID
       h.nextEdgeID = header.nextEdgeID
     }
+    tx.pages.carryLifetime(header.lifetime)
     result.entries = Array(repeating: 0, count: GraphRoot.allCases.count)
     for (name, from, to) in copies {
       var copied = 0

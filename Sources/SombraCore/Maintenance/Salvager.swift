@@ -297,6 +297,8 @@ final class Salvager {
         h.nextNodeID = max(h.nextNodeID, next.node)
         h.nextEdgeID = max(h.nextEdgeID, next.edge)
       }
+      // The source's history (when its page 0 was readable) goes with its data.
+      if let earlier = sourceHeader?.lifetime { tx.pages.carryLifetime(earlier) }
     }
     let nodeIDs = nodes.keys.sorted()
     var start = 0

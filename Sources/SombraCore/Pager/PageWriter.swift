@@ -202,6 +202,18 @@ package final class PageWriter {
     headerChanged = true
   }
 
+  /// Adds the lifetime facts of the file this one replaces (vacuum) or was
+  /// rebuilt from (salvage), so its history survives the new file: counts add
+  /// up, the last checkpoint time is the later one.
+  package func carryLifetime(_ earlier: LifetimeFacts) {
+    header.lifetime.commits += earlier.commits
+    header.lifetime.checkpoints += earlier.checkpoints
+    header.lifetime.lastCheckpointTime = max(header.lifetime.lastCheckpointTime, earlier.lastCheckpointTime)
+    header.lifetime.uncleanShutdowns += earlier.uncleanShutdowns
+    header.lifetime.corruptionEvents += earlier.corruptionEvents
+    headerChanged = true
+  }
+
   /// Counts an unclean shutdown found at open in the header's lifetime facts.
   func recordUncleanShutdown() {
     header.lifetime.uncleanShutdowns += 1
