@@ -458,6 +458,25 @@ func rawHex(_ path: String, _ offset: Int, _ count: Int) -> String {
         """)
   }
 
+  @Test func statsAsJSONGivesTheSameBytesPerLabelTypeAndIndexAsTheTable() throws {
+    let dir = try ScratchDirectory()
+    let path = dir.file("g.sombra")
+    try InspectFixture.makeGraph(at: path)
+    let result = inspect([path, "stats", "--json"])
+    #expect(result.status == .success)
+    let document = try JSONParser.parse(result.out)
+    func rows(_ key: String) -> [String] {
+      guard case .array(let elements)? = document[key] else { return [] }
+      return elements.map { row in
+        "\(row["name"]?.stringValue ?? "?") \(row["entries"]?.integerValue ?? -1) \(row["bytes"]?.integerValue ?? -1)"
+      }
+    }
+    // The same numbers as the text table of statsCountsPagesByTypeAndTree.
+    #expect(rows("bytesByLabel") == ["Person 2 36", "City 1 19"])
+    #expect(rows("bytesByEdgeType") == ["KNOWS 1 12", "LIVES_IN 2 24"])
+    #expect(rows("bytesByIndex") == [":Person(name) 2 38"])
+  }
+
   @Test func everyCommandWritesOneSchema1JSONDocument() throws {
     let dir = try ScratchDirectory()
     let path = dir.file("g.sombra")
