@@ -52,6 +52,16 @@ extension BTree {
     } else if onlyIfPresent {
       return false
     }
+    try store(key: key, value: value, path: steps, found: found, in: pages)
+    return found
+  }
+
+  /// Stores `key` and `value` at the leaf position `steps` ends on (where `path`
+  /// put it): replacing the entry there when `found`, else inserting.
+  func store(
+    key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, path steps: [PathStep], found: Bool, in pages: some PageMutator
+  ) throws {
+    guard let leaf = steps.last else { return }
     let old: LeafValue? = found ? try pages.withPage(leaf.page) { try NodeView($0, page: leaf.page).value(leaf.index) } : nil
     let cell: NodeCell
     if BTreeNode.leafCellSize(keyLength: key.count, valueLength: value.count, overflow: false) <= BTreeNode.maxCellSize(pageSize: pages.pageSize) {
@@ -75,11 +85,10 @@ extension BTree {
         try freeOverflow(first: first, length: length, owner: leaf.page, in: pages)
       }
       try debugCheck(in: pages)
-      return true
+      return
     }
     try insertCell(cell, at: leaf.index, path: steps, in: pages)
     try debugCheck(in: pages)
-    return false
   }
 
   /// Inserts `cell` at `index` of the last node of `steps`, splitting nodes up

@@ -200,21 +200,21 @@ extension WriteTransaction {
   package func addAdjacency(_ node: NodeID, outgoing: Bool, _ item: AdjacencyItem) throws -> Bool {
     guard let tree = tree(.adjacency) else { throw SombraError.corruption("graph trees missing") }
     let group = AdjacencyList.groupKey(node, outgoing: outgoing)
-    guard let (key, value) = try chunk(holding: item, node: node, outgoing: outgoing, in: tree) else {
+    guard let chunk = try tree.floor(AdjacencyList.chunkKey(node, outgoing: outgoing, from: item), prefix: group, in: self) else {
       try tree.insert(group, AdjacencyList.encode([item]), ifPresent: .fail, in: pages)
       return true
     }
-    var items = try AdjacencyList.decode(value)
+    var items = try AdjacencyList.decode(chunk.value)
     let at = lowerBound(item, in: items)
     if at < items.count && items[at] == item { return false }
     items.insert(item, at: at)
     let encoded = AdjacencyList.encode(items)
     guard encoded.count > AdjacencyList.chunkLimit, items.count >= 2 else {
-      try tree.insert(key, encoded, in: pages)
+      try tree.replaceValue(of: chunk, with: encoded, in: pages)
       return true
     }
     let half = items.count / 2
-    try tree.insert(key, AdjacencyList.encode(items[..<half]), in: pages)
+    try tree.replaceValue(of: chunk, with: AdjacencyList.encode(items[..<half]), in: pages)
     try tree.insert(
       AdjacencyList.chunkKey(node, outgoing: outgoing, from: items[half]), AdjacencyList.encode(items[half...]),
       ifPresent: .fail, in: pages)
@@ -225,36 +225,21 @@ extension WriteTransaction {
   /// Returns false when it was not there.
   @discardableResult
   package func removeAdjacency(_ node: NodeID, outgoing: Bool, _ item: AdjacencyItem) throws -> Bool {
-    guard let tree = tree(.adjacency),
-      let (key, value) = try chunk(holding: item, node: node, outgoing: outgoing, in: tree)
-    else { return false }
-    var items = try AdjacencyList.decode(value)
+    guard let tree = tree(.adjacency) else { return false }
+    let group = AdjacencyList.groupKey(node, outgoing: outgoing)
+    guard let chunk = try tree.floor(AdjacencyList.chunkKey(node, outgoing: outgoing, from: item), prefix: group, in: self) else {
+      return false
+    }
+    var items = try AdjacencyList.decode(chunk.value)
     let at = lowerBound(item, in: items)
     guard at < items.count, items[at] == item else { return false }
     items.remove(at: at)
     if items.isEmpty {
-      _ = try tree.remove(key, in: pages)
+      _ = try tree.remove(chunk.key, in: pages)
     } else {
-      try tree.insert(key, AdjacencyList.encode(items), in: pages)
+      try tree.replaceValue(of: chunk, with: AdjacencyList.encode(items), in: pages)
     }
     return true
-  }
-
-  /// The chunk of the group whose range holds `item`: the greatest key ≤ the
-  /// item's own key within the group, or nil when the group has none.
-  private func chunk(holding item: AdjacencyItem, node: NodeID, outgoing: Bool, in tree: BTree) throws -> (key: [UInt8], value: [UInt8])? {
-    let target = AdjacencyList.chunkKey(node, outgoing: outgoing, from: item)
-    var cursor = tree.cursor(in: self)
-    try cursor.seek(target)
-    if !cursor.isValid {
-      try cursor.seekLast()
-    } else if cursor.key != target {
-      try cursor.previous()
-    }
-    guard cursor.isValid, cursor.key.count >= AdjacencyList.groupKeySize,
-      cursor.key[..<AdjacencyList.groupKeySize].elementsEqual(target[..<AdjacencyList.groupKeySize])
-    else { return nil }
-    return (cursor.key, try cursor.value())
   }
 
   private func lowerBound(_ item: AdjacencyItem, in items: [AdjacencyItem]) -> Int {
