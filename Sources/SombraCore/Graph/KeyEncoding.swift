@@ -6,7 +6,7 @@
 ///   - null: nothing; bool: 0 or 1;
 ///   - int: 8 bytes big-endian with the sign bit flipped;
 ///   - double: 8 bytes big-endian of the bit pattern, all bits flipped for negative
-///     numbers and only the sign bit for positive ones (so -inf < -1 < -0 < 0 < 1);
+///     numbers and only the sign bit for positive ones (so -inf < -1 < 0 < 1; -0 is stored as +0);
 ///     NaN sorts after +inf;
 ///   - string and bytes: the bytes with 0x00 written as 0x00 0xFF, then the
 ///     terminator 0x00 0x00 (so a prefix sorts first and the encoding is
