@@ -231,9 +231,10 @@ func rawHex(_ path: String, _ offset: Int, _ count: Int) -> String {
     let path = dir.file("g.sombra")
     let writer = try InspectFixture.makeLiveWAL(at: path)
     defer { try? writer.close() }
-    // A torn frame after the last commit: 100 bytes of a frame that never finished.
+    // A torn frame after the last commit: 100 bytes of a frame that never
+    // finished, where the file ends (past the zeros the WAL grew by).
     let walPath = path + ".wal"
-    var wal = fileBytes(walPath) ?? []
+    var wal = Array((fileBytes(walPath) ?? []).prefix(WALFormat.headerSize + 6 * WALFormat.frameSize(pageSize: 4096)))
     wal += [UInt8](repeating: 0xAB, count: 100)
     writeFile(walPath, wal)
     let salt1 = rawHex(walPath, 16, 4)

@@ -56,6 +56,11 @@ package final class Pager: @unchecked Sendable {
   var fileReadLocks = 0
   /// The writer's frame buffer (see `commitBuffer`); only the gate holder touches it.
   var frameBuffer: UnsafeMutableRawBufferPointer?
+  /// Zeros for growing the WAL (see `growWAL`); only the gate holder touches it.
+  var zeroBuffer: UnsafeMutableRawBufferPointer?
+  /// The WAL file's size as this handle last left it (nil: ask the file); only
+  /// the gate holder touches it.
+  var walAllocated: UInt64?
   package var report = OpenReport()
   package var counters = PagerCounters()
   /// Latency distributions (nanoseconds), recorded when `options.metricsEnabled`.
@@ -88,7 +93,10 @@ package final class Pager: @unchecked Sendable {
     self.logger = logger
   }
 
-  deinit { frameBuffer?.deallocate() }
+  deinit {
+    frameBuffer?.deallocate()
+    zeroBuffer?.deallocate()
+  }
 
   /// Fails when the handle cannot be used. Call under `lock`.
   func checkUsable() throws {
