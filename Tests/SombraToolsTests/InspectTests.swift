@@ -286,6 +286,22 @@ func rawHex(_ path: String, _ offset: Int, _ count: Int) -> String {
         """)
   }
 
+  @Test func walEndsTheListingAtTheZerosTheWALGrewBy() throws {
+    let dir = try ScratchDirectory()
+    let path = dir.file("g.sombra")
+    let writer = try InspectFixture.makeLiveWAL(at: path)
+    defer { try? writer.close() }
+    // 16 frame slots (the first growth step); the two transactions use 6.
+    let unwritten = WALFormat.headerSize + 16 * WALFormat.frameSize(pageSize: 4096) - (WALFormat.headerSize + 6 * WALFormat.frameSize(pageSize: 4096))
+    #expect(fileBytes(path + ".wal")?.count == WALFormat.headerSize + 16 * WALFormat.frameSize(pageSize: 4096))
+    let text = inspect([path, "wal"])
+    #expect(text.status == .success)
+    #expect(text.out.contains("6 frames: 6 committed (2 transactions); then \(unwritten) bytes of unwritten space\n"), "\(text.out)")
+    #expect(!text.out.contains("invalid"), "zeros are not damage: \(text.out)")
+    let json = inspect([path, "wal", "--json"])
+    #expect(json.out.contains("\"unwrittenBytes\": \(unwritten),"), "\(json.out)")
+  }
+
   @Test func walReportsAMissingWALWithoutFailing() throws {
     let dir = try ScratchDirectory()
     let path = dir.file("g.sombra")
