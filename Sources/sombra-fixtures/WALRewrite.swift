@@ -5,6 +5,8 @@ import SombraCore
 /// the header with fixed salts and re-chain every frame (`WALFormat.swift`
 /// has the byte map): the result is the WAL the engine would have written had
 /// its random numbers been these, and it recovers exactly as the original.
+/// The zeros a WAL is grown by past its frames (invariant 4 of `WALFormat`)
+/// are dropped: they carry nothing, and the fixture stays small.
 enum WALRewrite {
   static let salt1: UInt32 = 0x5EED_0001
   static let salt2: UInt32 = 0x5EED_0002
@@ -17,7 +19,8 @@ enum WALRewrite {
     var transaction: UInt64
   }
 
-  /// The header and whole frames of a WAL the engine just wrote (all valid).
+  /// The header and whole frames of a WAL the engine just wrote (all valid),
+  /// up to the unwritten space after them, if any.
   static func frames(_ wal: [UInt8], pageSize: Int) throws -> (header: WALHeader, frames: [Frame]) {
     let header: WALHeader
     switch wal.withUnsafeBytes({ WALHeader.decode($0) }) {
@@ -28,6 +31,10 @@ enum WALRewrite {
     var frames: [Frame] = []
     var offset = WALFormat.headerSize
     while offset + frameSize <= wal.count {
+      if wal[offset..<offset + frameSize].allSatisfy({ $0 == 0 }) {
+        guard wal[offset...].allSatisfy({ $0 == 0 }) else { throw SombraError.corruption("the generated WAL has bytes after its unwritten space") }
+        return (header, frames)
+      }
       let head = wal.withUnsafeBytes { WALFrameHeader.read(UnsafeRawBufferPointer(rebasing: $0[offset..<offset + 32])) }
       frames.append(Frame(index: frames.count, offset: offset, page: head.page, commitPageCount: head.commitPageCount, transaction: head.transaction))
       offset += frameSize
@@ -41,7 +48,8 @@ enum WALRewrite {
   static func normalized(_ wal: [UInt8], pageSize: Int) throws -> [UInt8] {
     let (old, frames) = try frames(wal, pageSize: pageSize)
     let header = WALHeader(pageSize: old.pageSize, sequence: old.sequence, salt1: salt1, salt2: salt2)
-    var out = wal
+    let end = frames.last.map { $0.offset + WALFormat.frameSize(pageSize: pageSize) } ?? WALFormat.headerSize
+    var out = Array(wal[0..<end])
     out.replaceSubrange(0..<WALFormat.headerSize, with: header.encode())
     var running = header.checksum
     for frame in frames {

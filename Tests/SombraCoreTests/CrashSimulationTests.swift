@@ -52,11 +52,13 @@ import Testing
   /// Reopens a rebooted disk: read-only first (it must agree and write nothing),
   /// then read-write; the state must be a committed prefix no shorter than
   /// `durable`, and the database must take a new commit and survive a close.
-  func checkReopen(_ image: SimulatedDisk, workload: Workload, outcome: Workload.Outcome, durable: Int, context: String) throws {
+  func checkReopen(
+    _ image: SimulatedDisk, workload: Workload, outcome: Workload.Outcome, durable: Int, context: String, path: String = Workload.path
+  ) throws {
     let before = image.operations
     var readOnlyState: PageStore.State?
     do {
-      let ro = try Database.open(Workload.path, options: .readOnly, storage: image)
+      let ro = try Database.open(path, options: .readOnly, storage: image)
       readOnlyState = try ro.read { try PageStore.read($0) }
       try ro.close()
     } catch let error as SombraError {
@@ -66,7 +68,7 @@ import Testing
 
     let db: Database
     do {
-      db = try Database.open(Workload.path, options: workload.options, storage: image)
+      db = try Database.open(path, options: workload.options, storage: image)
     } catch {
       Issue.record("reopen failed: \(error); \(context)")
       return
@@ -81,7 +83,7 @@ import Testing
     }
     try db.write { try PageStore.apply([(0, 0xABCD)], in: $0) }
     try db.close()
-    let again = try Database.open(Workload.path, options: workload.options, storage: image)
+    let again = try Database.open(path, options: workload.options, storage: image)
     #expect(try again.read { try PageStore.read($0) } == PageStore.applied([(0, 0xABCD)], to: state), "\(context)")
     #expect(!again.openReport.uncleanShutdown, "\(context)")
     try again.close()

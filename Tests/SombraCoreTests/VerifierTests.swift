@@ -186,7 +186,8 @@ import Testing
     let frameSize = 32 + 4096
     var frames: [(index: Int, page: PageNumber, offset: Int, transaction: UInt64)] = []
     var offset = 32
-    while offset + frameSize <= wal.count {
+    // Up to the zeros the WAL grew by past its frames.
+    while offset + frameSize <= wal.count, !wal[offset..<offset + 32].allSatisfy({ $0 == 0 }) {
       let page = wal[offset..<offset + 4].reversed().reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
       let tx = wal[offset + 8..<offset + 16].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
       frames.append((frames.count, page, offset, tx))

@@ -231,9 +231,10 @@ func rawHex(_ path: String, _ offset: Int, _ count: Int) -> String {
     let path = dir.file("g.sombra")
     let writer = try InspectFixture.makeLiveWAL(at: path)
     defer { try? writer.close() }
-    // A torn frame after the last commit: 100 bytes of a frame that never finished.
+    // A torn frame after the last commit: 100 bytes of a frame that never
+    // finished, where the file ends (past the zeros the WAL grew by).
     let walPath = path + ".wal"
-    var wal = fileBytes(walPath) ?? []
+    var wal = Array((fileBytes(walPath) ?? []).prefix(WALFormat.headerSize + 6 * WALFormat.frameSize(pageSize: 4096)))
     wal += [UInt8](repeating: 0xAB, count: 100)
     writeFile(walPath, wal)
     let salt1 = rawHex(walPath, 16, 4)
@@ -283,6 +284,22 @@ func rawHex(_ path: String, _ offset: Int, _ count: Int) -> String {
         a checkpoint would copy 5 pages into the main file
 
         """)
+  }
+
+  @Test func walEndsTheListingAtTheZerosTheWALGrewBy() throws {
+    let dir = try ScratchDirectory()
+    let path = dir.file("g.sombra")
+    let writer = try InspectFixture.makeLiveWAL(at: path)
+    defer { try? writer.close() }
+    // 16 frame slots (the first growth step); the two transactions use 6.
+    let unwritten = WALFormat.headerSize + 16 * WALFormat.frameSize(pageSize: 4096) - (WALFormat.headerSize + 6 * WALFormat.frameSize(pageSize: 4096))
+    #expect(fileBytes(path + ".wal")?.count == WALFormat.headerSize + 16 * WALFormat.frameSize(pageSize: 4096))
+    let text = inspect([path, "wal"])
+    #expect(text.status == .success)
+    #expect(text.out.contains("6 frames: 6 committed (2 transactions); then \(unwritten) bytes of unwritten space\n"), "\(text.out)")
+    #expect(!text.out.contains("invalid"), "zeros are not damage: \(text.out)")
+    let json = inspect([path, "wal", "--json"])
+    #expect(json.out.contains("\"unwrittenBytes\": \(unwritten),"), "\(json.out)")
   }
 
   @Test func walReportsAMissingWALWithoutFailing() throws {

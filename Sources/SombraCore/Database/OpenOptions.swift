@@ -126,6 +126,6 @@ public struct OpenReport: Sendable, Equatable {
   /// Valid frames after the last commit that were ignored (an interrupted transaction).
   public var discardedFrames = 0
   /// Why the WAL scan stopped before the end of the file, if it did (torn or
-  /// stale frame): text for logs and tools.
+  /// stale frame; not the zeros a WAL is grown by): text for logs and tools.
   public var walStopReason: String?
 }

@@ -80,7 +80,7 @@ final class SalvagePages: PageReader {
         let scan = try WALScanner.scan(wal, pageSize: pageSize)
         if let problem = scan.headerProblem, scan.fileSize > 0 {
           walNote = "WAL header unusable: \(problem)"
-        } else if let stop = scan.stop {
+        } else if let stop = scan.problem {
           walNote = "WAL frame \(stop.frame): \(stop.reason); later frames ignored"
         }
         for (i, frame) in scan.committed.enumerated() {

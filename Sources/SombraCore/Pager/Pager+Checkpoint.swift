@@ -170,9 +170,11 @@ extension Pager {
       runningChecksum = next.checksum
       do {
         if mode == .truncate {
+          walAllocated = nil
           try wal.truncate(to: 0)
           try wal.sync()
           walHeaderOnDisk = false
+          walAllocated = 0
         } else {
           // Durable before any frame of the new generation is written: otherwise a
           // crash could leave the old header over a mix of old and new frames, and

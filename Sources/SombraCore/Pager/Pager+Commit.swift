@@ -8,7 +8,13 @@ import Logging
 /// 2. Append them as frames after the last committed frame in one write (the WAL
 ///    header goes first when this generation has not written it yet); the last
 ///    frame carries the commit marker.
-/// 3. With `sync: .full`, fdatasync the WAL: the commit is durable when it returns.
+/// 2a. When the frames end past the file's end, write zeros after them up to
+///    the next growth boundary (`WALFormat.grownSize`, invariant 4 of
+///    `WALFormat`): the sync of step 3 then persists the new size once for many
+///    commits, and the commits after it overwrite allocated blocks, whose sync
+///    is as cheap as the disk allows. A full disk here only skips the growth.
+/// 3. With `sync: .full`, fdatasync the WAL: the commit is durable when it returns
+///    (one sync per commit, growth or not).
 /// 4. Publish: index the frames, cache the pages, move the commit mark.
 /// A crash before step 3 completes loses this transaction and nothing else
 /// (recovery stops at its torn or missing commit frame). A failed write of step 2
@@ -130,6 +136,8 @@ extension Pager {
       noteLimit(error, limit: "wal")
       throw error
     }
+    // The file's size before this commit's writes (they may extend it).
+    let allocated = walAllocated ?? (try? wal.size()) ?? 0
     // Frames go out in chunks through one reused buffer (a commit of thousands
     // of pages must not fault in a fresh buffer of its whole size).
     let buffer = commitBuffer(frames: Self.commitChunkFrames, frameSize: frameSize)
@@ -169,6 +177,7 @@ extension Pager {
       logger.error("WAL write failed; the handle is poisoned", metadata: ["tx": "\(transaction)", "error": "\(error)"])
       throw poisoned(by: error)
     }
+    try growWAL(wal, framesEnd: offset, allocated: allocated, transaction: transaction)
     let mustSync: Bool
     switch options.sync {
     case .full: mustSync = true
@@ -272,6 +281,52 @@ extension Pager {
     } else {
       logger.debug("lock wait", metadata: ["duration_ms": .string(Self.milliseconds(seconds))])
     }
+  }
+
+  /// Step 2a of the commit protocol: zero-fills the WAL from the end of this
+  /// commit's frames to the next growth boundary when the frames reached past
+  /// the end of the file. The zeros start where the frames end and never cover
+  /// a frame, so whichever of these writes a power loss keeps, recovery reads
+  /// the frames that landed and stops at zeros or a torn frame after them.
+  private func growWAL(_ wal: any StorageFile, framesEnd: UInt64, allocated: UInt64, transaction: UInt64) throws {
+    guard framesEnd > allocated else {
+      walAllocated = allocated
+      return
+    }
+    // Until the zeros are written the file ends at the frames.
+    walAllocated = framesEnd
+    guard let target = WALFormat.grownSize(needed: framesEnd, allocated: allocated, pageSize: pageSize), target > framesEnd else {
+      return
+    }
+    let zeros = zeroChunk()
+    var at = framesEnd
+    do {
+      while at < target {
+        let count = Int(min(UInt64(zeros.count), target - at))
+        try wal.write(UnsafeRawBufferPointer(rebasing: zeros[0..<count]), at: at)
+        at += UInt64(count)
+        walAllocated = at
+      }
+    } catch let error as SombraError where error.errno == ENOSPC || error.errno == EDQUOT {
+      // The frames are written; only the room ahead is missing. A later commit
+      // tries again. What a failed write left past `at` is ignored space.
+      logger.debug("WAL growth skipped: the disk is full", metadata: ["tx": "\(transaction)", "wal_bytes": "\(at)"])
+    } catch {
+      logger.error("WAL write failed; the handle is poisoned", metadata: ["tx": "\(transaction)", "error": "\(error)"])
+      throw poisoned(by: error)
+    }
+  }
+
+  /// Bytes of zeros one growth write carries at most.
+  static let zeroChunkBytes = 256 << 10
+
+  /// The writer's buffer of zeros (only the gate holder uses it).
+  func zeroChunk() -> UnsafeMutableRawBufferPointer {
+    if let existing = zeroBuffer { return existing }
+    let fresh = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.zeroChunkBytes, alignment: 64)
+    fresh.initializeMemory(as: UInt8.self, repeating: 0)
+    zeroBuffer = fresh
+    return fresh
   }
 
   /// Frames one WAL write carries at most.

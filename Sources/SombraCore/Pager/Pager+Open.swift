@@ -207,7 +207,7 @@ extension Pager {
       report.discardedFrames = scan.uncommittedFrames
       if let problem = scan.headerProblem, scan.fileSize > 0 {
         report.walStopReason = "\(problem)"
-      } else if let stop = scan.stop {
+      } else if let stop = scan.problem {
         report.walStopReason = "frame \(stop.frame): \(stop.reason)"
       }
       let slot = try pin(0, mark: committedFrames)

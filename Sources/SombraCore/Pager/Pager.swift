@@ -60,6 +60,11 @@ package final class Pager: @unchecked Sendable {
   /// B-tree's hint for ascending runs, `PageWriter.noteLeafInsert`), carried
   /// from one write transaction to the next; only the gate holder touches it.
   var leafInsertHints: [PageNumber: Int] = [:]
+  /// Zeros for growing the WAL (see `growWAL`); only the gate holder touches it.
+  var zeroBuffer: UnsafeMutableRawBufferPointer?
+  /// The WAL file's size as this handle last left it (nil: ask the file); only
+  /// the gate holder touches it.
+  var walAllocated: UInt64?
   package var report = OpenReport()
   package var counters = PagerCounters()
   /// Latency distributions (nanoseconds), recorded when `options.metricsEnabled`.
@@ -92,7 +97,10 @@ package final class Pager: @unchecked Sendable {
     self.logger = logger
   }
 
-  deinit { frameBuffer?.deallocate() }
+  deinit {
+    frameBuffer?.deallocate()
+    zeroBuffer?.deallocate()
+  }
 
   /// Fails when the handle cannot be used. Call under `lock`.
   func checkUsable() throws {

@@ -41,6 +41,15 @@
 ///    frames after the last commit; it never applies half a transaction.
 /// 3. Frames are only ever appended after the last committed frame; a reset (new
 ///    salts) happens only after every frame is in the main file and it is synced.
+/// 4. The file may be longer than its frames. A reset keeps the file and the next
+///    generation overwrites it from frame 0: what follows the new frames is stale
+///    (older salts, invalid by 1). A commit that needs room past the end of the
+///    file also writes zeros after its frames up to the next growth boundary
+///    (`grownSize`), before its one sync: later commits then overwrite blocks the
+///    file system has already allocated, and their sync carries no size change.
+///    A frame whose 32 header bytes are all zero is such unwritten space: invalid
+///    by 1 (its salts are not the header's) and reported as `unwritten`, the
+///    normal end of the log rather than damage.
 package enum WALFormat {
   package static let magic: UInt32 = 0x4C41_5753  // "SWAL" little-endian
   package static let version: UInt32 = 1
@@ -54,6 +63,34 @@ package enum WALFormat {
     let (product, o1) = UInt64(index).multipliedReportingOverflow(by: UInt64(frameSize(pageSize: pageSize)))
     let (sum, o2) = product.addingReportingOverflow(UInt64(headerSize))
     return o1 || o2 ? nil : sum
+  }
+
+  /// Growth of the file in frames: at least this many frames past the end...
+  package static let minGrowthFrames = 16
+  /// ...and at most this many bytes (rounded down to whole frames) at a time.
+  package static let maxGrowthBytes = 4 << 20
+
+  /// The size to zero-fill the file to when a commit's frames end at `needed`
+  /// bytes and the file has `allocated`: `allocated` when that already holds
+  /// them, else the end of a whole frame at least one step past `allocated`,
+  /// where a step is as many frames as the file holds, clamped to
+  /// `minGrowthFrames` and `maxGrowthBytes` (so a small WAL stays small and a
+  /// large one grows by 4 MiB). Nil when the sizes do not fit 64 bits.
+  package static func grownSize(needed: UInt64, allocated: UInt64, pageSize: Int) -> UInt64? {
+    guard needed > allocated else { return allocated }
+    let frame = UInt64(frameSize(pageSize: pageSize))
+    let held = allocated > UInt64(headerSize) ? (allocated - UInt64(headerSize)) / frame : 0
+    let maxFrames = max(UInt64(maxGrowthBytes) / frame, UInt64(minGrowthFrames))
+    let step = min(max(held, UInt64(minGrowthFrames)), maxFrames) * frame  // at most 4 MiB + 16 frames: no wrap
+    let (target, o1) = allocated.addingReportingOverflow(step)
+    guard !o1 else { return nil }
+    // Round up to the end of a whole frame: frames start at headerSize.
+    let wanted = max(target, needed)
+    let body = wanted > UInt64(headerSize) ? wanted - UInt64(headerSize) : 0
+    let (frames, partial) = body.quotientAndRemainder(dividingBy: frame)
+    let (whole, o2) = (frames + (partial > 0 ? 1 : 0)).multipliedReportingOverflow(by: frame)
+    let (end, o3) = whole.addingReportingOverflow(UInt64(headerSize))
+    return o2 || o3 ? nil : end
   }
 }
 
@@ -129,6 +166,7 @@ package enum WALInvalid: Error, Sendable, Equatable, CustomStringConvertible {
   case badPageSize(UInt32)
   case shortFrame
   case saltMismatch
+  case unwritten
   case chainChecksum
   case pageChecksum
   case badPageNumber(UInt32)
@@ -142,6 +180,7 @@ package enum WALInvalid: Error, Sendable, Equatable, CustomStringConvertible {
     case .badPageSize(let s): "invalid WAL page size \(s)"
     case .shortFrame: "torn frame: the file ends inside it"
     case .saltMismatch: "stale frame: its salt is from an earlier WAL generation"
+    case .unwritten: "unwritten space: zeros the WAL was extended with ahead of its frames"
     case .chainChecksum: "torn or damaged frame: the running checksum does not match"
     case .pageChecksum: "damaged frame: the page inside fails its checksum, type or page-number check"
     case .badPageNumber(let p): "frame names page \(p), which a commit's page count excludes"

@@ -2,7 +2,8 @@
 /// snapshots and `sombra-inspect wal` all use this).
 ///
 /// The scan walks frames in order, checking each against invariant 1 of
-/// `WALFormat`; it stops at the first invalid frame. Frames of a transaction
+/// `WALFormat`; it stops at the first invalid frame (`unwritten` when that is
+/// the zeros a growing WAL is extended with: the normal end of the log). Frames of a transaction
 /// become `committed` only when that transaction's commit frame is valid.
 package struct WALScan: Sendable {
   package struct Frame: Sendable, Equatable {
@@ -23,6 +24,12 @@ package struct WALScan: Sendable {
   package var uncommittedFrames = 0
   /// Where and why the scan stopped before the end of the file, if it did.
   package var stop: (frame: Int, reason: WALInvalid)?
+  /// Where the scan stopped at something other than unwritten space (a torn,
+  /// stale or damaged frame): what reports call the reason recovery stopped.
+  package var problem: (frame: Int, reason: WALInvalid)? {
+    guard let stop, stop.reason != .unwritten else { return nil }
+    return stop
+  }
   /// Committed transactions found.
   package var transactions = 0
   package var fileSize: UInt64 = 0
@@ -80,7 +87,9 @@ package enum WALScanner {
       let frame = UnsafeRawBufferPointer(buffer)
       let fh = WALFrameHeader.read(frame)
       guard fh.salt1 == header.salt1, fh.salt2 == header.salt2 else {
-        result.stop = (index, .saltMismatch)
+        // Zeros are space the WAL was grown by (invariant 4), not an old frame.
+        let zeros = frame[0..<WALFormat.frameHeaderSize].allSatisfy { $0 == 0 }
+        result.stop = (index, zeros ? .unwritten : .saltMismatch)
         break
       }
       let page = UnsafeRawBufferPointer(rebasing: frame[WALFormat.frameHeaderSize...])

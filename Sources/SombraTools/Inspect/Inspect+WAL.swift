@@ -11,6 +11,8 @@ import SombraCore
 /// - `invalid`: the first frame that fails (the reason is given); the scan
 ///   stops there;
 /// - `unreached`: after an invalid frame, never examined by recovery.
+/// Zeros the WAL was grown by (invariant 4) end the log: the listing stops at
+/// the first such slot and names the space instead of listing it.
 /// A checkpoint copies, for every page, its newest committed frame.
 extension SombraInspect {
   struct FrameRow {
@@ -65,6 +67,7 @@ extension SombraInspect {
         JSONMember("committedFrames", json(scan.committed.count)),
         JSONMember("committedTransactions", json(scan.transactions)),
         JSONMember("uncommittedFrames", json(scan.uncommittedFrames)),
+        JSONMember("unwrittenBytes", json(unwrittenBytes(scan, pageSize: session.pageSize) ?? 0)),
         JSONMember(
           "checkpoint",
           .array(plan.map { ["page": json($0.key), "frame": json($0.value.frame), "transaction": json($0.value.transaction)] })),
@@ -104,6 +107,7 @@ extension SombraInspect {
     let transactions = "\(scan.transactions) transaction\(scan.transactions == 1 ? "" : "s")"
     frames.footer = "\(rows.count) frame\(rows.count == 1 ? "" : "s"): \(scan.committed.count) committed (\(transactions))"
       + (scan.uncommittedFrames > 0 ? "; \(scan.uncommittedFrames) uncommitted (ignored)" : "")
+      + (unwrittenBytes(scan, pageSize: session.pageSize).map { "; then \($0) bytes of unwritten space" } ?? "")
     context.standardOutput.write(frames.render(style: style, maxWidth: context.width))
     for row in rows {
       guard let problem = row.problem else { continue }
@@ -132,7 +136,8 @@ extension SombraInspect {
     let frameSize = UInt64(WALFormat.frameSize(pageSize: pageSize))
     let body = scan.fileSize - UInt64(WALFormat.headerSize)
     let (whole, partial) = body.quotientAndRemainder(dividingBy: frameSize)
-    let slots = Int(clamping: whole + (partial > 0 ? 1 : 0))
+    var slots = Int(clamping: whole + (partial > 0 ? 1 : 0))
+    if let stop = scan.stop, stop.reason == .unwritten { slots = min(slots, stop.frame) }
     let valid = scan.committed.count + scan.uncommittedFrames
     var rows: [FrameRow] = []
     rows.reserveCapacity(slots)
@@ -171,6 +176,15 @@ extension SombraInspect {
       rows.append(row)
     }
     return rows
+  }
+
+  /// Bytes from the first unwritten frame slot to the end of the file, when
+  /// the scan ended at unwritten space.
+  static func unwrittenBytes(_ scan: WALScan, pageSize: Int) -> UInt64? {
+    guard let stop = scan.stop, stop.reason == .unwritten,
+      let start = WALFormat.frameOffset(stop.frame, pageSize: pageSize), start < scan.fileSize
+    else { return nil }
+    return scan.fileSize - start
   }
 
   static func json(_ row: FrameRow) -> JSONValue {
