@@ -9,7 +9,7 @@ extension WriteTransaction {
   @discardableResult
   public func createNode(labels: [String] = [], properties: [String: PropertyValue] = [:]) throws -> NodeID {
     try ensureGraph()
-    let id = header.nextNodeID
+    let id = pages.header.nextNodeID
     guard id < UInt64.max else { throw SombraError(.limitExceeded, "no more node ids") }
     try pages.updateHeader { $0.nextNodeID = id + 1 }
     let stored = StoredNode(labels: try labelIDs(labels), properties: try storedProperties(properties, merging: []))
@@ -76,9 +76,11 @@ extension WriteTransaction {
     try pages.updateHeader { $0.nextEdgeID = id + 1 }
     let stored = StoredEdge(source: source, target: target, type: typeID, properties: try storedProperties(properties, merging: []))
     guard let edges = tree(.edges), let adjacency = tree(.adjacency) else { throw SombraError.corruption("graph trees missing") }
-    try edges.insert(KeyEncoding.u64(id), stored.encode(), ifPresent: .fail, in: pages)
-    try adjacency.insert(GraphKeys.adjacency(source, outgoing: true, type: typeID, neighbour: target, edge: id), [], in: pages)
-    try adjacency.insert(GraphKeys.adjacency(target, outgoing: false, type: typeID, neighbour: source, edge: id), [], in: pages)
+    try pages.batch { pages in
+      try edges.insert(KeyEncoding.u64(id), stored.encode(), ifPresent: .fail, in: pages)
+      try adjacency.insert(GraphKeys.adjacency(source, outgoing: true, type: typeID, neighbour: target, edge: id), [], in: pages)
+      try adjacency.insert(GraphKeys.adjacency(target, outgoing: false, type: typeID, neighbour: source, edge: id), [], in: pages)
+    }
     addCount(.type(typeID), 1)
     addCount(.edges, 1)
     return id
@@ -109,14 +111,25 @@ extension WriteTransaction {
 
   // MARK: Internals
 
+  /// Label ids, ascending, without repeats.
   func labelIDs(_ labels: [String]) throws -> [UInt32] {
-    Array(Set(try labels.map { try internName(.label, $0) })).sorted()
+    if labels.count == 1 { return [try internName(.label, labels[0])] }  // the common case, without a set
+    var ids = try labels.map { try internName(.label, $0) }
+    ids.sort()
+    var kept = 0
+    for id in ids where kept == 0 || ids[kept - 1] != id {
+      ids[kept] = id
+      kept += 1
+    }
+    ids.removeLast(ids.count - kept)
+    return ids
   }
 
   /// Stored properties: `existing` with `changes` applied, sorted by key id.
   func storedProperties(_ changes: [String: PropertyValue], merging existing: [(key: UInt32, value: PropertyValue)]) throws
     -> [(key: UInt32, value: PropertyValue)]
   {
+    if existing.isEmpty, let known = knownProperties(changes) { return known }
     var byKey = Dictionary(existing.map { ($0.key, $0.value) }, uniquingKeysWith: { _, new in new })
     // In name order, so new keys get the same ids whatever the dictionary's order.
     for (name, value) in changes.sorted(by: { $0.key < $1.key }) {
@@ -126,12 +139,30 @@ extension WriteTransaction {
     return byKey.sorted { $0.key < $1.key }.map { (key: $0.key, value: $0.value) }
   }
 
+  /// New properties whose keys all have ids already and whose values are
+  /// clearly valid, sorted by key id; nil sends the caller the long way, which
+  /// interns new keys in name order and reports the first problem in that order.
+  private func knownProperties(_ changes: [String: PropertyValue]) -> [(key: UInt32, value: PropertyValue)]? {
+    var result: [(key: UInt32, value: PropertyValue)] = []
+    result.reserveCapacity(changes.count)
+    for (name, value) in changes {
+      guard !name.isEmpty, name.utf8.count <= CatalogKey.maximumNameBytes, value.isClearlyValid,
+        let id = try? nameID(.key, name)
+      else { return nil }
+      result.append((id, value))
+    }
+    result.sort { $0.key < $1.key }
+    return result
+  }
+
   func insertNode(_ id: NodeID, _ stored: StoredNode) throws {
     guard let nodes = tree(.nodes), let labels = tree(.labels) else { throw SombraError.corruption("graph trees missing") }
-    try nodes.insert(KeyEncoding.u64(id), stored.encode(), ifPresent: .fail, in: pages)
-    for label in stored.labels {
-      try labels.insert(GraphKeys.label(label, id), [], in: pages)
-      addCount(.label(label), 1)
+    try pages.batch { pages in
+      try nodes.insert(KeyEncoding.u64(id), stored.encode(), ifPresent: .fail, in: pages)
+      for label in stored.labels {
+        try labels.insert(GraphKeys.label(label, id), [], in: pages)
+        addCount(.label(label), 1)
+      }
     }
     try replaceIndexEntries(of: id, old: nil, new: stored)
     addCount(.nodes, 1)

@@ -85,7 +85,8 @@ package struct StoredNode: Equatable {
   }
 
   package func encode() -> [UInt8] {
-    var w = ByteWriter(capacity: 32)
+    // Room for small records (ids, numbers, short strings) without regrowing.
+    var w = ByteWriter(capacity: 16 + 5 * labels.count + 16 * properties.count)
     w.varint(UInt64(labels.count))
     for label in labels { w.varint(UInt64(label)) }
     encodeProperties(properties, into: &w)

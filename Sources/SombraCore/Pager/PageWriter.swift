@@ -118,6 +118,34 @@ package final class PageWriter {
     return error
   }
 
+  /// Runs `body` as one call of the owner: one activity count and one check of
+  /// the transaction's state for all the page reads and changes it makes through
+  /// the `Batch` it is given (a B-tree insert touches a page per level), instead
+  /// of one per page. The batch must not outlive `body`.
+  package func batch<R>(_ body: (Batch) throws -> R) throws -> R {
+    try operation { try body(Batch(writer: self)) }
+  }
+
+  /// Page access inside `batch`, already counted and checked.
+  package struct Batch: PageMutator {
+    fileprivate let writer: PageWriter
+
+    package var pageSize: Int { writer.pageSize }
+    package var pageCount: UInt32 { writer.header.pageCount }
+
+    package func withPage<R>(_ number: PageNumber, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+      try writer.readPage(number, body)
+    }
+
+    package func withMutablePage<R>(_ number: PageNumber, _ body: (UnsafeMutableRawBufferPointer) throws -> R) throws -> R {
+      try writer.changePage(number, body)
+    }
+
+    package func allocate(_ type: PageType) throws -> PageNumber { try writer.allocatePage(type) }
+
+    package func free(_ number: PageNumber) throws { try writer.freePage(number) }
+  }
+
   /// Reads page `number` as this transaction sees it.
   package func withPage<R>(_ number: PageNumber, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
     try operation { try readPage(number, body) }
@@ -165,23 +193,27 @@ package final class PageWriter {
   }
 
   /// Changes header fields other than the page accounting (roots, next ids).
+  /// `body` is handed the writer's header itself: it must not read `header`.
   package func updateHeader(_ body: (inout DatabaseHeader) -> Void) throws {
     try operation { updateHeaderFields(body) }
   }
 
   private func updateHeaderFields(_ body: (inout DatabaseHeader) -> Void) {
-    var h = header
-    body(&h)
-    // The pager owns the accounting fields.
-    h.pageCount = header.pageCount
-    h.freeListHead = header.freeListHead
-    h.freeListCount = header.freeListCount
-    h.changeCounter = header.changeCounter
-    h.pageSize = header.pageSize
-    h.major = header.major
-    h.minor = header.minor
-    h.lifetime = header.lifetime
-    header = h
+    // In place (a copy of the header would copy its roots array too), then the
+    // pager's accounting fields are put back.
+    let kept = (
+      header.pageCount, header.freeListHead, header.freeListCount, header.changeCounter, header.pageSize, header.major,
+      header.minor, header.lifetime
+    )
+    body(&header)
+    header.pageCount = kept.0
+    header.freeListHead = kept.1
+    header.freeListCount = kept.2
+    header.changeCounter = kept.3
+    header.pageSize = kept.4
+    header.major = kept.5
+    header.minor = kept.6
+    header.lifetime = kept.7
     headerChanged = true
   }
 
