@@ -148,11 +148,12 @@ package struct BTree: Sendable, Hashable {
         let node = try NodeView(bytes, page: page)
         if let parent { try node.expect(level: expected, parent: parent) }
         expected = node.level - 1
+        // Changes often append (ids in order), so the last key is tried first.
         if node.isLeaf {
-          let (index, found) = try node.lowerBound(key)
+          let (index, found) = try node.lowerBound(likelyAfterLast: key)
           return (index, found, nil, false)
         }
-        let index = try node.childIndex(for: key)
+        let index = try node.childIndex(likelyAfterLast: key)
         return (index, false, try node.child(index, pageCount: pageCount), index == node.count)
       }
       steps.append(PathStep(page: page, index: step.index, rightEdge: rightEdge))
