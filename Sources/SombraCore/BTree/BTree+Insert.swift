@@ -25,6 +25,14 @@ extension BTree {
     }
   }
 
+  /// `insert` of borrowed bytes (a key built on the stack).
+  @discardableResult
+  package func insert(
+    bytes key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer, ifPresent: IfPresent = .replace, in pages: some PageMutator
+  ) throws -> Bool {
+    try !put(key: key, value: value, ifPresent: ifPresent, onlyIfPresent: false, in: pages)
+  }
+
   /// Replaces the value of `key` if it is present; returns whether it was.
   @discardableResult
   package func update(_ key: [UInt8], _ value: [UInt8], in pages: some PageMutator) throws -> Bool {

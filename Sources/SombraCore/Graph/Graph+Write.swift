@@ -157,10 +157,13 @@ extension WriteTransaction {
 
   func insertNode(_ id: NodeID, _ stored: StoredNode) throws {
     guard let nodes = tree(.nodes), let labels = tree(.labels) else { throw SombraError.corruption("graph trees missing") }
+    let record = stored.encode()
     try pages.batch { pages in
-      try nodes.insert(KeyEncoding.u64(id), stored.encode(), ifPresent: .fail, in: pages)
+      _ = try KeyEncoding.withU64(id) { key in
+        try record.withUnsafeBytes { try nodes.insert(bytes: key, $0, ifPresent: .fail, in: pages) }
+      }
       for label in stored.labels {
-        try labels.insert(GraphKeys.label(label, id), [], in: pages)
+        _ = try GraphKeys.withLabel(label, id) { try labels.insert(bytes: $0, UnsafeRawBufferPointer(start: nil, count: 0), in: pages) }
         addCount(.label(label), 1)
       }
     }

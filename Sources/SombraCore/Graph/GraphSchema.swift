@@ -64,6 +64,14 @@ package enum GraphKeys {
     return key
   }
 
+  /// Calls `body` with the bytes of `label(label, node)`, kept on the stack.
+  @inline(__always)
+  package static func withLabel<R>(_ label: UInt32, _ node: NodeID, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+    // Three u32 words: 12 bytes without padding.
+    let words = (label.bigEndian, UInt32(truncatingIfNeeded: node >> 32).bigEndian, UInt32(truncatingIfNeeded: node).bigEndian)
+    return try withUnsafeBytes(of: words, body)
+  }
+
   /// The property-index key, or nil for a value that is not indexed (a list).
   package static func property(_ index: UInt32, _ value: PropertyValue, _ node: NodeID?) -> [UInt8]? {
     var key: [UInt8] = []
