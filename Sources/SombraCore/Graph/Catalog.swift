@@ -190,6 +190,19 @@ struct RecentNames {
     return nil
   }
 
+  /// Appends each key of `properties` (kind `.key`) with its id and value to
+  /// `result`, in the dictionary's order; false, leaving `result` partial,
+  /// when a key is not here. One call, so one access to the transaction's cache.
+  mutating func appendKeyIDs(
+    of properties: [String: PropertyValue], to result: inout [(key: UInt32, value: PropertyValue)]
+  ) -> Bool {
+    for (name, value) in properties {
+      guard let id = id(.key, name) else { return false }
+      result.append((id, value))
+    }
+    return true
+  }
+
   /// Adds a name, replacing the oldest entry when full.
   mutating func remember(_ kind: NameKind, _ name: String, _ id: UInt32) {
     if entries.count < Self.capacity {

@@ -9,12 +9,16 @@ extension WriteTransaction {
   @discardableResult
   public func createNode(labels: [String] = [], properties: [String: PropertyValue] = [:]) throws -> NodeID {
     try ensureGraph()
-    let id = pages.header.nextNodeID
-    guard id < UInt64.max else { throw SombraError(.limitExceeded, "no more node ids") }
-    try pages.updateHeader { $0.nextNodeID = id + 1 }
-    let stored = StoredNode(labels: try labelIDs(labels), properties: try storedProperties(properties, merging: []))
-    try insertNode(id, stored)
-    return id
+    // One batch: the id, the record and the label entries take one check of
+    // the transaction's state (naming a new label or key nests its own calls).
+    return try pages.batch { batch in
+      let id = batch.header.nextNodeID
+      guard id < UInt64.max else { throw SombraError(.limitExceeded, "no more node ids") }
+      batch.updateHeader { $0.nextNodeID = id + 1 }
+      let stored = StoredNode(labels: try labelIDs(labels), properties: try storedProperties(properties, merging: []))
+      try insertNode(id, stored, in: batch)
+      return id
+    }
   }
 
   /// Sets properties of a node (replacing values of keys it already has).
@@ -145,27 +149,29 @@ extension WriteTransaction {
   private func knownProperties(_ changes: [String: PropertyValue]) -> [(key: UInt32, value: PropertyValue)]? {
     var result: [(key: UInt32, value: PropertyValue)] = []
     result.reserveCapacity(changes.count)
+    if !recentNames.appendKeyIDs(of: changes, to: &result) {
+      result.removeAll(keepingCapacity: true)
+      for (name, value) in changes {
+        guard let id = try? nameID(.key, name) else { return nil }
+        result.append((id, value))
+      }
+    }
     for (name, value) in changes {
-      guard !name.isEmpty, name.utf8.count <= CatalogKey.maximumNameBytes, value.isClearlyValid,
-        let id = try? nameID(.key, name)
-      else { return nil }
-      result.append((id, value))
+      guard !name.isEmpty, name.utf8.count <= CatalogKey.maximumNameBytes, value.isClearlyValid else { return nil }
     }
     result.sort { $0.key < $1.key }
     return result
   }
 
-  func insertNode(_ id: NodeID, _ stored: StoredNode) throws {
+  func insertNode(_ id: NodeID, _ stored: StoredNode, in batch: PageWriter.Batch) throws {
     guard let nodes = tree(.nodes), let labels = tree(.labels) else { throw SombraError.corruption("graph trees missing") }
     let record = stored.encode()
-    try pages.batch { pages in
-      _ = try KeyEncoding.withU64(id) { key in
-        try record.withUnsafeBytes { try nodes.insert(bytes: key, $0, ifPresent: .fail, in: pages) }
-      }
-      for label in stored.labels {
-        _ = try GraphKeys.withLabel(label, id) { try labels.insert(bytes: $0, UnsafeRawBufferPointer(start: nil, count: 0), in: pages) }
-        addCount(.label(label), 1)
-      }
+    _ = try KeyEncoding.withU64(id) { key in
+      try record.withUnsafeBytes { try nodes.insert(bytes: key, $0, ifPresent: .fail, in: batch) }
+    }
+    for label in stored.labels {
+      _ = try GraphKeys.withLabel(label, id) { try labels.insert(bytes: $0, UnsafeRawBufferPointer(start: nil, count: 0), in: batch) }
+      addCount(.label(label), 1)
     }
     try replaceIndexEntries(of: id, old: nil, new: stored)
     addCount(.nodes, 1)

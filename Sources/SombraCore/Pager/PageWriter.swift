@@ -19,8 +19,21 @@ package final class PageWriter {
   let pager: Pager
   let base: Snapshot
   /// The header as this transaction has changed it.
-  package private(set) var header: DatabaseHeader
-  var dirty: DirtyPages
+  package private(set) var header: DatabaseHeader {
+    _read { yield state.pointee.header }
+    _modify { yield &state.pointee.header }
+  }
+  var dirty: DirtyPages {
+    _read { yield state.pointee.dirty }
+    _modify { yield &state.pointee.dirty }
+  }
+  /// `header` and `dirty`, in memory the writer owns rather than in stored
+  /// properties: every B-tree step reads them, and Swift's run-time
+  /// exclusivity check of a class's stored property costs more than the
+  /// lookup. No access to either is held across a call that could access the
+  /// same one again (`updateHeader`'s body, the one closure run during such an
+  /// access, must not read `header`; see there).
+  private let state: UnsafeMutablePointer<(header: DatabaseHeader, dirty: DirtyPages)>
   var headerChanged = false
   package internal(set) var isFinished = false
   package internal(set) var failure: SombraError?
@@ -34,11 +47,15 @@ package final class PageWriter {
     self.pager = pager
     self.base = base
     self.deadline = deadline
-    self.header = base.header
-    self.dirty = DirtyPages(pageSize: pager.pageSize)
+    state = .allocate(capacity: 1)
+    state.initialize(to: (base.header, DirtyPages(pageSize: pager.pageSize)))
   }
 
-  deinit { releaseBuffers() }
+  deinit {
+    releaseBuffers()
+    state.deinitialize(count: 1)
+    state.deallocate()
+  }
 
   func releaseBuffers() {
     for buffer in dirty.removeAll() { buffer.deallocate() }
@@ -48,6 +65,8 @@ package final class PageWriter {
   package var dirtyPageCount: Int { dirty.count }
 
   private func checkActive() throws {
+    // The usual case first, without copying `failure` out.
+    if !isFinished && failure == nil && deadline == nil { return }
     if isFinished { throw SombraError.misuse("the transaction has already ended") }
     if let failure {
       throw SombraError(failure.code, "the transaction failed earlier (\(failure.message)); roll it back")
@@ -144,6 +163,12 @@ package final class PageWriter {
     package func allocate(_ type: PageType) throws -> PageNumber { try writer.allocatePage(type) }
 
     package func free(_ number: PageNumber) throws { try writer.freePage(number) }
+
+    /// The writer's header.
+    package var header: DatabaseHeader { writer.header }
+
+    /// `PageWriter.updateHeader`, inside the batch.
+    package func updateHeader(_ body: (inout DatabaseHeader) -> Void) { writer.updateHeaderFields(body) }
   }
 
   /// Reads page `number` as this transaction sees it.
