@@ -60,6 +60,8 @@ public final class WriteTransaction: Transaction {
   package let pages: PageWriter
   /// Count changes (per label, per edge type, totals) written at commit.
   var countDeltas = CountDeltas()
+  /// Storage for encoding records, kept from one to the next.
+  var recordWriter = ByteWriter(capacity: 256)
 
   init(database: Database, writer: PageWriter) {
     self.pages = writer

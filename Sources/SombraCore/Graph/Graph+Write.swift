@@ -165,10 +165,16 @@ extension WriteTransaction {
 
   func insertNode(_ id: NodeID, _ stored: StoredNode, in batch: PageWriter.Batch) throws {
     guard let nodes = tree(.nodes), let labels = tree(.labels) else { throw SombraError.corruption("graph trees missing") }
-    let record = stored.encode()
+    // The record goes into the transaction's reused writer (taken out and put
+    // back, so no access to the property is held while the tree changes).
+    var record = ByteWriter(capacity: 0)
+    swap(&record, &recordWriter)
+    record.removeAll()
+    stored.encode(into: &record)
     _ = try KeyEncoding.withU64(id) { key in
-      try record.withUnsafeBytes { try nodes.insert(bytes: key, $0, ifPresent: .fail, in: batch) }
+      try record.bytes.withUnsafeBytes { try nodes.insert(bytes: key, $0, ifPresent: .fail, in: batch) }
     }
+    swap(&record, &recordWriter)
     for label in stored.labels {
       _ = try GraphKeys.withLabel(label, id) { try labels.insert(bytes: $0, UnsafeRawBufferPointer(start: nil, count: 0), in: batch) }
       addCount(.label(label), 1)

@@ -95,10 +95,15 @@ package struct StoredNode: Equatable {
   package func encode() -> [UInt8] {
     // Room for small records (ids, numbers, short strings) without regrowing.
     var w = ByteWriter(capacity: 16 + 5 * labels.count + 16 * properties.count)
+    encode(into: &w)
+    return w.bytes
+  }
+
+  /// Appends the record to `w` (a writer reused from record to record).
+  package func encode(into w: inout ByteWriter) {
     w.varint(UInt64(labels.count))
     for label in labels { w.varint(UInt64(label)) }
     encodeProperties(properties, into: &w)
-    return w.bytes
   }
 
   package static func decode(_ bytes: [UInt8], id: NodeID) throws -> StoredNode {
