@@ -167,7 +167,8 @@ package final class NameTable: Sendable {
 /// bulk load names the same handful of labels and keys in every record, and a
 /// few string comparisons cost less than two hashed lookups and a lock. A
 /// name's id never changes within a transaction (committed names never change,
-/// and the transaction's own names live until it ends), so entries stay true.
+/// and the transaction's own names live until it ends), so entries stay true,
+/// and only names that passed `internName`'s checks get here.
 ///
 /// The search starts after the last hit: records tend to name their keys in
 /// the same order, so the next name is usually the next entry.
@@ -194,17 +195,20 @@ struct RecentNames {
   /// `result`, in the dictionary's order; false, leaving `result` partial,
   /// when a key is not here. One call, so one access to the transaction's cache.
   mutating func appendKeyIDs(
-    of properties: [String: PropertyValue], to result: inout [(key: UInt32, value: PropertyValue)]
+    of properties: [String: PropertyValue], to result: inout [(key: UInt32, value: PropertyValue)],
+    where accepted: (PropertyValue) -> Bool
   ) -> Bool {
     for (name, value) in properties {
-      guard let id = id(.key, name) else { return false }
+      guard accepted(value), let id = id(.key, name) else { return false }
       result.append((id, value))
     }
     return true
   }
 
-  /// Adds a name, replacing the oldest entry when full.
+  /// Adds a name, replacing the oldest entry when full. Names `internName`
+  /// would refuse (a damaged catalog can hold them) are not kept.
   mutating func remember(_ kind: NameKind, _ name: String, _ id: UInt32) {
+    guard !name.isEmpty, name.utf8.count <= CatalogKey.maximumNameBytes else { return }
     if entries.count < Self.capacity {
       entries.append((kind, name, id))
     } else {

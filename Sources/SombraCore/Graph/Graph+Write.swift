@@ -117,7 +117,10 @@ extension WriteTransaction {
 
   /// Label ids, ascending, without repeats.
   func labelIDs(_ labels: [String]) throws -> [UInt32] {
-    if labels.count == 1 { return [try internName(.label, labels[0])] }  // the common case, without a set
+    if labels.count == 1 {  // the common case, without a set
+      if let id = recentNames.id(.label, labels[0]) { return [id] }  // a name internName accepted before
+      return [try internName(.label, labels[0])]
+    }
     var ids = try labels.map { try internName(.label, $0) }
     ids.sort()
     var kept = 0
@@ -149,15 +152,15 @@ extension WriteTransaction {
   private func knownProperties(_ changes: [String: PropertyValue]) -> [(key: UInt32, value: PropertyValue)]? {
     var result: [(key: UInt32, value: PropertyValue)] = []
     result.reserveCapacity(changes.count)
-    if !recentNames.appendKeyIDs(of: changes, to: &result) {
+    // Names in the recent-names cache passed internName's checks.
+    if !recentNames.appendKeyIDs(of: changes, to: &result, where: { $0.isClearlyValid }) {
       result.removeAll(keepingCapacity: true)
       for (name, value) in changes {
-        guard let id = try? nameID(.key, name) else { return nil }
+        guard !name.isEmpty, name.utf8.count <= CatalogKey.maximumNameBytes, value.isClearlyValid,
+          let id = try? nameID(.key, name)
+        else { return nil }
         result.append((id, value))
       }
-    }
-    for (name, value) in changes {
-      guard !name.isEmpty, name.utf8.count <= CatalogKey.maximumNameBytes, value.isClearlyValid else { return nil }
     }
     result.sort { $0.key < $1.key }
     return result
