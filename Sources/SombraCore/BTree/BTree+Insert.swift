@@ -50,6 +50,14 @@ extension BTree {
       throw SombraError.invalidArgument("a B-tree value is \(value.count) bytes; the limit is \(BTree.maxValueSize) bytes")
     }
     let (steps, found) = try path(to: key, in: pages)
+    return try put(key: key, value: value, ifPresent: ifPresent, onlyIfPresent: onlyIfPresent, along: steps, found: found, in: pages)
+  }
+
+  /// `put` once the key's path is known (`path(to:)`, or an append hint).
+  func put(
+    key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, ifPresent: IfPresent, onlyIfPresent: Bool,
+    along steps: [PathStep], found: Bool, in pages: some PageMutator
+  ) throws -> Bool {
     guard let leaf = steps.last else { return false }
     if found {
       switch ifPresent {

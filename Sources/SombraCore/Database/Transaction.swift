@@ -62,6 +62,8 @@ public final class WriteTransaction: Transaction {
   var countDeltas = CountDeltas()
   /// Storage for encoding records, kept from one to the next.
   var recordWriter = ByteWriter(capacity: 256)
+  /// Where the last node record went in the nodes tree (see `BTree+Append.swift`).
+  var nodeAppendHint: BTree.AppendHint?
 
   init(database: Database, writer: PageWriter) {
     self.pages = writer

@@ -174,10 +174,14 @@ extension WriteTransaction {
     swap(&record, &recordWriter)
     record.removeAll()
     stored.encode(into: &record)
+    // Ids grow, so node records append at the tree's right edge.
+    var hint: BTree.AppendHint? = nil
+    swap(&hint, &nodeAppendHint)
     _ = try KeyEncoding.withU64(id) { key in
-      try record.bytes.withUnsafeBytes { try nodes.insert(bytes: key, $0, ifPresent: .fail, in: batch) }
+      try record.bytes.withUnsafeBytes { try nodes.insert(appending: key, $0, ifPresent: .fail, hint: &hint, in: batch) }
     }
     swap(&record, &recordWriter)
+    swap(&hint, &nodeAppendHint)
     for label in stored.labels {
       _ = try GraphKeys.withLabel(label, id) { try labels.insert(bytes: $0, UnsafeRawBufferPointer(start: nil, count: 0), in: batch) }
       addCount(.label(label), 1)

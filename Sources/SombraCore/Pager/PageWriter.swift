@@ -33,7 +33,12 @@ package final class PageWriter {
   /// lookup. No access to either is held across a call that could access the
   /// same one again (`updateHeader`'s body, the one closure run during such an
   /// access, must not read `header`; see there).
-  private let state: UnsafeMutablePointer<(header: DatabaseHeader, dirty: DirtyPages)>
+  private let state: UnsafeMutablePointer<(header: DatabaseHeader, dirty: DirtyPages, allocations: UInt64)>
+
+  /// Pages allocated or freed so far: every B-tree split, merge, new root or
+  /// lost level moves it, so an unchanged count means no tree changed shape
+  /// (`BTree.AppendHint` relies on this).
+  package var allocationsAndFrees: UInt64 { state.pointee.allocations }
   var headerChanged = false
   package internal(set) var isFinished = false
   package internal(set) var failure: SombraError?
@@ -48,7 +53,7 @@ package final class PageWriter {
     self.base = base
     self.deadline = deadline
     state = .allocate(capacity: 1)
-    state.initialize(to: (base.header, DirtyPages(pageSize: pager.pageSize)))
+    state.initialize(to: (base.header, DirtyPages(pageSize: pager.pageSize), 0))
   }
 
   deinit {
@@ -164,6 +169,9 @@ package final class PageWriter {
 
     package func free(_ number: PageNumber) throws { try writer.freePage(number) }
 
+    /// `PageWriter.allocationsAndFrees`.
+    package var allocationsAndFrees: UInt64 { writer.allocationsAndFrees }
+
     /// The writer's header.
     package var header: DatabaseHeader { writer.header }
 
@@ -261,6 +269,7 @@ package final class PageWriter {
 
   private func allocatePage(_ type: PageType) throws -> PageNumber {
     guard type != .header, type != .free else { throw SombraError.misuse("cannot allocate a \(type.name) page") }
+    state.pointee.allocations &+= 1  // a count of calls: cannot reach 2^64
     let number: PageNumber
     if header.freeListHead != 0 {
       number = header.freeListHead
@@ -301,6 +310,7 @@ package final class PageWriter {
     guard number != 0, number < header.pageCount else {
       throw SombraError.invalidArgument("cannot free page \(number)")
     }
+    state.pointee.allocations &+= 1
     // A second free would make the free list a cycle.
     let alreadyFree = try readPage(number) { $0[PageLayout.typeOffset] == PageType.free.rawValue }
     guard !alreadyFree else { throw SombraError.invalidArgument("page \(number) is already free") }
