@@ -12,10 +12,11 @@
 ///    leaf's last key, and that allocated and freed no page.
 /// 2. Since then the writer has allocated and freed no page. Every change of a
 ///    tree's shape (split, new root, merge, lost level) allocates or frees, so
-///    the path's pages are still the tree's right edge: inserts into leaves
-///    without a split leave interior nodes alone, and a redistribution after a
-///    delete moves cells between a leaf and its left sibling and replaces the
-///    separator between them, never the last child pointer.
+///    the path's pages are still the tree's right edge with the same child
+///    indexes: inserts into leaves without a split leave interior nodes alone;
+///    a redistribution between two leaves replaces the separator between
+///    them (same count, same last child); interior nodes are redistributed
+///    only after a merge below them, which frees a page.
 /// 3. The leaf is still a leaf with at least one key, and the new key sorts
 ///    after its last one. Every key of the tree then sorts before the new key,
 ///    whose place is the end of the rightmost leaf.
