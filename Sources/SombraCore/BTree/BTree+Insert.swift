@@ -25,6 +25,14 @@ extension BTree {
     }
   }
 
+  /// `insert` of borrowed bytes (a key built on the stack).
+  @discardableResult
+  package func insert(
+    bytes key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer, ifPresent: IfPresent = .replace, in pages: some PageMutator
+  ) throws -> Bool {
+    try !put(key: key, value: value, ifPresent: ifPresent, onlyIfPresent: false, in: pages)
+  }
+
   /// Replaces the value of `key` if it is present; returns whether it was.
   @discardableResult
   package func update(_ key: [UInt8], _ value: [UInt8], in pages: some PageMutator) throws -> Bool {
@@ -42,7 +50,15 @@ extension BTree {
       throw SombraError.invalidArgument("a B-tree value is \(value.count) bytes; the limit is \(BTree.maxValueSize) bytes")
     }
     let (steps, found) = try path(to: key, in: pages)
-    guard let leaf = steps.last else { return false }
+    return try put(key: key, value: value, ifPresent: ifPresent, onlyIfPresent: onlyIfPresent, along: steps, found: found, in: pages)
+  }
+
+  /// `put` once the key's path is known (`path(to:)`, or an append hint).
+  func put(
+    key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, ifPresent: IfPresent, onlyIfPresent: Bool,
+    along steps: [PathStep], found: Bool, in pages: some PageMutator
+  ) throws -> Bool {
+    guard !steps.isEmpty else { return false }
     if found {
       switch ifPresent {
       case .replace: break

@@ -99,6 +99,7 @@ package struct BTree: Sendable, Hashable {
     var page = root
     var parent: PageNumber? = nil
     var expected = -1
+    var rightEdge = true
     let pageCount = pages.pageCount
     while true {
       let step: Descent<R> = try pages.withPage(page) { bytes in
@@ -129,6 +130,8 @@ package struct BTree: Sendable, Hashable {
   struct PathStep {
     var page: PageNumber
     var index: Int
+    /// Every node above took its rightmost child (appends land here).
+    var rightEdge = false
   }
 
   /// The root-to-leaf path for `key`; the last step is the leaf with the index
@@ -138,22 +141,25 @@ package struct BTree: Sendable, Hashable {
     steps.reserveCapacity(8)
     var page = root
     var expected = -1
+    var rightEdge = true
     let pageCount = pages.pageCount
     while true {
       let parent = steps.last?.page
-      let step: (index: Int, found: Bool, child: PageNumber?) = try pages.withPage(page) { bytes in
+      let step: (index: Int, found: Bool, child: PageNumber?, last: Bool) = try pages.withPage(page) { bytes in
         let node = try NodeView(bytes, page: page)
         if let parent { try node.expect(level: expected, parent: parent) }
         expected = node.level - 1
+        // Changes often append (ids in order), so the last key is tried first.
         if node.isLeaf {
-          let (index, found) = try node.lowerBound(key)
-          return (index, found, nil)
+          let (index, found) = try node.lowerBound(likelyAfterLast: key)
+          return (index, found, nil, false)
         }
-        let index = try node.childIndex(for: key)
-        return (index, false, try node.child(index, pageCount: pageCount))
+        let index = try node.childIndex(likelyAfterLast: key)
+        return (index, false, try node.child(index, pageCount: pageCount), index == node.count)
       }
-      steps.append(PathStep(page: page, index: step.index))
+      steps.append(PathStep(page: page, index: step.index, rightEdge: rightEdge))
       guard let child = step.child else { return (steps, step.found) }
+      rightEdge = rightEdge && step.last
       page = child
     }
   }

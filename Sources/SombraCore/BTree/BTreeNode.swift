@@ -372,6 +372,21 @@ struct NodeView {
     return (low, false)
   }
 
+  /// `lowerBound`, looking at the last key first: sequential inserts (bulk
+  /// loads, ids in order) land after it, and then one comparison does.
+  @inline(__always)
+  func lowerBound(likelyAfterLast target: UnsafeRawBufferPointer) throws -> (index: Int, found: Bool) {
+    if count > 0, compareKeys(try key(count - 1), target) < 0 { return (count, false) }
+    return try lowerBound(target)
+  }
+
+  /// `childIndex(for:)`, looking at the last separator first (see above).
+  @inline(__always)
+  func childIndex(likelyAfterLast target: UnsafeRawBufferPointer) throws -> Int {
+    if count > 0, compareKeys(try key(count - 1), target) <= 0 { return count }
+    return try childIndex(for: target)
+  }
+
   /// Interior: the child whose range holds `target` (first separator > target).
   func childIndex(for target: UnsafeRawBufferPointer) throws -> Int {
     var low = 0

@@ -13,6 +13,8 @@ public class Transaction {
   var ended = false
   /// Names this transaction created (write transactions) or read from the tree.
   var localNames = NameTable.Local()
+  /// The names resolved last, checked before `localNames` and the shared table.
+  var recentNames = RecentNames()
   /// Index definitions, loaded on first use.
   var indexCache: [IndexDefinition]?
 
@@ -57,7 +59,11 @@ public final class ReadTransaction: Transaction {
 public final class WriteTransaction: Transaction {
   package let pages: PageWriter
   /// Count changes (per label, per edge type, totals) written at commit.
-  var countDeltas: [CatalogKey.Count: Int64] = [:]
+  var countDeltas = CountDeltas()
+  /// Storage for encoding records, kept from one to the next.
+  var recordWriter = ByteWriter(capacity: 256)
+  /// Where the last node record went in the nodes tree (see `BTree+Append.swift`).
+  var nodeAppendHint: BTree.AppendHint?
 
   init(database: Database, writer: PageWriter) {
     self.pages = writer

@@ -34,6 +34,15 @@ package struct ByteWriter {
     bytes.append(contentsOf: data)
   }
 
+  /// A string's UTF-8, copied in one piece when the string is stored contiguously.
+  package mutating func raw(_ utf8: String.UTF8View) {
+    let copied: Void? = utf8.withContiguousStorageIfAvailable { bytes.append(contentsOf: $0) }
+    if copied == nil { bytes.append(contentsOf: utf8) }
+  }
+
+  /// Empties the writer, keeping its storage for the next record.
+  package mutating func removeAll() { bytes.removeAll(keepingCapacity: true) }
+
   package mutating func zeros(_ count: Int) {
     bytes.append(contentsOf: repeatElement(0, count: max(0, count)))
   }

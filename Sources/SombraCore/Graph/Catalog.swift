@@ -163,22 +163,86 @@ package final class NameTable: Sendable {
   }
 }
 
+/// The last few names a transaction resolved, looked at before any hashing: a
+/// bulk load names the same handful of labels and keys in every record, and a
+/// few string comparisons cost less than two hashed lookups and a lock. A
+/// name's id never changes within a transaction (committed names never change,
+/// and the transaction's own names live until it ends), so entries stay true,
+/// and only names that passed `internName`'s checks get here.
+///
+/// The search starts after the last hit: records tend to name their keys in
+/// the same order, so the next name is usually the next entry.
+struct RecentNames {
+  private var entries: [(kind: NameKind, name: String, id: UInt32)] = []
+  private var next = 0
+  private var lastHit = 0
+  static let capacity = 16
+
+  mutating func id(_ kind: NameKind, _ name: String) -> UInt32? {
+    let n = entries.count
+    var i = lastHit
+    for _ in 0..<n {
+      i = i + 1 == n ? 0 : i + 1
+      if entries[i].kind == kind && entries[i].name == name {
+        lastHit = i
+        return entries[i].id
+      }
+    }
+    return nil
+  }
+
+  /// Appends each key of `properties` (kind `.key`) with its id and value to
+  /// `result`, in the dictionary's order; false, leaving `result` partial,
+  /// when a key is not here. One call, so one access to the transaction's cache.
+  mutating func appendKeyIDs(
+    of properties: [String: PropertyValue], to result: inout [(key: UInt32, value: PropertyValue)],
+    where accepted: (PropertyValue) -> Bool
+  ) -> Bool {
+    for (name, value) in properties {
+      guard accepted(value), let id = id(.key, name) else { return false }
+      result.append((id, value))
+    }
+    return true
+  }
+
+  /// Adds a name, replacing the oldest entry when full. Names `internName`
+  /// would refuse (a damaged catalog can hold them) are not kept.
+  mutating func remember(_ kind: NameKind, _ name: String, _ id: UInt32) {
+    guard !name.isEmpty, name.utf8.count <= CatalogKey.maximumNameBytes else { return }
+    if entries.count < Self.capacity {
+      entries.append((kind, name, id))
+    } else {
+      entries[next] = (kind, name, id)
+      next = (next + 1) % Self.capacity
+    }
+  }
+}
+
 extension Transaction {
   func tree(_ root: GraphRoot) -> BTree? {
-    let page = header.roots[root.rawValue]
+    // Reads the one slot in place rather than copying the header.
+    let page = writer?.header.roots[root.rawValue] ?? snapshot.header.roots[root.rawValue]
     return page == 0 ? nil : BTree(root: page)
   }
 
   /// The id of a name, or nil when the catalog does not have it.
   func nameID(_ kind: NameKind, _ name: String) throws -> UInt32? {
-    if let id = localNames.ids[NameTable.Entry(kind: kind, name: name)] { return id }
-    if let id = database.names.id(kind, name) { return id }
+    if let id = recentNames.id(kind, name) { return id }
+    if let id = localNames.ids[NameTable.Entry(kind: kind, name: name)] {
+      recentNames.remember(kind, name, id)
+      return id
+    }
+    if let id = database.names.id(kind, name) {
+      recentNames.remember(kind, name, id)
+      return id
+    }
     guard let catalog = tree(.catalog), let value = try catalog.get(CatalogKey.name(kind, name), in: self) else { return nil }
     guard value.count == 4 else { throw SombraError.corruption("catalog entry of \(kind.noun) '\(name)' is \(value.count) bytes, not 4") }
     let id = UInt32(value[0]) | UInt32(value[1]) << 8 | UInt32(value[2]) << 16 | UInt32(value[3]) << 24
     // Confirm long names (their keys are a prefix and a checksum).
     guard try self.name(kind, id) == name else { return nil }
     if writer == nil { database.names.remember(kind, name, id) }
+    recentNames.remember(kind, name, id)
     return id
   }
 
@@ -260,6 +324,7 @@ extension WriteTransaction {
     try catalog.insert(CatalogKey.nameOfID(kind, id), Array(name.utf8), in: pages)
     localNames.ids[NameTable.Entry(kind: kind, name: name)] = id
     localNames.names[NameTable.IDKey(kind: kind, id: id)] = name
+    recentNames.remember(kind, name, id)
     return id
   }
 
@@ -274,19 +339,73 @@ extension WriteTransaction {
   }
 
   func addCount(_ which: CatalogKey.Count, _ delta: Int64) {
-    countDeltas[which, default: 0] += delta
+    countDeltas.add(which, delta)
   }
 
   /// Writes pending counts into the catalog (called by `commit`).
   func flushGraphState() throws {
     guard !countDeltas.isEmpty, let catalog = tree(.catalog) else { return }
     // In key order: the same changes give the same bytes in every process.
-    for (which, delta) in countDeltas.sorted(by: { $0.key.key.lexicographicallyPrecedes($1.key.key) }) where delta != 0 {
+    for (which, delta) in countDeltas.entries.sorted(by: { $0.key.key.lexicographicallyPrecedes($1.key.key) }) where delta != 0 {
       let current = try count(which)  // includes the delta
       try catalog.insert(which.key, le64(current), in: pages)
     }
     countDeltas.removeAll()
   }
+}
+
+/// A write transaction's pending count changes. Every node and edge changes
+/// a total and a label or type count, so the totals and the counts of small
+/// label and type ids sit in plain fields and arrays; other ids are hashed.
+struct CountDeltas {
+  private var nodes: Int64?
+  private var edges: Int64?
+  /// By id, for ids below `arrayLimit`.
+  private var labels: [Int64?] = []
+  private var types: [Int64?] = []
+  private var others: [CatalogKey.Count: Int64] = [:]
+  static let arrayLimit: UInt32 = 1024
+
+  /// Whether no count was changed (even to a net change of zero).
+  private(set) var isEmpty = true
+
+  subscript(which: CatalogKey.Count) -> Int64? {
+    switch which {
+    case .nodes: return nodes
+    case .edges: return edges
+    case .label(let id) where id < Self.arrayLimit: return Int(id) < labels.count ? labels[Int(id)] : nil
+    case .type(let id) where id < Self.arrayLimit: return Int(id) < types.count ? types[Int(id)] : nil
+    case .label, .type: return others[which]
+    }
+  }
+
+  mutating func add(_ which: CatalogKey.Count, _ delta: Int64) {
+    isEmpty = false
+    switch which {
+    case .nodes: nodes = (nodes ?? 0) + delta
+    case .edges: edges = (edges ?? 0) + delta
+    case .label(let id) where id < Self.arrayLimit: Self.add(delta, at: Int(id), in: &labels)
+    case .type(let id) where id < Self.arrayLimit: Self.add(delta, at: Int(id), in: &types)
+    case .label, .type: others[which, default: 0] += delta
+    }
+  }
+
+  private static func add(_ delta: Int64, at i: Int, in array: inout [Int64?]) {
+    if i >= array.count { array.append(contentsOf: repeatElement(nil, count: i + 1 - array.count)) }
+    array[i] = (array[i] ?? 0) + delta
+  }
+
+  /// Every changed count, in no particular order.
+  var entries: [(key: CatalogKey.Count, value: Int64)] {
+    var result: [(key: CatalogKey.Count, value: Int64)] = others.map { ($0.key, $0.value) }
+    for (id, delta) in labels.enumerated() { if let delta { result.append((.label(UInt32(id)), delta)) } }
+    for (id, delta) in types.enumerated() { if let delta { result.append((.type(UInt32(id)), delta)) } }
+    if let nodes { result.append((.nodes, nodes)) }
+    if let edges { result.append((.edges, edges)) }
+    return result
+  }
+
+  mutating func removeAll() { self = CountDeltas() }
 }
 
 func le(_ v: UInt32) -> [UInt8] { withUnsafeBytes(of: v.littleEndian) { Array($0) } }

@@ -9,12 +9,16 @@ extension WriteTransaction {
   @discardableResult
   public func createNode(labels: [String] = [], properties: [String: PropertyValue] = [:]) throws -> NodeID {
     try ensureGraph()
-    let id = header.nextNodeID
-    guard id < UInt64.max else { throw SombraError(.limitExceeded, "no more node ids") }
-    try pages.updateHeader { $0.nextNodeID = id + 1 }
-    let stored = StoredNode(labels: try labelIDs(labels), properties: try storedProperties(properties, merging: []))
-    try insertNode(id, stored)
-    return id
+    // One batch: the id, the record and the label entries take one check of
+    // the transaction's state (naming a new label or key nests its own calls).
+    return try pages.batch { batch in
+      let id = batch.header.nextNodeID
+      guard id < UInt64.max else { throw SombraError(.limitExceeded, "no more node ids") }
+      batch.updateHeader { $0.nextNodeID = id + 1 }
+      let stored = StoredNode(labels: try labelIDs(labels), properties: try storedProperties(properties, merging: []))
+      try insertNode(id, stored, in: batch)
+      return id
+    }
   }
 
   /// Sets properties of a node (replacing values of keys it already has).
@@ -109,14 +113,28 @@ extension WriteTransaction {
 
   // MARK: Internals
 
+  /// Label ids, ascending, without repeats.
   func labelIDs(_ labels: [String]) throws -> [UInt32] {
-    Array(Set(try labels.map { try internName(.label, $0) })).sorted()
+    if labels.count == 1 {  // the common case, without a set
+      if let id = recentNames.id(.label, labels[0]) { return [id] }  // a name internName accepted before
+      return [try internName(.label, labels[0])]
+    }
+    var ids = try labels.map { try internName(.label, $0) }
+    ids.sort()
+    var kept = 0
+    for id in ids where kept == 0 || ids[kept - 1] != id {
+      ids[kept] = id
+      kept += 1
+    }
+    ids.removeLast(ids.count - kept)
+    return ids
   }
 
   /// Stored properties: `existing` with `changes` applied, sorted by key id.
   func storedProperties(_ changes: [String: PropertyValue], merging existing: [(key: UInt32, value: PropertyValue)]) throws
     -> [(key: UInt32, value: PropertyValue)]
   {
+    if existing.isEmpty, let known = knownProperties(changes) { return known }
     var byKey = Dictionary(existing.map { ($0.key, $0.value) }, uniquingKeysWith: { _, new in new })
     // In name order, so new keys get the same ids whatever the dictionary's order.
     for (name, value) in changes.sorted(by: { $0.key < $1.key }) {
@@ -126,11 +144,44 @@ extension WriteTransaction {
     return byKey.sorted { $0.key < $1.key }.map { (key: $0.key, value: $0.value) }
   }
 
-  func insertNode(_ id: NodeID, _ stored: StoredNode) throws {
+  /// New properties whose keys all have ids already and whose values are
+  /// clearly valid, sorted by key id; nil sends the caller the long way, which
+  /// interns new keys in name order and reports the first problem in that order.
+  private func knownProperties(_ changes: [String: PropertyValue]) -> [(key: UInt32, value: PropertyValue)]? {
+    var result: [(key: UInt32, value: PropertyValue)] = []
+    result.reserveCapacity(changes.count)
+    // Names in the recent-names cache passed internName's checks.
+    if !recentNames.appendKeyIDs(of: changes, to: &result, where: { $0.isClearlyValid }) {
+      result.removeAll(keepingCapacity: true)
+      for (name, value) in changes {
+        guard !name.isEmpty, name.utf8.count <= CatalogKey.maximumNameBytes, value.isClearlyValid,
+          let id = try? nameID(.key, name)
+        else { return nil }
+        result.append((id, value))
+      }
+    }
+    result.sort { $0.key < $1.key }
+    return result
+  }
+
+  func insertNode(_ id: NodeID, _ stored: StoredNode, in batch: PageWriter.Batch) throws {
     guard let nodes = tree(.nodes), let labels = tree(.labels) else { throw SombraError.corruption("graph trees missing") }
-    try nodes.insert(KeyEncoding.u64(id), stored.encode(), ifPresent: .fail, in: pages)
+    // The record goes into the transaction's reused writer (taken out and put
+    // back, so no access to the property is held while the tree changes).
+    var record = ByteWriter(capacity: 0)
+    swap(&record, &recordWriter)
+    record.removeAll()
+    stored.encode(into: &record)
+    // Ids grow, so node records append at the tree's right edge.
+    var hint: BTree.AppendHint? = nil
+    swap(&hint, &nodeAppendHint)
+    _ = try KeyEncoding.withU64(id) { key in
+      try record.bytes.withUnsafeBytes { try nodes.insert(appending: key, $0, ifPresent: .fail, hint: &hint, in: batch) }
+    }
+    swap(&record, &recordWriter)
+    swap(&hint, &nodeAppendHint)
     for label in stored.labels {
-      try labels.insert(GraphKeys.label(label, id), [], in: pages)
+      _ = try GraphKeys.withLabel(label, id) { try labels.insert(bytes: $0, UnsafeRawBufferPointer(start: nil, count: 0), in: batch) }
       addCount(.label(label), 1)
     }
     try replaceIndexEntries(of: id, old: nil, new: stored)

@@ -32,6 +32,14 @@ package enum GraphKeys {
     return key
   }
 
+  /// Calls `body` with the bytes of `label(label, node)`, kept on the stack.
+  @inline(__always)
+  package static func withLabel<R>(_ label: UInt32, _ node: NodeID, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+    // Three u32 words: 12 bytes without padding.
+    let words = (label.bigEndian, UInt32(truncatingIfNeeded: node >> 32).bigEndian, UInt32(truncatingIfNeeded: node).bigEndian)
+    return try withUnsafeBytes(of: words, body)
+  }
+
   /// The property-index key, or nil for a value that is not indexed (a list).
   package static func property(_ index: UInt32, _ value: PropertyValue, _ node: NodeID?) -> [UInt8]? {
     var key: [UInt8] = []
@@ -53,11 +61,17 @@ package struct StoredNode: Equatable {
   }
 
   package func encode() -> [UInt8] {
-    var w = ByteWriter(capacity: 32)
+    // Room for small records (ids, numbers, short strings) without regrowing.
+    var w = ByteWriter(capacity: 16 + 5 * labels.count + 16 * properties.count)
+    encode(into: &w)
+    return w.bytes
+  }
+
+  /// Appends the record to `w` (a writer reused from record to record).
+  package func encode(into w: inout ByteWriter) {
     w.varint(UInt64(labels.count))
     for label in labels { w.varint(UInt64(label)) }
     encodeProperties(properties, into: &w)
-    return w.bytes
   }
 
   package static func decode(_ bytes: [UInt8], id: NodeID) throws -> StoredNode {

@@ -34,6 +34,12 @@ package enum KeyEncoding {
     return key
   }
 
+  /// Calls `body` with `u64(value)`'s bytes, kept on the stack.
+  @inline(__always)
+  package static func withU64<R>(_ value: UInt64, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+    try withUnsafeBytes(of: value.bigEndian, body)
+  }
+
   /// Reads a big-endian u64 at `offset` of a key, or nil when it is too short.
   package static func readU64(_ key: some Collection<UInt8>, at offset: Int) -> UInt64? {
     guard offset >= 0, key.count >= offset + 8 else { return nil }

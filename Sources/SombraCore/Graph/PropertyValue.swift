@@ -129,6 +129,18 @@ extension PropertyValue {
     return Int(n)
   }
 
+  /// Whether `validate` would pass, known without encoding: a scalar whose
+  /// encoding (tag, length of at most 10 bytes, payload) is surely under the
+  /// limit. False means "not known", not "invalid".
+  var isClearlyValid: Bool {
+    switch self {
+    case .null, .bool, .int, .double: true
+    case .string(let s): s.utf8.count <= Self.maximumEncodedSize - 11
+    case .bytes(let b): b.count <= Self.maximumEncodedSize - 11
+    case .list: false
+    }
+  }
+
   /// Checks the value can be stored: lists hold scalars only, and the encoded size
   /// stays within `maximumEncodedSize`.
   package func validate(key: String) throws {

@@ -19,8 +19,28 @@ package final class PageWriter {
   let pager: Pager
   let base: Snapshot
   /// The header as this transaction has changed it.
-  package private(set) var header: DatabaseHeader
-  var dirty: DirtyPages
+  package private(set) var header: DatabaseHeader {
+    _read { yield state.pointee.header }
+    _modify { yield &state.pointee.header }
+  }
+  var dirty: DirtyPages {
+    _read { yield state.pointee.dirty }
+    _modify { yield &state.pointee.dirty }
+  }
+  /// `header` and `dirty`, in memory the writer owns rather than in stored
+  /// properties: every B-tree step reads them, and Swift's run-time
+  /// exclusivity check of a class's stored property costs more than the
+  /// lookup. No access to either is held across a call that could access the
+  /// same one again (`updateHeader`'s body, the one closure run during such an
+  /// access, must not read `header`; see there).
+  private let state: UnsafeMutablePointer<
+    (header: DatabaseHeader, dirty: DirtyPages, allocations: UInt64, leafInserts: [PageNumber: Int])
+  >
+
+  /// Pages allocated or freed so far: every B-tree split, merge, new root or
+  /// lost level moves it, so an unchanged count means no tree changed shape
+  /// (`BTree.AppendHint` relies on this).
+  package var allocationsAndFrees: UInt64 { state.pointee.allocations }
   var headerChanged = false
   package internal(set) var isFinished = false
   package internal(set) var failure: SombraError?
@@ -28,8 +48,8 @@ package final class PageWriter {
   let deadline: Double?
   /// Index of the last insert into each leaf (`noteLeafInsert`, the B-tree's
   /// split choice), starting from the pager's hints of earlier transactions;
-  /// a hint only, never written to the file.
-  var lastLeafInsert: [PageNumber: Int]
+  /// a hint only, never written to the file. Kept in `state` like `header`.
+  var lastLeafInsert: [PageNumber: Int] { state.pointee.leafInserts }
   let activity = Atomic<Int>(0)
   static let revoked = -1
   static let ended = -2
@@ -38,13 +58,16 @@ package final class PageWriter {
     self.pager = pager
     self.base = base
     self.deadline = deadline
-    self.header = base.header
-    self.dirty = DirtyPages(pageSize: pager.pageSize)
-    // The caller holds the writer gate, which guards the hints.
-    self.lastLeafInsert = pager.leafInsertHints
+    state = .allocate(capacity: 1)
+    // The caller holds the writer gate, which guards the pager's hints.
+    state.initialize(to: (base.header, DirtyPages(pageSize: pager.pageSize), 0, pager.leafInsertHints))
   }
 
-  deinit { releaseBuffers() }
+  deinit {
+    releaseBuffers()
+    state.deinitialize(count: 1)
+    state.deallocate()
+  }
 
   func releaseBuffers() {
     for buffer in dirty.removeAll() { buffer.deallocate() }
@@ -54,11 +77,13 @@ package final class PageWriter {
   package var dirtyPageCount: Int { dirty.count }
 
   package func noteLeafInsert(_ page: PageNumber, at index: Int) -> Bool {
-    let previous = lastLeafInsert.updateValue(index, forKey: page)
+    let previous = state.pointee.leafInserts.updateValue(index, forKey: page)
     return previous == index - 1
   }
 
   private func checkActive() throws {
+    // The usual case first, without copying `failure` out.
+    if !isFinished && failure == nil && deadline == nil { return }
     if isFinished { throw SombraError.misuse("the transaction has already ended") }
     if let failure {
       throw SombraError(failure.code, "the transaction failed earlier (\(failure.message)); roll it back")
@@ -129,6 +154,45 @@ package final class PageWriter {
     return error
   }
 
+  /// Runs `body` as one call of the owner: one activity count and one check of
+  /// the transaction's state for all the page reads and changes it makes through
+  /// the `Batch` it is given (a B-tree insert touches a page per level), instead
+  /// of one per page. The batch must not outlive `body`.
+  package func batch<R>(_ body: (Batch) throws -> R) throws -> R {
+    try operation { try body(Batch(writer: self)) }
+  }
+
+  /// Page access inside `batch`, already counted and checked.
+  package struct Batch: PageMutator {
+    fileprivate let writer: PageWriter
+
+    package var pageSize: Int { writer.pageSize }
+    package var pageCount: UInt32 { writer.header.pageCount }
+
+    package func withPage<R>(_ number: PageNumber, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+      try writer.readPage(number, body)
+    }
+
+    package func withMutablePage<R>(_ number: PageNumber, _ body: (UnsafeMutableRawBufferPointer) throws -> R) throws -> R {
+      try writer.changePage(number, body)
+    }
+
+    package func allocate(_ type: PageType) throws -> PageNumber { try writer.allocatePage(type) }
+
+    package func free(_ number: PageNumber) throws { try writer.freePage(number) }
+
+    package func noteLeafInsert(_ page: PageNumber, at index: Int) -> Bool { writer.noteLeafInsert(page, at: index) }
+
+    /// `PageWriter.allocationsAndFrees`.
+    package var allocationsAndFrees: UInt64 { writer.allocationsAndFrees }
+
+    /// The writer's header.
+    package var header: DatabaseHeader { writer.header }
+
+    /// `PageWriter.updateHeader`, inside the batch.
+    package func updateHeader(_ body: (inout DatabaseHeader) -> Void) { writer.updateHeaderFields(body) }
+  }
+
   /// Reads page `number` as this transaction sees it.
   package func withPage<R>(_ number: PageNumber, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
     try operation { try readPage(number, body) }
@@ -176,23 +240,27 @@ package final class PageWriter {
   }
 
   /// Changes header fields other than the page accounting (roots, next ids).
+  /// `body` is handed the writer's header itself: it must not read `header`.
   package func updateHeader(_ body: (inout DatabaseHeader) -> Void) throws {
     try operation { updateHeaderFields(body) }
   }
 
   private func updateHeaderFields(_ body: (inout DatabaseHeader) -> Void) {
-    var h = header
-    body(&h)
-    // The pager owns the accounting fields.
-    h.pageCount = header.pageCount
-    h.freeListHead = header.freeListHead
-    h.freeListCount = header.freeListCount
-    h.changeCounter = header.changeCounter
-    h.pageSize = header.pageSize
-    h.major = header.major
-    h.minor = header.minor
-    h.lifetime = header.lifetime
-    header = h
+    // In place (a copy of the header would copy its roots array too), then the
+    // pager's accounting fields are put back.
+    let kept = (
+      header.pageCount, header.freeListHead, header.freeListCount, header.changeCounter, header.pageSize, header.major,
+      header.minor, header.lifetime
+    )
+    body(&header)
+    header.pageCount = kept.0
+    header.freeListHead = kept.1
+    header.freeListCount = kept.2
+    header.changeCounter = kept.3
+    header.pageSize = kept.4
+    header.major = kept.5
+    header.minor = kept.6
+    header.lifetime = kept.7
     headerChanged = true
   }
 
@@ -227,6 +295,7 @@ package final class PageWriter {
 
   private func allocatePage(_ type: PageType) throws -> PageNumber {
     guard type != .header, type != .free else { throw SombraError.misuse("cannot allocate a \(type.name) page") }
+    state.pointee.allocations &+= 1  // a count of calls: cannot reach 2^64
     let number: PageNumber
     if header.freeListHead != 0 {
       number = header.freeListHead
@@ -267,6 +336,7 @@ package final class PageWriter {
     guard number != 0, number < header.pageCount else {
       throw SombraError.invalidArgument("cannot free page \(number)")
     }
+    state.pointee.allocations &+= 1
     // A second free would make the free list a cycle.
     let alreadyFree = try readPage(number) { $0[PageLayout.typeOffset] == PageType.free.rawValue }
     guard !alreadyFree else { throw SombraError.invalidArgument("page \(number) is already free") }
