@@ -19,6 +19,34 @@ import Testing
     }
   }
 
+  @Test func skipAcceptsAndRejectsExactlyWhatDecodeDoes() throws {
+    // Valid values of every kind, then random bytes (mostly invalid, some UTF-8 edge cases).
+    var inputs: [[UInt8]] = Self.samples.map { v in
+      var w = ByteWriter()
+      v.encode(into: &w)
+      return w.bytes
+    }
+    var rng = SplitMix64(seed: 11)
+    for _ in 0..<20_000 {
+      let count = Int(rng.next() % 12)
+      var bytes: [UInt8] = [5, UInt8(count)]  // a string of `count` random bytes
+      for _ in 0..<count { bytes.append(UInt8(truncatingIfNeeded: rng.next() >> 56)) }
+      inputs.append(bytes)
+      inputs.append((0..<Int(rng.next() % 10)).map { _ in UInt8(truncatingIfNeeded: rng.next()) })
+    }
+    for bytes in inputs {
+      let outcome: (decoded: Bool, decodedEnd: Int, skipped: Bool, skippedEnd: Int) = bytes.withUnsafeBytes { raw in
+        var a = ByteReader(raw)
+        var b = ByteReader(raw)
+        let decoded = (try? PropertyValue.decode(from: &a)) != nil
+        let skipped = (try? PropertyValue.skip(from: &b)) != nil
+        return (decoded, a.offset, skipped, b.offset)
+      }
+      #expect(outcome.decoded == outcome.skipped, "\(bytes)")
+      if outcome.decoded { #expect(outcome.decodedEnd == outcome.skippedEnd, "\(bytes)") }
+    }
+  }
+
   @Test func everyKindOfValueRoundTrips() throws {
     for v in Self.samples {
       let back = try roundTrip(v)

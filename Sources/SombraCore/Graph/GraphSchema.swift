@@ -127,6 +127,19 @@ package struct StoredEdge: Equatable {
     return StoredEdge(source: source, target: target, type: type, properties: properties)
   }
 
+  /// Checks a record as `decode` does and returns its endpoints and type,
+  /// calling `key` with each property key id, without building the record
+  /// (the verifier's pass over every edge).
+  package static func check(raw: UnsafeRawBufferPointer, id: EdgeID, key: (UInt32) -> Void) throws -> (source: NodeID, target: NodeID, type: UInt32) {
+    var r = ByteReader(raw)
+    let source = try r.varint()
+    let target = try r.varint()
+    let type = try catalogID(&r)
+    try skipProperties(&r, owner: "edge \(id)", key: key)
+    guard r.remaining == 0 else { throw r.error("edge \(id): \(r.remaining) bytes after the record") }
+    return (source, target, type)
+  }
+
   /// Source and target only, without decoding properties.
   package static func endpoints(_ bytes: [UInt8], id: EdgeID) throws -> (NodeID, NodeID) {
     try bytes.withUnsafeBytes { raw in
@@ -148,6 +161,20 @@ private func catalogID(_ r: inout ByteReader) throws -> UInt32 {
   let start = r.offset
   guard let id = UInt32(exactly: try r.varint()), id != 0 else { throw r.error("catalog id out of range", at: start) }
   return id
+}
+
+/// `decodeProperties` without building them: checks and reports each key.
+private func skipProperties(_ r: inout ByteReader, owner: @autoclosure () -> String, key: (UInt32) -> Void) throws {
+  let count = try r.varint()
+  guard count <= UInt64(r.remaining) else { throw r.error("\(owner()): \(count) properties in \(r.remaining) bytes") }
+  var previous: UInt32 = 0
+  for _ in 0..<count {
+    let id = try catalogID(&r)
+    guard id > previous else { throw r.error("\(owner()): property keys out of order") }
+    previous = id
+    try PropertyValue.skip(from: &r)
+    key(id)
+  }
 }
 
 private func decodeProperties(_ r: inout ByteReader, owner: @autoclosure () -> String) throws -> [(key: UInt32, value: PropertyValue)] {

@@ -121,6 +121,59 @@ extension PropertyValue {
     }
   }
 
+  /// Reads past one encoded value, checking it exactly as `decode` does (tags,
+  /// lengths, UTF-8, no nested lists), without building it: the verifier's
+  /// pass over every record allocates nothing for values it only checks.
+  package static func skip(from r: inout ByteReader, nested: Bool = false) throws {
+    let tagOffset = r.offset
+    switch try r.u8() {
+    case 0, 1, 2: return
+    case 3: _ = try r.varint()
+    case 4: try r.skip(8)
+    case 5:
+      let start = r.offset
+      let count = try length(&r)
+      let raw = try r.slice(count)
+      guard isValidUTF8(raw) else { throw r.error("invalid UTF-8 in a \(count)-byte string", at: start) }
+    case 6: try r.skip(try length(&r))
+    case 7:
+      guard !nested else { throw r.error("a list inside a list", at: tagOffset) }
+      let count = try length(&r)
+      for _ in 0..<count { try skip(from: &r, nested: true) }
+    case let tag: throw r.error("unknown value tag \(tag)", at: tagOffset)
+    }
+  }
+
+  /// Whether `bytes` are well-formed UTF-8 (what `String(validating:)` accepts).
+  static func isValidUTF8(_ bytes: UnsafeRawBufferPointer) -> Bool {
+    var i = 0
+    let n = bytes.count
+    while i < n {
+      let b0 = bytes[i]
+      if b0 < 0x80 {
+        i += 1
+        continue
+      }
+      let length: Int
+      var low: UInt8 = 0x80
+      var high: UInt8 = 0xBF
+      switch b0 {
+      case 0xC2...0xDF: length = 2
+      case 0xE0: (length, low) = (3, 0xA0)
+      case 0xE1...0xEC, 0xEE...0xEF: length = 3
+      case 0xED: (length, high) = (3, 0x9F)
+      case 0xF0: (length, low) = (4, 0x90)
+      case 0xF1...0xF3: length = 4
+      case 0xF4: (length, high) = (4, 0x8F)
+      default: return false
+      }
+      guard n - i >= length, (low...high).contains(bytes[i + 1]) else { return false }
+      for k in 2..<length where !(0x80...0xBF).contains(bytes[i + k]) { return false }
+      i += length
+    }
+    return true
+  }
+
   /// A length that must fit in what remains of the buffer.
   private static func length(_ r: inout ByteReader) throws -> Int {
     let start = r.offset

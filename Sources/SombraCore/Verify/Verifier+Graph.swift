@@ -197,9 +197,12 @@ extension Verifier {
           return true
         }
         if id == 0 || id >= nextID { invalidRecord("edge \(id)", "the id is outside 1..<\(nextID), the header's next edge id") }
-        let edge: StoredEdge
+        let edge: (source: NodeID, target: NodeID, type: UInt32)
+        var unnamedKeys: [UInt32] = []  // allocated only for a problem
         do {
-          edge = try StoredEdge.decode(raw: value, id: id)
+          edge = try StoredEdge.check(raw: value, id: id) { keyID in
+            if checkIDs && !names.has(.key, keyID) { unnamedKeys.append(keyID) }
+          }
         } catch {
           invalidRecord("edge \(id)", "the record does not decode: \((error as? SombraError)?.message ?? "\(error)")")
           columns.ids.append(id)
@@ -210,9 +213,7 @@ extension Verifier {
         columns.facts.append(EdgeFact(source: edge.source, target: edge.target, type: edge.type, broken: false))
         typeCounts.add(edge.type)
         if checkIDs && !names.has(.type, edge.type) { invalidRecord("edge \(id)", "edge type id \(edge.type) has no name in the catalog") }
-        for (keyID, _) in edge.properties where checkIDs && !names.has(.key, keyID) {
-          invalidRecord("edge \(id)", "property key id \(keyID) has no name in the catalog")
-        }
+        for keyID in unnamedKeys { invalidRecord("edge \(id)", "property key id \(keyID) has no name in the catalog") }
         if checkEnds {
           if nodes.lookup.position(of: edge.source) == nil {
             problem(.edgeDangling, record: "edge \(id)", "its source node \(edge.source) does not exist", hint: VerifyHint.salvage)
