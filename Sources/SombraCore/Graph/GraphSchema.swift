@@ -92,6 +92,35 @@ package struct StoredNode: Equatable {
   }
 }
 
+extension StoredNode {
+  /// Checks a record as `decode` does, without building it.
+  package static func check(raw: UnsafeRawBufferPointer, id: NodeID) throws {
+    var r = ByteReader(raw)
+    let count = try r.varint()
+    guard count <= UInt64(r.remaining) else { throw r.error("node \(id): \(count) labels in a \(raw.count)-byte record") }
+    for _ in 0..<count { _ = try catalogID(&r) }
+    try skipProperties(&r, owner: "node \(id)") { _ in }
+    guard r.remaining == 0 else { throw r.error("node \(id): \(r.remaining) bytes after the record") }
+  }
+
+  /// Walks a record that `check` accepted: each label id, then each property
+  /// key id with its encoded value (for `PropertyValue.decode`), in order.
+  package static func walk(
+    raw: UnsafeRawBufferPointer, label: (UInt32) -> Void, property: (UInt32, UnsafeRawBufferPointer) throws -> Void
+  ) throws {
+    var r = ByteReader(raw)
+    let count = try r.varint()
+    for _ in 0..<count { label(try catalogID(&r)) }
+    let properties = try r.varint()
+    for _ in 0..<properties {
+      let key = try catalogID(&r)
+      let start = r.offset
+      try PropertyValue.skip(from: &r)
+      try property(key, UnsafeRawBufferPointer(rebasing: raw[start..<r.offset]))
+    }
+  }
+}
+
 package struct StoredEdge: Equatable {
   package var source: NodeID
   package var target: NodeID

@@ -141,9 +141,8 @@ extension Verifier {
         }
         columns.ids.append(id)
         if id == 0 || id >= nextID { invalidRecord("node \(id)", "the id is outside 1..<\(nextID), the header's next node id") }
-        let node: StoredNode
         do {
-          node = try StoredNode.decode(raw: value, id: id)
+          try StoredNode.check(raw: value, id: id)
         } catch {
           invalidRecord("node \(id)", "the record does not decode: \((error as? SombraError)?.message ?? "\(error)")")
           columns.broken.append(true)
@@ -151,22 +150,23 @@ extension Verifier {
           return true
         }
         columns.broken.append(false)
+        // Read in place (no record built): labels, then properties, in order.
+        let firstLabel = columns.labels.count
         var previous: UInt32 = 0
-        for label in node.labels {
+        try StoredNode.walk(raw: value) { label in
           if label <= previous { invalidRecord("node \(id)", "label ids are not ascending (\(label) after \(previous))") }
           previous = label
           if checkIDs && !names.has(.label, label) { invalidRecord("node \(id)", "label id \(label) has no name in the catalog") }
           labelCounts.add(label)
+          columns.labels.append(label)
+        } property: { keyID, encoded in
+          if checkIDs && !names.has(.key, keyID) { invalidRecord("node \(id)", "property key id \(keyID) has no name in the catalog") }
+          for def in definitions where def.key == keyID && (def.label == 0 || columns.labels[firstLabel...].contains(def.label)) {
+            var r = ByteReader(encoded)
+            columns.indexes[def.id]?.append(node: id, value: try PropertyValue.decode(from: &r))
+          }
         }
-        columns.labels.append(contentsOf: node.labels)
         columns.labelStart.append(columns.labels.count)
-        for (keyID, _) in node.properties where checkIDs && !names.has(.key, keyID) {
-          invalidRecord("node \(id)", "property key id \(keyID) has no name in the catalog")
-        }
-        for def in definitions where def.label == 0 || node.labels.contains(def.label) {
-          guard let value = node.properties.first(where: { $0.key == def.key })?.value else { continue }
-          columns.indexes[def.id]?.append(node: id, value: value)
-        }
         return true
       }
       columns.complete = true
