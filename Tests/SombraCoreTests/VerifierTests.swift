@@ -368,6 +368,22 @@ import Testing
     #expect(try db.verify(VerifyOptions(checkAdjacency: false)).isClean)
   }
 
+  @Test func anAdjacencyItemWithTheWrongTypeIsFoundThoughEveryCountStillMatches() throws {
+    // Same number of items, same nodes, same edge ids: only the multiset
+    // fingerprint tells, and the exact pass must then name both sides.
+    let (db, built) = try builtAndReopened()
+    try db.write { tx in
+      let stored = try #require(try tx.storedEdge(built.firstEdge))
+      let right = AdjacencyItem(type: stored.type, neighbour: stored.target, edge: built.firstEdge)
+      let wrong = AdjacencyItem(type: stored.type + 1, neighbour: stored.target, edge: built.firstEdge)
+      #expect(try tx.removeAdjacency(stored.source, outgoing: true, right))
+      #expect(try tx.addAdjacency(stored.source, outgoing: true, wrong))
+    }
+    let report = try db.verify()
+    #expect(Set(codes(report)) == ["ADJACENCY_EXTRA", "ADJACENCY_MISSING"], "\(report.problems)")
+    #expect(report.counts.adjacencyEntries == 2 * built.edges)
+  }
+
   @Test func anAdjacencyEntryWithoutAnEdgeIsExtra() throws {
     let (db, _) = try builtAndReopened()
     let added = try db.write { tx in try tx.addAdjacency(1, outgoing: true, AdjacencyItem(type: 1, neighbour: 2, edge: 9999)) }

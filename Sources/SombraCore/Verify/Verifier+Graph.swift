@@ -9,6 +9,12 @@
 /// entry with no expectation is `*_EXTRA`; an expectation left unseen is
 /// `*_MISSING`. Nothing is sorted and no set of keys is built.
 ///
+/// The adjacency check first compares multiset fingerprints of the items the
+/// edges call for and the items stored (`AdjacencyFingerprint`), in two
+/// sequential passes; only when they differ, or a list is malformed, does it
+/// match items to edges one by one (random access into the edge columns) to
+/// name each problem.
+///
 /// Invariants checked:
 /// 1. Node and edge keys are 8-byte ids in 1..<next id; records decode; labels
 ///    ascend; every label, edge type and property key id has a catalog name
@@ -75,6 +81,10 @@ extension Verifier {
     var typeCounts: [UInt32: Int] = [:]
     var complete = false
     var lookup = IDLookup([])
+    /// The adjacency items the edges call for, as a multiset fingerprint
+    /// (`AdjacencyFingerprint`), and whether a record failed to decode.
+    var expectedAdjacency = AdjacencyFingerprint()
+    var anyBroken = false
   }
 
   func checkGraph() {
@@ -207,10 +217,13 @@ extension Verifier {
           invalidRecord("edge \(id)", "the record does not decode: \((error as? SombraError)?.message ?? "\(error)")")
           columns.ids.append(id)
           columns.facts.append(EdgeFact(source: 0, target: 0, type: 0, broken: true))
+          columns.anyBroken = true
           return true
         }
         columns.ids.append(id)
         columns.facts.append(EdgeFact(source: edge.source, target: edge.target, type: edge.type, broken: false))
+        columns.expectedAdjacency.add(node: edge.source, outgoing: true, type: edge.type, neighbour: edge.target, edge: id)
+        columns.expectedAdjacency.add(node: edge.target, outgoing: false, type: edge.type, neighbour: edge.source, edge: id)
         typeCounts.add(edge.type)
         if checkIDs && !names.has(.type, edge.type) { invalidRecord("edge \(id)", "edge type id \(edge.type) has no name in the catalog") }
         for keyID in unnamedKeys { invalidRecord("edge \(id)", "property key id \(keyID) has no name in the catalog") }
@@ -249,6 +262,16 @@ extension Verifier {
 
   private func checkAdjacency(_ edges: EdgeColumns) {
     guard usable("adjacency", [.adjacency, .edges], also: edges.complete) else { return }
+    // A sound tree (the usual case) is confirmed by one sequential pass: its
+    // items must form exactly the multiset the edges call for. Anything else
+    // (a mismatch, a list that does not parse, a broken record) takes the
+    // exact pass below, which names every problem.
+    if !edges.anyBroken, let items = adjacencyIfSound(), items.fingerprint == edges.expectedAdjacency {
+      report.counts.adjacencyEntries = items.count
+      endPhase()
+      return
+    }
+    if stopped { return }
     let hint = VerifyHint.rebuildIndexes
     var outSeen = BitSet(count: edges.ids.count)
     var inSeen = BitSet(count: edges.ids.count)
@@ -373,6 +396,51 @@ extension Verifier {
       }
     }
     endPhase()
+  }
+
+  /// One pass over the adjacency tree that checks what the exact pass checks
+  /// about its layout (keys, chunk order, lists that decode) and fingerprints
+  /// its items; nil at the first thing wrong (or when told to stop), without
+  /// reporting: the exact pass then reports it.
+  private func adjacencyIfSound() -> (fingerprint: AdjacencyFingerprint, count: Int)? {
+    var fingerprint = AdjacencyFingerprint()
+    var items = 0
+    var chunks = 0
+    var sound = true
+    var previousGroup: (node: UInt64, outgoing: Bool)?
+    var previousLast = AdjacencyItem(type: 0, neighbour: 0, edge: 0)
+    beginPhase("adjacency", total: treeEntries[.adjacency] ?? 0)
+    do {
+      try BTree(root: header.roots[GraphRoot.adjacency.rawValue]).scanBorrowing(in: tx) { key, value in
+        chunks += 1
+        guard tick(chunks), let chunk = AdjacencyList.parseKey(raw: key) else {
+          sound = false
+          return false
+        }
+        let sameGroup = previousGroup.map { $0.node == chunk.node && $0.outgoing == chunk.outgoing } ?? false
+        if let bound = chunk.lowerBound, sameGroup, !(previousLast < bound) {
+          sound = false
+          return false
+        }
+        var first = true
+        try AdjacencyList.forEach(raw: value) { item in
+          if first, let bound = chunk.lowerBound, item < bound {
+            sound = false
+            return false
+          }
+          first = false
+          items += 1
+          previousLast = item
+          fingerprint.add(node: chunk.node, outgoing: chunk.outgoing, type: item.type, neighbour: item.neighbour, edge: item.edge)
+          return true
+        }
+        previousGroup = (chunk.node, chunk.outgoing)
+        return sound
+      }
+    } catch {
+      return nil
+    }
+    return sound && !stopped ? (fingerprint, items) : nil
   }
 
   private func checkLabelIndex(_ nodes: NodeColumns) {

@@ -260,6 +260,43 @@ struct IDLookup {
   }
 }
 
+/// An order-independent fingerprint of a multiset of adjacency items: each
+/// item is hashed (two independent 64-bit mixes of all its fields) and the
+/// hashes are summed per lane, with the count. Equal multisets give equal
+/// fingerprints; a different multiset gives an equal one only if both 64-bit
+/// lane sums collide (about 2^-128 for damage that is not crafted against
+/// these mixes), so a match stands for "exactly one item per expectation".
+struct AdjacencyFingerprint: Equatable {
+  private var lane1: UInt64 = 0
+  private var lane2: UInt64 = 0
+  private(set) var count = 0
+
+  @inline(__always)
+  mutating func add(node: UInt64, outgoing: Bool, type: UInt32, neighbour: UInt64, edge: UInt64) {
+    let tag = UInt64(type) << 1 | (outgoing ? 1 : 0)
+    lane1 &+= Self.hash(node, tag, neighbour, edge, seed: 0x243F_6A88_85A3_08D3)
+    lane2 &+= Self.hash(edge, neighbour, tag, node, seed: 0x1319_8A2E_0370_7344)
+    count += 1
+  }
+
+  /// Chained splitmix64 finalizers: every input bit reaches every output bit.
+  @inline(__always)
+  private static func hash(_ a: UInt64, _ b: UInt64, _ c: UInt64, _ d: UInt64, seed: UInt64) -> UInt64 {
+    var x = mix(seed ^ a)
+    x = mix(x ^ b &* 0x9E37_79B9_7F4A_7C15)
+    x = mix(x ^ c &* 0xC2B2_AE3D_27D4_EB4F)
+    return mix(x ^ d &* 0x1656_67B1_9E37_79F9)
+  }
+
+  @inline(__always)
+  private static func mix(_ value: UInt64) -> UInt64 {
+    var z = value &+ 0x9E37_79B9_7F4A_7C15
+    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+    return z ^ (z >> 31)
+  }
+}
+
 /// A fixed-size set of flags.
 struct BitSet {
   private var words: [UInt64]
