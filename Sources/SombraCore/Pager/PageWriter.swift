@@ -46,10 +46,16 @@ package final class PageWriter {
   package internal(set) var failure: SombraError?
   /// Monotonic seconds after which the transaction has timed out; nil: never.
   let deadline: Double?
-  /// Index of the last insert into each leaf (`noteLeafInsert`, the B-tree's
-  /// split choice), starting from the pager's hints of earlier transactions;
-  /// a hint only, never written to the file. Kept in `state` like `header`.
-  var lastLeafInsert: [PageNumber: Int] { state.pointee.leafInserts }
+  // The index of the last insert into each leaf (`noteLeafInsert`, the
+  // B-tree's split choice) starts from the pager's hints of earlier
+  // transactions; a hint only, never written to the file. Kept in `state`.
+  /// Moves the hints out (the commit hands them to the next writer): the
+  /// dictionary changes owner without being copied.
+  func takeLeafInserts() -> [PageNumber: Int] {
+    let hints = state.pointee.leafInserts
+    state.pointee.leafInserts = [:]
+    return hints
+  }
   let activity = Atomic<Int>(0)
   static let revoked = -1
   static let ended = -2
@@ -59,8 +65,12 @@ package final class PageWriter {
     self.base = base
     self.deadline = deadline
     state = .allocate(capacity: 1)
-    // The caller holds the writer gate, which guards the pager's hints.
-    state.initialize(to: (base.header, DirtyPages(pageSize: pager.pageSize), 0, pager.leafInsertHints))
+    // The caller holds the writer gate, which guards the pager's hints. They
+    // move here (the pager keeps none meanwhile), so the first insert does
+    // not copy the dictionary.
+    let hints = pager.leafInsertHints
+    pager.leafInsertHints = [:]
+    state.initialize(to: (base.header, DirtyPages(pageSize: pager.pageSize), 0, hints))
   }
 
   deinit {

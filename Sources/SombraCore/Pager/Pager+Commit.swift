@@ -101,7 +101,8 @@ extension Pager {
     }
     if writer.dirty.isEmpty && !writer.headerChanged { return }
     // Hints for the next writer (a bounded map: past 64 Ki leaves it starts over).
-    leafInsertHints = writer.lastLeafInsert.count <= 1 << 16 ? writer.lastLeafInsert : [:]
+    let hints = writer.takeLeafInserts()
+    leafInsertHints = hints.count <= 1 << 16 ? hints : [:]
     let started = monotonicNanoseconds()
     let unpersistedCorruption = try lock.withLock { _ in
       try checkUsable()
