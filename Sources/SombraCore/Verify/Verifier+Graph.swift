@@ -322,58 +322,18 @@ extension Verifier {
       batch.removeAll(keepingCapacity: true)
     }
     beginPhase("adjacency", total: treeEntries[.adjacency] ?? 0)
-    var chunks = 0
-    // The group (node, direction) of the previous chunk and its last item: the
-    // next chunk of the group must start above it (invariant 2 of `AdjacencyList`).
-    var previousGroup: (node: UInt64, outgoing: Bool)?
-    var previousLast = AdjacencyItem(type: 0, neighbour: 0, edge: 0)
     do {
-      try BTree(root: header.roots[GraphRoot.adjacency.rawValue]).scanBorrowing(in: tx) { key, value in
-        chunks += 1
-        guard tick(chunks) else { return false }
-        guard let chunk = AdjacencyList.parseKey(raw: key) else {
-          flush()  // problems stay in entry order
-          previousGroup = nil
-          problem(.adjacencyExtra, record: "adjacency", "a malformed \(key.count)-byte key (keys are 9 or 29 bytes)", hint: hint)
-          return true
-        }
-        // Built only for a problem: a string per chunk is a tenth of the scan.
-        func record() -> String { "node \(chunk.node) \(chunk.outgoing ? "out" : "in")" }
-        let sameGroup = previousGroup.map { $0.node == chunk.node && $0.outgoing == chunk.outgoing } ?? false
-        if let bound = chunk.lowerBound, sameGroup, !(previousLast < bound) {
-          flush()
-          problem(
-            .adjacencyExtra, record: record(),
-            "a chunk of the adjacency list starts at edge \(bound.edge) but the chunk before it holds edge \(previousLast.edge) "
-              + "at or past that point (items out of order)", hint: hint)
-        }
-        var first = true
-        do {
-          try AdjacencyList.forEach(raw: value) { item in
-            if first, let bound = chunk.lowerBound, item < bound {
-              flush()
-              problem(
-                .adjacencyExtra, record: record(),
-                "edge \(item.edge) lies below the lower bound of its chunk (edge \(bound.edge)); lookups cannot find it", hint: hint)
-            }
-            first = false
-            entries += 1
-            previousLast = item
-            batch.append(
-              AdjacencyProbe(
-                node: chunk.node, neighbour: item.neighbour, edge: item.edge,
-                position: edges.lookup.position(of: item.edge) ?? -1, type: item.type, outgoing: chunk.outgoing))
-            if batch.count >= batchSize { flush() }
-            return true
-          }
-        } catch {
-          flush()
-          problem(
-            .adjacencyExtra, record: record(),
-            "the adjacency list does not decode: \((error as? SombraError)?.message ?? "\(error)")", hint: hint)
-        }
-        previousGroup = (chunk.node, chunk.outgoing)
+      try walkAdjacency { flaw in
+        flush()  // problems stay in entry order
+        problem(.adjacencyExtra, record: flaw.record, flaw.message, hint: hint)
         return true
+      } item: { node, outgoing, item in
+        entries += 1
+        batch.append(
+          AdjacencyProbe(
+            node: node, neighbour: item.neighbour, edge: item.edge,
+            position: edges.lookup.position(of: item.edge) ?? -1, type: item.type, outgoing: outgoing))
+        if batch.count >= batchSize { flush() }
       }
       flush()
     } catch {
@@ -398,49 +358,81 @@ extension Verifier {
     endPhase()
   }
 
-  /// One pass over the adjacency tree that checks what the exact pass checks
-  /// about its layout (keys, chunk order, lists that decode) and fingerprints
-  /// its items; nil at the first thing wrong (or when told to stop), without
-  /// reporting: the exact pass then reports it.
+  /// One pass over the adjacency tree that checks its layout as the exact
+  /// pass does and fingerprints its items; nil at the first flaw (or when
+  /// told to stop), without reporting: the exact pass then reports it.
   private func adjacencyIfSound() -> (fingerprint: AdjacencyFingerprint, count: Int)? {
     var fingerprint = AdjacencyFingerprint()
-    var items = 0
-    var chunks = 0
     var sound = true
-    var previousGroup: (node: UInt64, outgoing: Bool)?
-    var previousLast = AdjacencyItem(type: 0, neighbour: 0, edge: 0)
     beginPhase("adjacency", total: treeEntries[.adjacency] ?? 0)
     do {
-      try BTree(root: header.roots[GraphRoot.adjacency.rawValue]).scanBorrowing(in: tx) { key, value in
-        chunks += 1
-        guard tick(chunks), let chunk = AdjacencyList.parseKey(raw: key) else {
-          sound = false
-          return false
-        }
-        let sameGroup = previousGroup.map { $0.node == chunk.node && $0.outgoing == chunk.outgoing } ?? false
-        if let bound = chunk.lowerBound, sameGroup, !(previousLast < bound) {
-          sound = false
-          return false
-        }
-        var first = true
-        try AdjacencyList.forEach(raw: value) { item in
-          if first, let bound = chunk.lowerBound, item < bound {
-            sound = false
-            return false
-          }
-          first = false
-          items += 1
-          previousLast = item
-          fingerprint.add(node: chunk.node, outgoing: chunk.outgoing, type: item.type, neighbour: item.neighbour, edge: item.edge)
-          return true
-        }
-        previousGroup = (chunk.node, chunk.outgoing)
-        return sound
+      try walkAdjacency { _ in
+        sound = false
+        return false
+      } item: { node, outgoing, item in
+        fingerprint.add(node: node, outgoing: outgoing, type: item.type, neighbour: item.neighbour, edge: item.edge)
       }
     } catch {
       return nil
     }
-    return sound && !stopped ? (fingerprint, items) : nil
+    return sound && !stopped ? (fingerprint, fingerprint.count) : nil
+  }
+
+  /// A flaw in the adjacency tree's layout, with the record it concerns.
+  private struct AdjacencyFlaw {
+    var record: String
+    var message: String
+  }
+
+  /// Walks the adjacency tree in key order, checking its layout (keys, lists
+  /// that decode, each chunk's items at or above its lower bound and above
+  /// the previous chunk's): calls `item` with each item and `flaw` with each
+  /// flaw (false stops the walk). Progress ticks per chunk; a stop request
+  /// ends the walk. Throws what the scan throws (a tree it cannot read).
+  private func walkAdjacency(
+    flaw: (AdjacencyFlaw) -> Bool, item: (_ node: UInt64, _ outgoing: Bool, AdjacencyItem) -> Void
+  ) throws {
+    var chunks = 0
+    // The group (node, direction) of the previous chunk and its last item.
+    var previousGroup: (node: UInt64, outgoing: Bool)?
+    var previousLast = AdjacencyItem(type: 0, neighbour: 0, edge: 0)
+    try BTree(root: header.roots[GraphRoot.adjacency.rawValue]).scanBorrowing(in: tx) { key, value in
+      chunks += 1
+      guard tick(chunks) else { return false }
+      guard let chunk = AdjacencyList.parseKey(raw: key) else {
+        previousGroup = nil
+        return flaw(AdjacencyFlaw(record: "adjacency", message: "a malformed \(key.count)-byte key (keys are 9 or 29 bytes)"))
+      }
+      // Built only for a flaw: a string per chunk would be a tenth of the walk.
+      func record() -> String { "node \(chunk.node) \(chunk.outgoing ? "out" : "in")" }
+      let sameGroup = previousGroup.map { $0.node == chunk.node && $0.outgoing == chunk.outgoing } ?? false
+      if let bound = chunk.lowerBound, sameGroup, !(previousLast < bound) {
+        let message =
+          "a chunk of the adjacency list starts at edge \(bound.edge) but the chunk before it holds edge \(previousLast.edge) "
+          + "at or past that point (items out of order)"
+        guard flaw(AdjacencyFlaw(record: record(), message: message)) else { return false }
+      }
+      var first = true
+      var going = true
+      do {
+        try AdjacencyList.forEach(raw: value) { next in
+          if first, let bound = chunk.lowerBound, next < bound {
+            let message = "edge \(next.edge) lies below the lower bound of its chunk (edge \(bound.edge)); lookups cannot find it"
+            going = flaw(AdjacencyFlaw(record: record(), message: message))
+            guard going else { return false }
+          }
+          first = false
+          previousLast = next
+          item(chunk.node, chunk.outgoing, next)
+          return true
+        }
+      } catch {
+        let message = "the adjacency list does not decode: \((error as? SombraError)?.message ?? "\(error)")"
+        going = flaw(AdjacencyFlaw(record: record(), message: message))
+      }
+      previousGroup = (chunk.node, chunk.outgoing)
+      return going
+    }
   }
 
   private func checkLabelIndex(_ nodes: NodeColumns) {
