@@ -1,10 +1,15 @@
 /// Insertion and replacement, and node splits.
 ///
-/// A cell goes into its leaf in place. When it does not fit, the node's cells
-/// plus the new one are divided between the node and a new right sibling, and a
-/// separator (for leaves the shortest prefix dividing the halves) goes up into
-/// the parent, splitting it in turn. A full root moves its contents into two new
-/// children and becomes their parent, so its page number never changes.
+/// A cell goes into its leaf in place. When it does not fit, a leaf first tries
+/// to share its cells with a sibling (`BTree+Share.swift`, random inserts
+/// only); otherwise the node's cells plus the new one are divided between the
+/// node and a new right sibling, and a separator (for leaves the shortest
+/// prefix dividing the halves) goes up into the parent, splitting it in turn.
+/// Where they divide: evenly by bytes, except for ascending runs, which keep
+/// their pages full (`runSplit`: an insert at a node's end, or right after the
+/// previous insert into the same leaf, as the write transaction remembers).
+/// A full root moves its contents into two new children and becomes their
+/// parent, so its page number never changes.
 extension BTree {
   /// What `insert` does when the key is already present.
   package enum IfPresent: Sendable {
