@@ -14,7 +14,7 @@ final class ScratchDirectory {
       return mkdtemp(base) != nil
     }
     guard made else { throw SombraError(.io, "mkdtemp failed") }
-    path = String(cString: template)
+    path = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
   }
 
   deinit { Self.remove(path) }
