@@ -199,8 +199,14 @@ extension WriteTransaction {
   @discardableResult
   package func addAdjacency(_ node: NodeID, outgoing: Bool, _ item: AdjacencyItem) throws -> Bool {
     guard let tree = tree(.adjacency) else { throw SombraError.corruption("graph trees missing") }
+    return try pages.batch { try addAdjacency(node, outgoing: outgoing, item, tree: tree, in: $0) }
+  }
+
+  /// `addAdjacency` reading and writing through `pages` (a batch of a
+  /// bigger change).
+  func addAdjacency(_ node: NodeID, outgoing: Bool, _ item: AdjacencyItem, tree: BTree, in pages: some PageMutator) throws -> Bool {
     let group = AdjacencyList.groupKey(node, outgoing: outgoing)
-    guard let chunk = try tree.floor(AdjacencyList.chunkKey(node, outgoing: outgoing, from: item), prefix: group, in: self) else {
+    guard let chunk = try tree.floor(AdjacencyList.chunkKey(node, outgoing: outgoing, from: item), prefix: group, in: pages) else {
       try tree.insert(group, AdjacencyList.encode([item]), ifPresent: .fail, in: pages)
       return true
     }

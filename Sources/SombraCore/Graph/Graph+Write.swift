@@ -71,18 +71,24 @@ extension WriteTransaction {
   @discardableResult
   public func createEdge(from source: NodeID, to target: NodeID, type: String, properties: [String: PropertyValue] = [:]) throws -> EdgeID {
     try ensureGraph()
-    for end in [source, target] where try !nodeExists(end) {
-      throw SombraError(.notFound, "node \(end) does not exist (edge \(source) -> \(target))")
+    guard let nodes = tree(.nodes) else { throw SombraError.corruption("graph trees missing") }
+    let missing: NodeID? = try pages.batch { batch in
+      for end in [source, target] where try !withU64Key(end, { try nodes.contains(bytes: $0, in: batch) }) { return end }
+      return nil
     }
+    if let end = missing { throw SombraError(.notFound, "node \(end) does not exist (edge \(source) -> \(target))") }
     let typeID = try internName(.type, type)
     let id = header.nextEdgeID
     guard id < UInt64.max else { throw SombraError(.limitExceeded, "no more edge ids") }
     try pages.updateHeader { $0.nextEdgeID = id + 1 }
     let stored = StoredEdge(source: source, target: target, type: typeID, properties: try storedProperties(properties, merging: []))
-    guard let edges = tree(.edges) else { throw SombraError.corruption("graph trees missing") }
-    try edges.insert(KeyEncoding.u64(id), stored.encode(), ifPresent: .fail, in: pages)
-    try addAdjacency(source, outgoing: true, AdjacencyItem(type: typeID, neighbour: target, edge: id))
-    try addAdjacency(target, outgoing: false, AdjacencyItem(type: typeID, neighbour: source, edge: id))
+    guard let edges = tree(.edges), let adjacency = tree(.adjacency) else { throw SombraError.corruption("graph trees missing") }
+    // One batch: the record and both adjacency items without a check per page.
+    try pages.batch { batch in
+      try edges.insert(KeyEncoding.u64(id), stored.encode(), ifPresent: .fail, in: batch)
+      try addAdjacency(source, outgoing: true, AdjacencyItem(type: typeID, neighbour: target, edge: id), tree: adjacency, in: batch)
+      try addAdjacency(target, outgoing: false, AdjacencyItem(type: typeID, neighbour: source, edge: id), tree: adjacency, in: batch)
+    }
     addCount(.type(typeID), 1)
     addCount(.edges, 1)
     return id
