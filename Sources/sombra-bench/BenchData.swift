@@ -15,6 +15,11 @@ struct BenchGraph {
   /// Out-neighbours (workload ids) per node, with multiplicity, in edge order.
   var out: [[Int32]] = []
 
+  /// The workload's label and edge type names ("L0"..."L4", "T0"..."T2"), made
+  /// once, as an application's name constants would be.
+  static let labelNames = (0..<5).map { "L\($0)" }
+  static let typeNames = (0..<3).map { "T\($0)" }
+
   static func hex16(_ v: UInt64) -> String {
     let s = String(v, radix: 16)
     return String(repeating: "0", count: 16 - s.count) + s

@@ -40,7 +40,7 @@ struct BenchRun {
       try db.write { tx in
         for w in i..<end {
           let id = try tx.createNode(
-            labels: ["L\(graph.label[w])"],
+            labels: [BenchGraph.labelNames[Int(graph.label[w])]],
             properties: ["ival": .int(graph.ival[w]), "sval": .string(graph.sval[w]), "fval": .double(graph.fval[w])])
           guard id == NodeID(w + 1) else { throw SombraError(.misuse, "engine id \(id) for workload node \(w)") }
         }
@@ -55,7 +55,7 @@ struct BenchRun {
       try db.write { tx in
         for k in i..<end {
           try tx.createEdge(
-            from: NodeID(graph.src[k]) + 1, to: NodeID(graph.dst[k]) + 1, type: "T\(graph.type[k])",
+            from: NodeID(graph.src[k]) + 1, to: NodeID(graph.dst[k]) + 1, type: BenchGraph.typeNames[Int(graph.type[k])],
             properties: ["w": .int(graph.weight[k])])
         }
       }
@@ -200,10 +200,10 @@ struct BenchRun {
       let dst = rng.next() % n, typeA = rng.next() % 3, wA = Int64(rng.next() % 1_000_000)
       let src = rng.next() % n, typeB = rng.next() % 3, wB = Int64(rng.next() % 1_000_000)
       let tx = try db.beginWrite()
-      let id = try tx.createNode(labels: ["L\(label)"], properties: ["ival": .int(ival), "sval": .string(sval), "fval": .double(fval)])
+      let id = try tx.createNode(labels: [BenchGraph.labelNames[Int(label)]], properties: ["ival": .int(ival), "sval": .string(sval), "fval": .double(fval)])
       guard id == NodeID(firstID + i + 1) else { throw SombraError(.misuse, "engine id \(id) for workload node \(firstID + i)") }
-      try tx.createEdge(from: id, to: dst + 1, type: "T\(typeA)", properties: ["w": .int(wA)])
-      try tx.createEdge(from: src + 1, to: id, type: "T\(typeB)", properties: ["w": .int(wB)])
+      try tx.createEdge(from: id, to: dst + 1, type: BenchGraph.typeNames[Int(typeA)], properties: ["w": .int(wA)])
+      try tx.createEdge(from: src + 1, to: id, type: BenchGraph.typeNames[Int(typeB)], properties: ["w": .int(wB)])
       let t = now()
       try tx.commit()
       lat.add(now() - t)
