@@ -114,3 +114,52 @@ import Testing
     #expect(after.uncleanShutdowns == before.uncleanShutdowns)
   }
 }
+
+@Suite struct VacuumRepackTests {
+  /// The value sizes of the chunks of one node's out-list in `db`.
+  func outChunks(of node: NodeID, in db: Database) throws -> [Int] {
+    try db.read { tx in
+      var sizes: [Int] = []
+      try BTree(root: tx.header.roots[GraphRoot.adjacency.rawValue]).scan(prefix: AdjacencyList.groupKey(node, outgoing: true), in: tx) { _, value in
+        sizes.append(value.count)
+        return true
+      }
+      return sizes
+    }
+  }
+
+  @Test func vacuumPacksAdjacencyListsThinnedByDeletes() throws {
+    let dir = try StorageScratchDirectory()
+    defer { dir.remove() }
+    let path = dir.path + "/g.sombra"
+    let copy = dir.path + "/copy.sombra"
+    let db = try Database.open(path)
+    let (hub, kept) = try db.write { tx in
+      let hub = try tx.createNode(labels: ["Hub"])
+      let others = try (0..<400).map { _ in try tx.createNode() }
+      var edges: [EdgeID] = []
+      for i in 0..<1_800 { edges.append(try tx.createEdge(from: hub, to: others[(i * 7) % others.count], type: "T\(i % 3)")) }
+      // Keep one edge in six: every chunk of the hub's out-list keeps a few items.
+      var kept: [EdgeID] = []
+      for (i, edge) in edges.enumerated() { if i % 6 == 0 { kept.append(edge) } else { try tx.deleteEdge(edge) } }
+      return (hub, kept)
+    }
+    let before = try outChunks(of: hub, in: db)
+    let neighbours = try db.read { try $0.neighbors(of: hub) }
+    try db.close()
+    #expect(before.count >= 5, "the list must span several chunks for the test to mean anything")
+
+    let source = try Database.open(path, options: .readOnly)
+    _ = try source.vacuum(into: copy)
+    try source.close()
+    let vacuumed = try Database.open(copy, options: .readOnly)
+    defer { try? vacuumed.close() }
+    let after = try outChunks(of: hub, in: vacuumed)
+    // Fewer chunks, and every one but the last filled close to the limit.
+    #expect(after.count < before.count, "\(before) -> \(after)")
+    #expect(after.dropLast().allSatisfy { $0 > AdjacencyList.chunkLimit - 16 }, "\(after)")
+    #expect(try vacuumed.read { try $0.neighbors(of: hub) } == neighbours)
+    #expect(try vacuumed.read { try $0.degree(of: hub, direction: .outgoing) } == kept.count)
+    #expect(try vacuumed.verify().isClean)
+  }
+}

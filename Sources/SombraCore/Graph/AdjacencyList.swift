@@ -169,21 +169,27 @@ package enum AdjacencyList {
   package static func pack(_ items: [AdjacencyItem]) -> [(lowerBound: AdjacencyItem?, value: [UInt8])] {
     var chunks: [(AdjacencyItem?, [UInt8])] = []
     var start = 0
-    var size = 1
+    var bytes = 0  // of the items of the chunk so far, as `encode` writes them
     for i in items.indices {
-      // An upper bound: each varint is at most that of the full value (deltas
-      // are smaller). The 2 spare bytes keep a chunk under 128 items, so its
-      // count takes the one byte `size` starts with.
-      let itemSize = varintSize(UInt64(items[i].type)) + 2 + varintSize(items[i].neighbour) + varintSize(items[i].edge)
-      if i > start && size + itemSize > chunkLimit {
+      // Exact sizes: the first item of a chunk is written in full, the others
+      // as deltas from the item before (items ascend: the caller's contract).
+      let continued = i > start ? encodedSize(items[i], after: items[i - 1]) : 0
+      if i > start && varintSize(UInt64(i - start + 1)) + bytes + continued > chunkLimit {
         chunks.append((start == 0 ? nil : items[start], encode(items[start..<i])))
         start = i
-        size = 1
       }
-      size += itemSize
+      bytes = i == start ? encodedSize(items[i], after: AdjacencyItem(type: 0, neighbour: 0, edge: 0)) : bytes + continued
     }
     if start < items.count { chunks.append((start == 0 ? nil : items[start], encode(items[start...]))) }
     return chunks
+  }
+
+  /// The bytes `encode` writes for `item` after `previous` (which is below it).
+  private static func encodedSize(_ item: AdjacencyItem, after previous: AdjacencyItem) -> Int {
+    let typeDelta = item.type &- previous.type
+    if typeDelta > 0 { return varintSize(UInt64(typeDelta)) + varintSize(item.neighbour) + varintSize(item.edge) }
+    let neighbourDelta = item.neighbour &- previous.neighbour
+    return 1 + varintSize(neighbourDelta) + varintSize(neighbourDelta > 0 ? item.edge : item.edge &- previous.edge)
   }
 
   private static func varintSize(_ v: UInt64) -> Int {

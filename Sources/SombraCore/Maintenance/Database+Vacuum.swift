@@ -9,6 +9,8 @@
 ///    B-tree's append path fills pages), the header gets the roots and the next
 ///    node and edge ids. Catalog entries are copied as they are, so names and
 ///    their ids, index definitions, last ids given out and counts are identical.
+///    Adjacency lists are read whole and written as full chunks
+///    (`AdjacencyList.pack`): lists thinned by deletes come out compact.
 ///    The header's lifetime facts (commits, checkpoints, unclean shutdowns,
 ///    corruption events) carry over, added to the new file's own.
 /// 3. The new database is closed (clean flag, checkpoint, WAL truncated, main file
@@ -76,8 +78,14 @@ extension Database {
     result.entries = Array(repeating: 0, count: GraphRoot.allCases.count)
     for (name, from, to) in copies {
       var copied = 0
+      // Adjacency lists are packed anew, one list at a time (`Repacker`).
+      var repacker = name == WriteTransaction.treeName(.adjacency) ? Repacker(tree: to) : nil
       try from.forEachBatch(in: source, limit: 1024) { batch in
         for (key, value) in batch {
+          if repacker != nil {
+            try repacker?.add(key, value, in: tx.pages)
+            continue
+          }
           guard try to.insert(key, value, ifPresent: .keep, in: tx.pages) else {
             throw SombraError.corruption("the \(name) tree repeats a key; salvage the database instead")
           }
@@ -90,7 +98,10 @@ extension Database {
           tx = try target.beginWrite()
         }
       }
-      if let slot = GraphRoot.allCases.firstIndex(where: { WriteTransaction.treeName($0) == name }) { result.entries[slot] = copied }
+      try repacker?.finish(in: tx.pages)
+      if let slot = GraphRoot.allCases.firstIndex(where: { WriteTransaction.treeName($0) == name }) {
+        result.entries[slot] = repacker?.chunks ?? copied
+      }
       if name == "nodes" { result.nodes = copied }
       if name == "edges" { result.edges = copied }
     }
@@ -103,5 +114,47 @@ extension Database {
     try FileOperations.syncDirectory(of: newPath)
     done = true
     return result
+  }
+}
+
+/// Collects the chunks of one adjacency list at a time (they arrive in key
+/// order, a list's chunks together) and writes each list packed.
+private struct Repacker {
+  let tree: BTree
+  var group: [UInt8]?
+  var items: [AdjacencyItem] = []
+  /// Chunks written.
+  var chunks = 0
+
+  init(tree: BTree) { self.tree = tree }
+
+  mutating func add(_ key: [UInt8], _ value: [UInt8], in pages: some PageMutator) throws {
+    guard let parsed = AdjacencyList.parseKey(key) else {
+      throw SombraError.corruption("a malformed adjacency key; salvage the database instead")
+    }
+    let prefix = Array(key.prefix(AdjacencyList.groupKeySize))
+    if prefix != group {
+      try finish(in: pages)
+      group = prefix
+    }
+    let list = try AdjacencyList.decode(value)
+    guard let first = list.first, items.last.map({ $0 < first }) ?? true, parsed.lowerBound.map({ !(first < $0) }) ?? true else {
+      throw SombraError.corruption("the adjacency list of node \(parsed.node) is out of order; salvage the database instead")
+    }
+    items += list
+  }
+
+  mutating func finish(in pages: some PageMutator) throws {
+    guard let group, let node = KeyEncoding.readU64(group, at: 0) else { return }
+    let outgoing = group[AdjacencyList.groupKeySize - 1] == 0
+    for chunk in AdjacencyList.pack(items) {
+      let key = chunk.lowerBound.map { AdjacencyList.chunkKey(node, outgoing: outgoing, from: $0) } ?? group
+      guard try tree.insert(key, chunk.value, ifPresent: .keep, in: pages) else {
+        throw SombraError.corruption("the adjacency tree repeats a list; salvage the database instead")
+      }
+      chunks += 1
+    }
+    self.group = nil
+    items = []
   }
 }
