@@ -26,7 +26,8 @@
 ///    with the greatest key ≤ the item's 29-byte key (`floor`).
 /// 3. A chunk is split in two when an insert makes it longer than
 ///    `chunkLimit`; an emptied chunk is deleted; chunks are never merged
-///    (`rebuild-indexes` writes every list anew from the edge records).
+///    (`rebuild-indexes` writes every list anew from the edge records, and a
+///    vacuum writes every list packed by `pack`).
 package struct AdjacencyItem: Comparable, Hashable, Sendable {
   package var type: UInt32
   package var neighbour: NodeID
