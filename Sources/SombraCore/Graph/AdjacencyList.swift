@@ -212,24 +212,21 @@ extension WriteTransaction {
   /// `addAdjacency` reading and writing through `pages` (a batch of a
   /// bigger change).
   func addAdjacency(_ node: NodeID, outgoing: Bool, _ item: AdjacencyItem, tree: BTree, in pages: some PageMutator) throws -> Bool {
-    let group = AdjacencyList.groupKey(node, outgoing: outgoing)
-    guard let chunk = try tree.floor(AdjacencyList.chunkKey(node, outgoing: outgoing, from: item), prefix: group, in: pages) else {
-      try tree.insert(group, AdjacencyList.encode([item]), ifPresent: .fail, in: pages)
+    guard var place = try locate(item, node: node, outgoing: outgoing, tree: tree, in: pages) else {
+      try tree.insert(AdjacencyList.groupKey(node, outgoing: outgoing), AdjacencyList.encode([item]), ifPresent: .fail, in: pages)
       return true
     }
-    var items = try AdjacencyList.decode(chunk.value)
-    let at = lowerBound(item, in: items)
-    if at < items.count && items[at] == item { return false }
-    items.insert(item, at: at)
-    let encoded = AdjacencyList.encode(items)
-    guard encoded.count > AdjacencyList.chunkLimit, items.count >= 2 else {
-      try tree.replaceValue(of: chunk, with: encoded, in: pages)
+    if place.present { return false }
+    place.items.insert(item, at: place.at)
+    let encoded = AdjacencyList.encode(place.items)
+    guard encoded.count > AdjacencyList.chunkLimit, place.items.count >= 2 else {
+      try tree.replaceValue(of: place.chunk, with: encoded, in: pages)
       return true
     }
-    let half = items.count / 2
-    try tree.replaceValue(of: chunk, with: AdjacencyList.encode(items[..<half]), in: pages)
+    let half = place.items.count / 2
+    try tree.replaceValue(of: place.chunk, with: AdjacencyList.encode(place.items[..<half]), in: pages)
     try tree.insert(
-      AdjacencyList.chunkKey(node, outgoing: outgoing, from: items[half]), AdjacencyList.encode(items[half...]),
+      AdjacencyList.chunkKey(node, outgoing: outgoing, from: place.items[half]), AdjacencyList.encode(place.items[half...]),
       ifPresent: .fail, in: pages)
     return true
   }
@@ -239,20 +236,32 @@ extension WriteTransaction {
   @discardableResult
   package func removeAdjacency(_ node: NodeID, outgoing: Bool, _ item: AdjacencyItem) throws -> Bool {
     guard let tree = tree(.adjacency) else { return false }
-    let group = AdjacencyList.groupKey(node, outgoing: outgoing)
-    guard let chunk = try tree.floor(AdjacencyList.chunkKey(node, outgoing: outgoing, from: item), prefix: group, in: self) else {
-      return false
-    }
-    var items = try AdjacencyList.decode(chunk.value)
-    let at = lowerBound(item, in: items)
-    guard at < items.count, items[at] == item else { return false }
-    items.remove(at: at)
-    if items.isEmpty {
-      _ = try tree.remove(chunk.key, in: pages)
+    return try pages.batch { try removeAdjacency(node, outgoing: outgoing, item, tree: tree, in: $0) }
+  }
+
+  /// `removeAdjacency` reading and writing through `pages`.
+  func removeAdjacency(_ node: NodeID, outgoing: Bool, _ item: AdjacencyItem, tree: BTree, in pages: some PageMutator) throws -> Bool {
+    guard var place = try locate(item, node: node, outgoing: outgoing, tree: tree, in: pages), place.present else { return false }
+    place.items.remove(at: place.at)
+    if place.items.isEmpty {
+      _ = try tree.remove(place.chunk.key, in: pages)
     } else {
-      try tree.replaceValue(of: chunk, with: AdjacencyList.encode(items), in: pages)
+      try tree.replaceValue(of: place.chunk, with: AdjacencyList.encode(place.items), in: pages)
     }
     return true
+  }
+
+  /// Where `item` belongs in the list of `node`: the chunk whose range holds
+  /// it (`floor`), its items, the item's position among them and whether it
+  /// is there; nil when the list has no chunk at or below the item.
+  private func locate(
+    _ item: AdjacencyItem, node: NodeID, outgoing: Bool, tree: BTree, in pages: some PageReader
+  ) throws -> (chunk: BTree.Floor, items: [AdjacencyItem], at: Int, present: Bool)? {
+    let target = AdjacencyList.chunkKey(node, outgoing: outgoing, from: item)
+    guard let chunk = try tree.floor(target, prefix: AdjacencyList.groupKey(node, outgoing: outgoing), in: pages) else { return nil }
+    let items = try AdjacencyList.decode(chunk.value)
+    let at = lowerBound(item, in: items)
+    return (chunk, items, at, at < items.count && items[at] == item)
   }
 
   private func lowerBound(_ item: AdjacencyItem, in items: [AdjacencyItem]) -> Int {

@@ -20,7 +20,7 @@ extension Transaction {
   /// Whether a node with `id` exists.
   public func nodeExists(_ id: NodeID) throws -> Bool {
     guard let nodes = tree(.nodes) else { return false }
-    return try withU64Key(id) { try nodes.contains(bytes: $0, in: self) }
+    return try KeyEncoding.withU64(id) { try nodes.contains(bytes: $0, in: self) }
   }
 
   /// The edges of a node, optionally of one type, in (direction, type, neighbour,
@@ -124,12 +124,12 @@ extension Transaction {
 
   func storedNode(_ id: NodeID) throws -> StoredNode? {
     guard let nodes = tree(.nodes) else { return nil }
-    return try withU64Key(id) { key in try nodes.withValue(bytes: key, in: self) { try StoredNode.decode(raw: $0, id: id) } }
+    return try KeyEncoding.withU64(id) { key in try nodes.withValue(bytes: key, in: self) { try StoredNode.decode(raw: $0, id: id) } }
   }
 
   func storedEdge(_ id: EdgeID) throws -> StoredEdge? {
     guard let edges = tree(.edges) else { return nil }
-    return try withU64Key(id) { key in try edges.withValue(bytes: key, in: self) { try StoredEdge.decode(raw: $0, id: id) } }
+    return try KeyEncoding.withU64(id) { key in try edges.withValue(bytes: key, in: self) { try StoredEdge.decode(raw: $0, id: id) } }
   }
 
   func materialize(_ id: NodeID, _ stored: StoredNode) throws -> Node {
@@ -209,10 +209,4 @@ extension Transaction {
     if direction != .outgoing { try scan(outgoing: false) }
     if !any, try !nodeExists(id) { throw SombraError(.notFound, "node \(id) does not exist") }
   }
-}
-
-/// Calls `body` with the 8-byte big-endian key of `id`, without allocating.
-@inline(__always)
-func withU64Key<R>(_ id: UInt64, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
-  try withUnsafeBytes(of: id.bigEndian) { try body($0) }
 }

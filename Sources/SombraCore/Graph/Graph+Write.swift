@@ -73,7 +73,7 @@ extension WriteTransaction {
     try ensureGraph()
     guard let nodes = tree(.nodes) else { throw SombraError.corruption("graph trees missing") }
     let missing: NodeID? = try pages.batch { batch in
-      for end in [source, target] where try !withU64Key(end, { try nodes.contains(bytes: $0, in: batch) }) { return end }
+      for end in [source, target] where try !KeyEncoding.withU64(end, { try nodes.contains(bytes: $0, in: batch) }) { return end }
       return nil
     }
     if let end = missing { throw SombraError(.notFound, "node \(end) does not exist (edge \(source) -> \(target))") }
@@ -107,12 +107,16 @@ extension WriteTransaction {
 
   /// Deletes an edge.
   public func deleteEdge(_ id: EdgeID) throws {
-    guard let stored = try storedEdge(id), let edges = tree(.edges) else {
+    guard let stored = try storedEdge(id), let edges = tree(.edges), let adjacency = tree(.adjacency) else {
       throw SombraError(.notFound, "edge \(id) does not exist")
     }
-    _ = try edges.remove(KeyEncoding.u64(id), in: pages)
-    try removeAdjacency(stored.source, outgoing: true, AdjacencyItem(type: stored.type, neighbour: stored.target, edge: id))
-    try removeAdjacency(stored.target, outgoing: false, AdjacencyItem(type: stored.type, neighbour: stored.source, edge: id))
+    let out = AdjacencyItem(type: stored.type, neighbour: stored.target, edge: id)
+    let into = AdjacencyItem(type: stored.type, neighbour: stored.source, edge: id)
+    try pages.batch { batch in
+      _ = try edges.remove(KeyEncoding.u64(id), in: batch)
+      _ = try removeAdjacency(stored.source, outgoing: true, out, tree: adjacency, in: batch)
+      _ = try removeAdjacency(stored.target, outgoing: false, into, tree: adjacency, in: batch)
+    }
     addCount(.type(stored.type), -1)
     addCount(.edges, -1)
   }
