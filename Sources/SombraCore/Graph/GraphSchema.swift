@@ -21,6 +21,18 @@
 /// Slot 0 is not used by the graph.
 package enum GraphRoot: Int, CaseIterable {
   case catalog = 1, nodes, edges, adjacency, labels, properties
+
+  /// The tree's name in tool output and maintenance results.
+  package var treeName: String {
+    switch self {
+    case .catalog: "catalog"
+    case .nodes: "nodes"
+    case .edges: "edges"
+    case .adjacency: "adjacency"
+    case .labels: "labels"
+    case .properties: "properties"
+    }
+  }
 }
 
 package enum GraphKeys {

@@ -58,28 +58,24 @@ extension Database {
 
     var result = VacuumResult(sourcePages: header.pageCount, sourceFreePages: header.freeListCount)
     var tx = try target.beginWrite()
-    var copies: [(name: String, from: BTree, to: BTree)] = []
+    var copies: [(root: GraphRoot, from: BTree, to: BTree)] = []
     for root in GraphRoot.allCases {
       let page = header.roots[root.rawValue]
       guard page != 0 else { continue }
-      copies.append((WriteTransaction.treeName(root), BTree(root: page), try BTree.create(in: tx.pages)))
+      copies.append((root, BTree(root: page), try BTree.create(in: tx.pages)))
     }
-    let roots = copies.map(\.to.root)
     try tx.pages.updateHeader { h in
-      var i = 0
-      for root in GraphRoot.allCases where header.roots[root.rawValue] != 0 {
-        h.roots[root.rawValue] = roots[i]
-        i += 1
-      }
+      for copy in copies { h.roots[copy.root.rawValue] = copy.to.root }
       h.nextNodeID = header.nextNodeID
       h.nextEdgeID = header.nextEdgeID
     }
     tx.pages.carryLifetime(header.lifetime)
     result.entries = Array(repeating: 0, count: GraphRoot.allCases.count)
-    for (name, from, to) in copies {
+    for (root, from, to) in copies {
+      let name = root.treeName
       var copied = 0
       // Adjacency lists are packed anew, one list at a time (`Repacker`).
-      var repacker = name == WriteTransaction.treeName(.adjacency) ? Repacker(tree: to) : nil
+      var repacker = root == .adjacency ? Repacker(tree: to) : nil
       try from.forEachBatch(in: source, limit: 1024) { batch in
         for (key, value) in batch {
           if repacker != nil {
@@ -99,11 +95,9 @@ extension Database {
         }
       }
       try repacker?.finish(in: tx.pages)
-      if let slot = GraphRoot.allCases.firstIndex(where: { WriteTransaction.treeName($0) == name }) {
-        result.entries[slot] = repacker?.chunks ?? copied
-      }
-      if name == "nodes" { result.nodes = copied }
-      if name == "edges" { result.edges = copied }
+      if let slot = GraphRoot.allCases.firstIndex(of: root) { result.entries[slot] = repacker?.chunks ?? copied }
+      if root == .nodes { result.nodes = copied }
+      if root == .edges { result.edges = copied }
     }
     try tx.commit()
     result.newPages = try target.read { $0.header.pageCount }

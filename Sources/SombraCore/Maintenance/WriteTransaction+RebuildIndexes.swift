@@ -60,7 +60,7 @@ extension WriteTransaction {
         owned.formUnion(treePages)
         toFree += treePages
       } else {
-        result.abandonedTrees.append(Self.treeName(root))
+        result.abandonedTrees.append(root.treeName)
       }
     }
     for page in toFree { try pages.free(page) }
@@ -126,16 +126,5 @@ extension WriteTransaction {
 
   private func isFreePage(_ number: PageNumber) throws -> Bool {
     try withPage(number) { $0[PageLayout.typeOffset] == PageType.free.rawValue }
-  }
-
-  static func treeName(_ root: GraphRoot) -> String {
-    switch root {
-    case .catalog: "catalog"
-    case .nodes: "nodes"
-    case .edges: "edges"
-    case .adjacency: "adjacency"
-    case .labels: "labels"
-    case .properties: "properties"
-    }
   }
 }

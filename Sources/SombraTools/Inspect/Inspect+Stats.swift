@@ -42,7 +42,7 @@ extension SombraInspect {
     for tree in survey.trees where !tree.check.problems.isEmpty {
       let first = tree.check.problems[0]
       context.standardError.writeLine(
-        "\(tool): warning: the \(InspectSession.treeName(tree.root)) tree has \(tree.check.problems.count) problem(s), first: \(first); run sombra-verify")
+        "\(tool): warning: the \(tree.root.treeName) tree has \(tree.check.problems.count) problem(s), first: \(first); run sombra-verify")
     }
     if let problem = survey.freeListProblem {
       context.standardError.writeLine("\(tool): warning: \(problem); run sombra-verify")
@@ -68,7 +68,7 @@ extension SombraInspect {
             survey.trees.map { tree in
               let pages = tree.nodePages + tree.overflowPages
               return [
-                "tree": .string(InspectSession.treeName(tree.root)), "root": json(tree.rootPage), "depth": json(tree.check.depth),
+                "tree": .string(tree.root.treeName), "root": json(tree.rootPage), "depth": json(tree.check.depth),
                 "nodePages": json(tree.nodePages), "leafPages": json(tree.check.leaves), "overflowPages": json(tree.overflowPages),
                 "entries": json(tree.check.entries), "bytes": json(pages * pageSize), "usedBytes": json(tree.usedBytes),
                 "fill": .double(ByteText.ratio(tree.usedBytes, of: pages * pageSize)), "problems": json(tree.check.problems.count),
@@ -113,7 +113,7 @@ extension SombraInspect {
     for tree in survey.trees {
       let pages = tree.nodePages + tree.overflowPages
       treeTable.append([
-        InspectSession.treeName(tree.root), "\(tree.rootPage)", "\(tree.check.depth)", "\(tree.nodePages)", "\(tree.overflowPages)",
+        tree.root.treeName, "\(tree.rootPage)", "\(tree.check.depth)", "\(tree.nodePages)", "\(tree.overflowPages)",
         "\(tree.check.entries)", "\(pages * pageSize)", ByteText.percent(tree.usedBytes, of: pages * pageSize),
       ])
     }

@@ -65,17 +65,6 @@ final class InspectSession {
 
   /// The tree each graph root slot holds, by slot.
   static func treeName(slot: Int) -> String? {
-    GraphRoot(rawValue: slot).map(treeName)
-  }
-
-  static func treeName(_ root: GraphRoot) -> String {
-    switch root {
-    case .catalog: "catalog"
-    case .nodes: "nodes"
-    case .edges: "edges"
-    case .adjacency: "adjacency"
-    case .labels: "labels"
-    case .properties: "properties"
-    }
+    GraphRoot(rawValue: slot)?.treeName
   }
 }

@@ -43,7 +43,7 @@ struct PageSurvey {
   /// nothing reaches (leaked: a vacuum reclaims it).
   func owner(of page: UInt32) -> String {
     if page == 0 { return "header" }
-    if let root = owners[page] { return InspectSession.treeName(root) }
+    if let root = owners[page] { return root.treeName }
     return freePages.contains(page) ? "free list" : "-"
   }
 
