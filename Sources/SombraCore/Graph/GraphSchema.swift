@@ -180,14 +180,6 @@ package struct StoredEdge: Equatable {
     guard r.remaining == 0 else { throw r.error("edge \(id): \(r.remaining) bytes after the record") }
     return (source, target, type)
   }
-
-  /// Source and target only, without decoding properties.
-  package static func endpoints(_ bytes: [UInt8], id: EdgeID) throws -> (NodeID, NodeID) {
-    try bytes.withUnsafeBytes { raw in
-      var r = ByteReader(raw)
-      return (try r.varint(), try r.varint())
-    }
-  }
 }
 
 private func encodeProperties(_ properties: [(key: UInt32, value: PropertyValue)], into w: inout ByteWriter) {
