@@ -269,15 +269,19 @@ import Testing
 
   // MARK: Salvage
 
-  @Test func salvageOfAMultiChunkHubRecoversEveryEdge() throws {
-    let dir = try StorageScratchDirectory()
-    defer { dir.remove() }
+  /// A hub with 1,200 edges to 80 nodes (lists of several chunks), open, and its dump.
+  func salvageSource(in dir: StorageScratchDirectory) throws -> (Supernode, Database, GraphDump) {
     var hub = Supernode(path: dir.path + "/hub.sombra")
     try hub.open()
     try hub.createNodes(80)
     try hub.addEdges(1200, types: Supernode.types[...])
-    let db = try #require(hub.db)
-    let original = try GraphDump.of(db)
+    return (hub, try #require(hub.db), try GraphDump.of(try #require(hub.db)))
+  }
+
+  @Test func salvageOfAMultiChunkHubRecoversEveryEdge() throws {
+    let dir = try StorageScratchDirectory()
+    defer { dir.remove() }
+    let (hub, db, original) = try salvageSource(in: dir)
     #expect(try hub.chunks(outgoing: true).count >= 4)
     try db.close()
 
@@ -296,12 +300,7 @@ import Testing
   @Test func salvageReadsOrphanedHubChunksToListTheEdgesItLost() throws {
     let dir = try StorageScratchDirectory()
     defer { dir.remove() }
-    var hub = Supernode(path: dir.path + "/hub.sombra")
-    try hub.open()
-    try hub.createNodes(80)
-    try hub.addEdges(1200, types: Supernode.types[...])
-    let db = try #require(hub.db)
-    let original = try GraphDump.of(db)
+    let (hub, db, original) = try salvageSource(in: dir)
     let (adjacencyRoot, edgesLeaf) = try db.read { tx -> (PageNumber, (page: PageNumber, ids: [EdgeID])) in
       let root = tx.header.roots[GraphRoot.adjacency.rawValue]
       let isLeaf = try tx.withPage(root) { try NodeView($0, page: root).isLeaf }
