@@ -43,6 +43,66 @@ import Testing
     #expect(AdjacencyList.encode(lists[6]).count == 2 + 12 + 3 * 199)
   }
 
+  /// `splice` (the in-place add) against decode, insert and encode: the same
+  /// bytes, `present` for an item already there, `overLimit` exactly when the
+  /// new value would pass `chunkLimit`; an empty value makes a one-item chunk.
+  @Test func spliceWritesWhatDecodingInsertingAndEncodingWould() throws {
+    var rng = SplitMix64(seed: 0xAD05)
+    let output = UnsafeMutableRawBufferPointer.allocate(byteCount: AdjacencyList.spliceCapacity, alignment: 8)
+    defer { output.deallocate() }
+    var outcomes: [String: Int] = [:]
+    for round in 0..<3000 {
+      let items = AdjacencyItems.random(&rng, count: round % 10 == 0 ? 0 : 1 + rng.below(round < 1500 ? 8 : 120))
+      let item: AdjacencyItem
+      switch rng.below(4) {
+      case 0 where !items.isEmpty: item = items[rng.below(items.count)]
+      case 1 where !items.isEmpty: item = AdjacencyItem(type: items[0].type, neighbour: items[0].neighbour, edge: items[0].edge &+ 1)
+      default: item = AdjacencyItems.random(&rng, count: 1)[0]
+      }
+      let value = items.isEmpty ? [] : AdjacencyList.encode(items)
+      let result = try value.withUnsafeBytes { try AdjacencyList.splice(item, into: $0, output: output) }
+      guard !items.contains(item) else {
+        #expect(result == .present, "round \(round)")
+        outcomes["present", default: 0] += 1
+        continue
+      }
+      let expected = AdjacencyList.encode((items + [item]).sorted())
+      if expected.count > AdjacencyList.chunkLimit {
+        #expect(result == .overLimit, "round \(round): \(expected.count) bytes")
+        outcomes["overLimit", default: 0] += 1
+      } else {
+        #expect(result == .written(expected.count), "round \(round)")
+        #expect(Array(output.prefix(expected.count)) == expected, "round \(round)")
+        outcomes[items.isEmpty ? "new" : "written", default: 0] += 1
+      }
+    }
+    #expect(outcomes.values.allSatisfy { $0 >= 100 } && outcomes.count == 4, "every outcome is exercised: \(outcomes)")
+  }
+
+  /// Hostile chunk values: `splice` throws `corruption` or returns, never traps,
+  /// and never writes past its output.
+  @Test func spliceSurvivesHostileChunkValues() throws {
+    var rng = SplitMix64(seed: 0xAD06)
+    let output = UnsafeMutableRawBufferPointer.allocate(byteCount: AdjacencyList.spliceCapacity, alignment: 8)
+    defer { output.deallocate() }
+    var rejected = 0
+    for _ in 0..<20_000 {
+      var bytes = AdjacencyList.encode(AdjacencyItems.random(&rng, count: 1 + rng.below(60)))
+      for _ in 0..<1 + rng.below(4) where !bytes.isEmpty { bytes[rng.below(bytes.count)] = UInt8(truncatingIfNeeded: rng.next()) }
+      if rng.below(4) == 0 { bytes = (0..<rng.below(2 * AdjacencyList.chunkLimit)).map { _ in UInt8(truncatingIfNeeded: rng.next()) } }
+      let item = AdjacencyItems.random(&rng, count: 1)[0]
+      do {
+        if case .written(let n) = try bytes.withUnsafeBytes({ try AdjacencyList.splice(item, into: $0, output: output) }) {
+          #expect(n <= AdjacencyList.chunkLimit)
+        }
+      } catch let error as SombraError {
+        #expect(error.code == .corruption)
+        rejected += 1
+      }
+    }
+    #expect(rejected > 1000)
+  }
+
   @Test func packCutsSortedItemsIntoConsecutiveChunksWithinTheLimit() throws {
     var rng = SplitMix64(seed: 0xAD02)
     var multiChunk = 0

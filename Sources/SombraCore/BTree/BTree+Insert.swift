@@ -92,12 +92,7 @@ extension BTree {
     }
     if found {
       let inPlace = try pages.withMutablePage(leaf.page) { page in
-        let node = try NodeView(UnsafeRawBufferPointer(page), page: leaf.page)
-        let offset = try node.cellOffset(leaf.index)
-        if try node.cellSize(at: offset, index: leaf.index) == cell.size {
-          cell.write(to: page, at: offset)
-          return true
-        }
+        if try NodeEditor.replace(at: leaf.index, with: cell, in: page, number: leaf.page) { return true }
         try NodeEditor.remove(at: leaf.index, from: page, number: leaf.page)
         return false
       }

@@ -111,6 +111,57 @@ enum NodeEditor {
     return true
   }
 
+  /// Replaces cell `index` by `cell` (same slot, so the caller keeps the key
+  /// order). A smaller cell is written where the old one ended; a bigger one
+  /// makes room by sliding the cells stored below the old one down by the
+  /// growth, compacting first only when the free gap is smaller than that, so
+  /// a value that grows a little at a time (an adjacency chunk) costs a short
+  /// move instead of a whole-page compaction every few updates. Returns false,
+  /// changing nothing, when the page cannot hold the new cell. The cell's
+  /// bytes must not lie in `page`.
+  static func replace(at index: Int, with cell: NodeCell, in page: UnsafeMutableRawBufferPointer, number: PageNumber) throws -> Bool {
+    var node = try NodeView(UnsafeRawBufferPointer(page), page: number)
+    var offset = try node.cellOffset(index)
+    let oldSize = try node.cellSize(at: offset, index: index)
+    let size = cell.size
+    guard size > oldSize else {
+      let freed = oldSize - size
+      cell.write(to: page, at: offset + freed)
+      page.putLE(UInt16(truncatingIfNeeded: offset + freed), at: BTreeNode.headerSize + 2 * index)
+      if offset == node.contentStart {
+        page.putLE(UInt16(truncatingIfNeeded: node.contentStart + freed), at: BTreeNode.contentStartOffset)
+      } else {
+        page.putLE(UInt16(truncatingIfNeeded: node.deadBytes + freed), at: BTreeNode.deadBytesOffset)
+      }
+      return true
+    }
+    let growth = size - oldSize
+    guard growth <= node.freeBytes else { return false }
+    if node.contentStart - (BTreeNode.headerSize + 2 * node.count) < growth {
+      try compact(page, number: number)
+      node = try NodeView(UnsafeRawBufferPointer(page), page: number)
+      offset = try node.cellOffset(index)
+    }
+    // Cells never overlap, so every cell stored below this one lies in
+    // [contentStart, offset): that block slides down and its slots follow.
+    let start = node.contentStart
+    try move(page, from: start, to: start - growth, count: offset - start)
+    guard let base = page.baseAddress else { return false }
+    // Offsets are below 2^16, and those that move are ≥ contentStart > growth.
+    let limit = UInt16(truncatingIfNeeded: offset)
+    let delta = UInt16(truncatingIfNeeded: growth)
+    (base + BTreeNode.headerSize).withMemoryRebound(to: UInt16.self, capacity: node.count) { slots in
+      for i in 0..<node.count {
+        let at = UInt16(littleEndian: slots[i])
+        slots[i] = (at < limit ? at &- delta : at).littleEndian
+      }
+    }
+    cell.write(to: page, at: offset - growth)
+    page.putLE(UInt16(truncatingIfNeeded: offset - growth), at: BTreeNode.headerSize + 2 * index)
+    page.putLE(UInt16(truncatingIfNeeded: start - growth), at: BTreeNode.contentStartOffset)
+    return true
+  }
+
   /// Removes cell `index`, leaving its bytes dead (or reclaiming them when they
   /// are the lowest cell).
   static func remove(at index: Int, from page: UnsafeMutableRawBufferPointer, number: PageNumber) throws {

@@ -97,32 +97,128 @@ package enum AdjacencyList {
     w.varint(UInt64(items.count))
     var previous = AdjacencyItem(type: 0, neighbour: 0, edge: 0)
     for item in items {
-      // Items ascend (the callers keep them sorted), so the deltas are not negative.
-      let typeDelta = item.type - previous.type
-      w.varint(UInt64(typeDelta))
-      if typeDelta > 0 {
-        w.varint(item.neighbour)
-        w.varint(item.edge)
-      } else {
-        let neighbourDelta = item.neighbour - previous.neighbour
-        w.varint(neighbourDelta)
-        w.varint(neighbourDelta > 0 ? item.edge : item.edge - previous.edge)
-      }
+      deltas(of: item, after: previous) { w.varint($0) }
       previous = item
     }
     return w.bytes
+  }
+
+  /// The three varints that encode `item` after `previous`, which is below it
+  /// (the callers keep items sorted, so no delta is negative).
+  @inline(__always)
+  private static func deltas(of item: AdjacencyItem, after previous: AdjacencyItem, _ emit: (UInt64) -> Void) {
+    let typeDelta = item.type - previous.type
+    emit(UInt64(typeDelta))
+    if typeDelta > 0 {
+      emit(item.neighbour)
+      emit(item.edge)
+    } else {
+      let neighbourDelta = item.neighbour - previous.neighbour
+      emit(neighbourDelta)
+      emit(neighbourDelta > 0 ? item.edge : item.edge - previous.edge)
+    }
+  }
+
+  /// What `splice` did.
+  package enum Splice: Equatable {
+    /// The item is in the chunk already; nothing was written.
+    case present
+    /// The new value, this many bytes, is at the start of the output.
+    case written(Int)
+    /// The new value would be longer than `chunkLimit` (the chunk must split).
+    case overLimit
+  }
+
+  /// Bytes `splice` may write: a chunk of `chunkLimit` bytes, one item more
+  /// (three varints of at most 10 bytes) and a count one byte longer.
+  package static let spliceCapacity = chunkLimit + 31
+
+  /// Writes chunk `value` (empty for a new list) with `item` added to
+  /// `output` (`spliceCapacity` bytes), decoding only the items before it: the bytes of the items below
+  /// it and of those after its successor are copied as they are; the count,
+  /// the new item and its successor's deltas are written anew. Malformed bytes
+  /// up to the insertion point are `corruption`, as in `forEach`.
+  package static func splice(
+    _ item: AdjacencyItem, into value: UnsafeRawBufferPointer, output: UnsafeMutableRawBufferPointer
+  ) throws -> Splice {
+    var previous = AdjacencyItem(type: 0, neighbour: 0, edge: 0)
+    var at = value.count  // where the first item above `item` starts (the end when none is)
+    var successor: (item: AdjacencyItem, end: Int)?
+    var present = false
+    // An empty value is a list without items (a new list's first chunk).
+    let (count, itemsStart) = value.isEmpty ? (0, 0) : try walk(raw: value) { current, start, end in
+      if current < item {
+        previous = current
+        return true
+      }
+      present = current == item
+      at = start
+      successor = (current, end)
+      return false
+    }
+    if present { return .present }
+    var out = RawWriter(output)
+    out.varint(count + 1)  // count ≤ value.count / 3: no wrap
+    out.copy(UnsafeRawBufferPointer(rebasing: value[itemsStart..<at]))
+    deltas(of: item, after: previous) { out.varint($0) }
+    if let successor {
+      deltas(of: successor.item, after: item) { out.varint($0) }
+      out.copy(UnsafeRawBufferPointer(rebasing: value[successor.end...]))
+    }
+    return out.full || out.count > chunkLimit ? .overLimit : .written(out.count)
+  }
+
+  /// Appends bytes to a fixed buffer; what does not fit sets `full`.
+  private struct RawWriter {
+    let buffer: UnsafeMutableRawBufferPointer
+    private(set) var count = 0
+    private(set) var full = false
+
+    init(_ buffer: UnsafeMutableRawBufferPointer) { self.buffer = buffer }
+
+    mutating func varint(_ value: UInt64) {
+      var v = value
+      repeat {
+        guard count < buffer.count else {
+          full = true
+          return
+        }
+        buffer[count] = UInt8(truncatingIfNeeded: v) | (v >= 0x80 ? 0x80 : 0)
+        count += 1
+        v >>= 7
+      } while v > 0
+    }
+
+    mutating func copy(_ bytes: UnsafeRawBufferPointer) {
+      guard bytes.count <= buffer.count - count else {
+        full = true
+        return
+      }
+      UnsafeMutableRawBufferPointer(rebasing: buffer[count..<count + bytes.count]).copyMemory(from: bytes)
+      count += bytes.count
+    }
   }
 
   /// Calls `body` with each item of a chunk value, in order, until it returns
   /// false. Malformed bytes (including items that do not ascend) are `corruption`.
   @inline(__always)
   package static func forEach(raw value: UnsafeRawBufferPointer, _ body: (AdjacencyItem) throws -> Bool) throws {
+    _ = try walk(raw: value) { item, _, _ in try body(item) }
+  }
+
+  /// `forEach` telling `body` where each item's bytes start and end; returns
+  /// the chunk's item count and where its first item starts.
+  @inline(__always)
+  private static func walk(
+    raw value: UnsafeRawBufferPointer, _ body: (AdjacencyItem, _ start: Int, _ end: Int) throws -> Bool
+  ) throws -> (count: UInt64, itemsStart: Int) {
     var r = ByteReader(value)
     let count = try r.varint()
     // Each item takes at least three bytes.
     guard count >= 1, count <= UInt64(r.remaining / 3) else {
       throw r.error("an adjacency chunk of \(value.count) bytes claims \(count) items")
     }
+    let itemsStart = r.offset
     var previous = AdjacencyItem(type: 0, neighbour: 0, edge: 0)
     for _ in 0..<count {
       let start = r.offset
@@ -147,9 +243,10 @@ package enum AdjacencyList {
       }
       guard item.type != 0 else { throw r.error("an adjacency item has type id 0", at: start) }
       previous = item
-      guard try body(item) else { return }
+      guard try body(item, start, r.offset) else { return (count, itemsStart) }
     }
     guard r.remaining == 0 else { throw r.error("\(r.remaining) bytes after the last adjacency item") }
+    return (count, itemsStart)
   }
 
   package static func decode(raw value: UnsafeRawBufferPointer) throws -> [AdjacencyItem] {
@@ -187,10 +284,9 @@ package enum AdjacencyList {
 
   /// The bytes `encode` writes for `item` after `previous` (which is below it).
   private static func encodedSize(_ item: AdjacencyItem, after previous: AdjacencyItem) -> Int {
-    let typeDelta = item.type &- previous.type
-    if typeDelta > 0 { return varintSize(UInt64(typeDelta)) + varintSize(item.neighbour) + varintSize(item.edge) }
-    let neighbourDelta = item.neighbour &- previous.neighbour
-    return 1 + varintSize(neighbourDelta) + varintSize(neighbourDelta > 0 ? item.edge : item.edge &- previous.edge)
+    var size = 0
+    deltas(of: item, after: previous) { size += varintSize($0) }
+    return size
   }
 
   private static func varintSize(_ v: UInt64) -> Int {
@@ -199,6 +295,16 @@ package enum AdjacencyList {
 }
 
 // MARK: Maintenance inside a write transaction
+
+/// The entry `addAdjacencyInPlace` found at or below an item's key.
+private enum AdjacencyFloor {
+  /// A chunk of the item's list: its key's length and the splice's outcome.
+  case chunk(keyLength: Int, AdjacencyList.Splice)
+  /// An entry of another list: this one has no chunk yet.
+  case otherList
+  /// A chunk the fast path leaves to the general one (overflow value).
+  case unusual
+}
 
 extension WriteTransaction {
   /// Adds `item` to the adjacency list of `node` in one direction. Returns
@@ -212,6 +318,7 @@ extension WriteTransaction {
   /// `addAdjacency` reading and writing through `pages` (a batch of a
   /// bigger change).
   func addAdjacency(_ node: NodeID, outgoing: Bool, _ item: AdjacencyItem, tree: BTree, in pages: some PageMutator) throws -> Bool {
+    if let added = try addAdjacencyInPlace(node, outgoing: outgoing, item, tree: tree, in: pages) { return added }
     guard var place = try locate(item, node: node, outgoing: outgoing, tree: tree, in: pages) else {
       try tree.insert(AdjacencyList.groupKey(node, outgoing: outgoing), AdjacencyList.encode([item]), ifPresent: .fail, in: pages)
       return true
@@ -229,6 +336,64 @@ extension WriteTransaction {
       AdjacencyList.chunkKey(node, outgoing: outgoing, from: place.items[half]), AdjacencyList.encode(place.items[half...]),
       ifPresent: .fail, in: pages)
     return true
+  }
+
+  /// The common cases of `addAdjacency` in one descent and without decoding
+  /// the list: the chunk holding the item is in the item's own leaf and stays
+  /// within `chunkLimit` (`AdjacencyList.splice` writes its new value), or the
+  /// list is empty and its first chunk goes where the descent ended. Nil when
+  /// neither holds (the floor is in an earlier leaf, the chunk must split):
+  /// the general path does it. Keys and values are built on the stack.
+  private func addAdjacencyInPlace(
+    _ node: NodeID, outgoing: Bool, _ item: AdjacencyItem, tree: BTree, in pages: some PageMutator
+  ) throws -> Bool? {
+    let keySize = AdjacencyList.boundedKeySize
+    return try withUnsafeTemporaryAllocation(byteCount: 2 * keySize + AdjacencyList.spliceCapacity, alignment: 8) { scratch in
+      let target = UnsafeMutableRawBufferPointer(rebasing: scratch[0..<keySize])
+      target.storeBytes(of: node.bigEndian, toByteOffset: 0, as: UInt64.self)
+      target[8] = outgoing ? 0 : 1
+      target.storeBytes(of: item.type.bigEndian, toByteOffset: 9, as: UInt32.self)
+      target.storeBytes(of: item.neighbour.bigEndian, toByteOffset: 13, as: UInt64.self)
+      target.storeBytes(of: item.edge.bigEndian, toByteOffset: 21, as: UInt64.self)
+      let group = UnsafeRawBufferPointer(rebasing: target[0..<AdjacencyList.groupKeySize])
+      let floorKey = UnsafeMutableRawBufferPointer(rebasing: scratch[keySize..<2 * keySize])
+      let output = UnsafeMutableRawBufferPointer(rebasing: scratch[(2 * keySize)...])
+
+      var (steps, found) = try tree.path(to: UnsafeRawBufferPointer(target), in: pages)
+      guard let last = steps.last, last.index > 0 || found else { return nil }
+      let index = found ? last.index : last.index - 1
+      // The floor entry: a chunk of this list (its key copied out of the
+      // page, which the store below rewrites), or another list's entry.
+      let floor: AdjacencyFloor = try pages.withPage(last.page) { bytes in
+        let (key, value) = try NodeView(bytes, page: last.page).entry(index)
+        guard key.count >= group.count, compareKeys(UnsafeRawBufferPointer(rebasing: key[..<group.count]), group) == 0 else {
+          return .otherList
+        }
+        guard key.count <= keySize, case .inline(let value) = value else { return .unusual }
+        UnsafeMutableRawBufferPointer(rebasing: floorKey[..<key.count]).copyMemory(from: key)
+        return .chunk(keyLength: key.count, try AdjacencyList.splice(item, into: value, output: output))
+      }
+      switch floor {
+      case .unusual, .chunk(_, .overLimit):
+        return nil
+      case .chunk(_, .present):
+        return false
+      case .chunk(let keyLength, .written(let length)):
+        steps[steps.count - 1].index = index
+        try tree.store(
+          key: UnsafeRawBufferPointer(rebasing: floorKey[..<keyLength]), value: UnsafeRawBufferPointer(rebasing: output[..<length]),
+          path: steps, found: true, in: pages)
+        return true
+      case .otherList:
+        // No chunk of this list lies below the item, so none exists (any
+        // would sort between the floor and the item): the list's first chunk
+        // goes where the item's key would.
+        guard case .written(let length) = try AdjacencyList.splice(item, into: UnsafeRawBufferPointer(start: nil, count: 0), output: output)
+        else { return nil }
+        try tree.store(key: group, value: UnsafeRawBufferPointer(rebasing: output[..<length]), path: steps, found: false, in: pages)
+        return true
+      }
+    }
   }
 
   /// Removes `item` from the adjacency list of `node` in one direction.
