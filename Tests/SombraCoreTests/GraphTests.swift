@@ -88,6 +88,36 @@ import Testing
     #expect(try db.read { try $0.count(label: long) } == 1)
   }
 
+  /// Edge ends are checked by their id range while no node was deleted (ids
+  /// are dense), and looked up once one was, in the same transaction and
+  /// later ones, and when ids chosen by salvage leave gaps: a missing end is
+  /// `notFound` in every case, a live one never is.
+  @Test func anEdgeToAMissingNodeIsRefusedWhetherOrNotTheIDsAreDense() throws {
+    let db = try open()
+    func code(_ body: (WriteTransaction) throws -> Void) -> SombraError.Code? {
+      do { try db.write(body) } catch let e as SombraError { return e.code } catch { return nil }
+      return nil
+    }
+    let ids = try db.write { tx in try (0..<5).map { _ in try tx.createNode() } }
+    #expect(ids == [1, 2, 3, 4, 5])
+    #expect(code { _ = try $0.createEdge(from: 1, to: 6, type: "T") } == .notFound)
+    #expect(code { _ = try $0.createEdge(from: 0, to: 1, type: "T") } == .notFound)
+    #expect(code { _ = try $0.createEdge(from: 5, to: 1, type: "T") } == nil)
+    try db.write { tx in
+      let six = try tx.createNode()
+      _ = try tx.createEdge(from: six, to: 1, type: "T")  // created in this transaction: dense still
+      try tx.deleteNode(3)
+      #expect(throws: SombraError.self) { _ = try tx.createEdge(from: 2, to: 3, type: "T") }
+      _ = try tx.createEdge(from: 2, to: 4, type: "T")
+    }
+    #expect(code { _ = try $0.createEdge(from: 3, to: 1, type: "T") } == .notFound)
+    #expect(code { _ = try $0.createEdge(from: 4, to: 6, type: "T") } == nil)
+    try db.write { tx in try tx.insertNode(id: 20, labels: [], properties: [:]) }
+    #expect(code { _ = try $0.createEdge(from: 20, to: 1, type: "T") } == nil)
+    #expect(code { _ = try $0.createEdge(from: 20, to: 12, type: "T") } == .notFound)
+    #expect(try db.read { try $0.edgeCount } == 5)
+  }
+
   @Test func aLargePropertyValueRoundTrips() throws {
     let db = try open()
     let big = [UInt8]((0..<5_000_000).map { UInt8(truncatingIfNeeded: $0 &* 31) })

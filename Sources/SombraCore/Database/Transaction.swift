@@ -64,6 +64,10 @@ public final class WriteTransaction: Transaction {
   var recordWriter = ByteWriter(capacity: 256)
   /// Where the last node record went in the nodes tree (see `BTree+Append.swift`).
   var nodeAppendHint: BTree.AppendHint?
+  /// Whether every id in 1 ..< the header's next node id is a live node
+  /// (`endpointsExist`); nil until asked, and again after anything that can
+  /// make it false (deleting a node, inserting one under a chosen id, a rebuild).
+  var denseNodeIDs: Bool?
 
   init(database: Database, writer: PageWriter) {
     self.pages = writer
