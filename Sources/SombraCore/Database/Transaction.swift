@@ -64,6 +64,8 @@ public final class WriteTransaction: Transaction {
   var recordWriter = ByteWriter(capacity: 256)
   /// Where the last node record went in the nodes tree (see `BTree+Append.swift`).
   var nodeAppendHint: BTree.AppendHint?
+  /// Unique among the process's write transactions (see `Graph+Handles.swift`).
+  let serial = WriteTransaction.nextSerial()
 
   init(database: Database, writer: PageWriter) {
     self.pages = writer

@@ -130,6 +130,12 @@ extension WriteTransaction {
       return [try internName(.label, labels[0])]
     }
     var ids = try labels.map { try internName(.label, $0) }
+    sortAndDropRepeats(&ids)
+    return ids
+  }
+
+  /// Sorts label ids ascending and keeps one of each.
+  func sortAndDropRepeats(_ ids: inout [UInt32]) {
     ids.sort()
     var kept = 0
     for id in ids where kept == 0 || ids[kept - 1] != id {
@@ -137,7 +143,6 @@ extension WriteTransaction {
       kept += 1
     }
     ids.removeLast(ids.count - kept)
-    return ids
   }
 
   /// Stored properties: `existing` with `changes` applied, sorted by key id.
