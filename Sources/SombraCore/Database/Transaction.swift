@@ -64,6 +64,10 @@ public final class WriteTransaction: Transaction {
   var recordWriter = ByteWriter(capacity: 256)
   /// Where the last node record went in the nodes tree (see `BTree+Append.swift`).
   var nodeAppendHint: BTree.AppendHint?
+  /// Where the last label-index entry of each label went, by label id.
+  var labelAppendHints: [BTree.AppendHint?] = []
+  /// Labels with an append hint: ids below this.
+  static let hintedLabels: UInt32 = 1024
   /// Unique among the process's write transactions (see `Graph+Handles.swift`).
   let serial = WriteTransaction.nextSerial()
 
