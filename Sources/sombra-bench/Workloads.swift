@@ -38,10 +38,16 @@ struct BenchRun {
     while i < n {
       let end = min(n, i + 10_000)
       try db.write { tx in
+        // Names resolved once per transaction: keys in name order and labels
+        // at first use, the order in which naming them per node adds them.
+        let (fval, ival, sval) = (try tx.propertyKey("fval"), try tx.propertyKey("ival"), try tx.propertyKey("sval"))
+        var labels = [NodeLabel?](repeating: nil, count: BenchGraph.labelNames.count)
         for w in i..<end {
+          let k = Int(graph.label[w])
+          let label = try labels[k] ?? tx.nodeLabel(BenchGraph.labelNames[k])
+          labels[k] = label
           let id = try tx.createNode(
-            labels: [BenchGraph.labelNames[Int(graph.label[w])]],
-            properties: ["ival": .int(graph.ival[w]), "sval": .string(graph.sval[w]), "fval": .double(graph.fval[w])])
+            labels: [label], properties: [ival: .int(graph.ival[w]), sval: .string(graph.sval[w]), fval: .double(graph.fval[w])])
           guard id == NodeID(w + 1) else { throw SombraError(.misuse, "engine id \(id) for workload node \(w)") }
         }
       }

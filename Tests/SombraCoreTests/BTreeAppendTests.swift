@@ -2,7 +2,7 @@ import Testing
 
 @testable import SombraCore
 
-/// `BTree.insert(appending:...)`: the right-edge hint of bulk loads.
+/// `BTree.insert(appending:...)`: the hints of ascending runs in bulk loads.
 @Suite struct BTreeAppendTests {
   /// One hinted append in its own batch; true when the key was new.
   private func append(_ key: [UInt8], _ value: [UInt8], to f: BTreeFixture, hint: inout BTree.AppendHint?, in w: PageWriter) throws -> Bool {
@@ -41,6 +41,50 @@ import Testing
   @Test func hintedAppendsLeaveTheSamePagesAsOrdinaryInserts() throws {
     let plain = try build(hinted: false)
     let hinted = try build(hinted: true)
+    #expect(try plain.entries().map(\.key) == hinted.entries().map(\.key))
+    try plain.read { a throws in
+      try hinted.read { b throws in
+        _ = expectSound(hinted.tree, b, freeList: b.header.freeListCount)
+        #expect(a.pageCount == b.pageCount)
+        for page in 1..<a.pageCount {
+          let same = try a.withPage(page) { x in try b.withPage(page) { y in x.elementsEqual(y) } }
+          #expect(same, "page \(page) differs")
+        }
+      }
+    }
+  }
+
+  /// Five ascending runs inserted in turn, each with its own hint (as the
+  /// label index's runs are, one per label) or all with one (so most hinted
+  /// positions are wrong), mixed with removals (merges, redistributions that
+  /// move separators) and keys placed between runs.
+  private func buildRuns(hinted: Bool, oneHint: Bool = false) throws -> BTreeFixture {
+    let f = try BTreeFixture()
+    try f.write { w throws in
+      var hints = [BTree.AppendHint?](repeating: nil, count: 5)
+      for i in 0..<3000 {
+        let run = i * 7 % 5
+        let key = [UInt8(run * 2)] + bigEndianKey(i)
+        let value = [UInt8](repeating: UInt8(truncatingIfNeeded: i), count: i % 13)
+        if hinted {
+          #expect(try append(key, value, to: f, hint: &hints[oneHint ? 0 : run], in: w))
+        } else {
+          #expect(try f.tree.insert(key, value, ifPresent: .fail, in: w))
+        }
+        if i % 4 == 3, i >= 60 { _ = try f.tree.remove([UInt8(run * 2)] + bigEndianKey(i - 60), in: w) }
+        if i % 17 == 16 { try f.tree.insert([UInt8(run * 2 + 1)] + bigEndianKey(i), [9], in: w) }
+        if i % 1001 == 1000 {
+          for j in (i - 400)..<(i - 50) { _ = try f.tree.remove([UInt8(j * 7 % 5 * 2)] + bigEndianKey(j), in: w) }
+        }
+      }
+    }
+    return f
+  }
+
+  @Test(arguments: [false, true])
+  func runsInsideTheTreeWithHintsLeaveTheSamePagesAsOrdinaryInserts(oneHint: Bool) throws {
+    let plain = try buildRuns(hinted: false)
+    let hinted = try buildRuns(hinted: true, oneHint: oneHint)
     #expect(try plain.entries().map(\.key) == hinted.entries().map(\.key))
     try plain.read { a throws in
       try hinted.read { b throws in

@@ -1,26 +1,35 @@
-/// Appends at the right edge without descending from the root.
+/// Continues an ascending run without descending from the root.
 ///
-/// A bulk load inserts keys in increasing order, each after every key of the
-/// tree, so each insert takes the same root-to-leaf path: the last child at
-/// every level, and the end of the rightmost leaf. `insert(appending:...)`
-/// remembers that path in an `AppendHint` and, while the hint holds, goes
-/// straight to the leaf.
+/// A bulk load inserts keys in increasing order: ids at the tree's right edge,
+/// or, in the label index, each label's node ids after that label's last one,
+/// which is somewhere in the middle of the tree. Each insert of a run lands
+/// right after the previous one, in the same leaf until it splits.
+/// `insert(appending:...)` remembers the previous insert's root-to-leaf path in
+/// an `AppendHint` (one per run) and, while the hint holds, goes straight to the
+/// leaf, to the position after it.
 ///
-/// Why a hint holds (numbered as the checks in `hintedPath`):
+/// Why a hint holds (numbered as the checks in `hintedIndex`):
 /// 1. It was recorded in the same write transaction, for the same tree, by an
-///    insert that took the last child at every level and landed after the
-///    leaf's last key, and that allocated and freed no page.
+///    insert that allocated and freed no page; its leaf step is the position
+///    the key went to.
 /// 2. Since then the writer has allocated and freed no page. Every change of a
 ///    tree's shape (split, new root, merge, lost level) allocates or frees, so
-///    the path's pages are still the tree's right edge with the same child
-///    indexes: inserts into leaves without a split leave interior nodes alone;
-///    a redistribution between two leaves replaces the separator between
-///    them (same count, same last child); interior nodes are redistributed
-///    only after a merge below them, which frees a page.
-/// 3. The leaf is still a leaf with at least one key, and the new key sorts
-///    after its last one. Every key of the tree then sorts before the new key,
-///    whose place is the end of the rightmost leaf.
-/// Anything else takes the ordinary path, which may record a new hint.
+///    the path's pages are still the same nodes with the same children, and
+///    each step's child index still leads to the next step: inserts into and
+///    removals from leaves without a split or merge leave interior nodes alone;
+///    a redistribution between two leaves replaces the separator between them
+///    (same count, same children); interior nodes are redistributed only after
+///    a merge below them, which frees a page. Separator keys may have changed,
+///    so they are read again (3).
+/// 3. The leaf is still a leaf, the new position p (one past the previous one)
+///    has a key before it, and the new key sorts after the key at p - 1 and
+///    before the key at p, or, when p is the leaf's end, before the leaf's
+///    upper bound: the separator of the deepest step that did not take its
+///    node's last child (none on the right edge: no bound). Every key of a
+///    child sorts before the separator after it, and that separator is the
+///    tightest bound of the steps below the root; the key at p - 1 is at least
+///    the leaf's lower bound. So the key's place is p, and it is not present.
+/// Anything else takes the ordinary path, which records a new hint.
 extension BTree {
   /// The path of the last append into a tree (see the extension's comment).
   package struct AppendHint {
@@ -29,8 +38,9 @@ extension BTree {
     fileprivate let stamp: UInt64
   }
 
-  /// `insert(bytes:_:ifPresent:in:)` for a key expected to sort after every key
-  /// of the tree, reusing and updating `hint`. Same result, errors and bytes.
+  /// `insert(bytes:_:ifPresent:in:)` for a key expected to sort right after
+  /// the key last inserted with `hint` (a run's next key), reusing and updating
+  /// `hint`. Same result, errors and bytes.
   @discardableResult
   package func insert(
     appending key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer, ifPresent: IfPresent = .replace,
@@ -44,36 +54,46 @@ extension BTree {
     hint = nil  // `held` now owns the path: changing it copies nothing
     var steps: [PathStep]
     var found = false
-    var hinted = false
-    if var h = held, let end = try hintedEnd(key, h, in: pages) {
+    if var h = held, let position = try hintedIndex(key, h, in: pages) {
       held = nil
-      h.steps[h.steps.count - 1].index = end
+      h.steps[h.steps.count - 1].index = position
       steps = h.steps
-      hinted = true
     } else {
       (steps, found) = try path(to: key, in: pages)
     }
     let stamp = pages.allocationsAndFrees
     let present = try put(key: key, value: value, ifPresent: ifPresent, onlyIfPresent: false, along: steps, found: found, in: pages)
-    guard !found, let leaf = steps.last, leaf.rightEdge, pages.allocationsAndFrees == stamp else { return !present }
-    // The key went to the leaf's end: known for a hinted path, read otherwise.
-    if !hinted {
-      let count = try pages.withPage(leaf.page) { try NodeView($0, page: leaf.page).count }
-      guard leaf.index == count - 1 else { return !present }
-    }
+    guard !found, pages.allocationsAndFrees == stamp else { return !present }
     hint = AppendHint(root: root, steps: steps, stamp: stamp)
     return !present
   }
 
-  /// The leaf's end (its key count), when the hint holds for `key`; nil otherwise.
-  private func hintedEnd(_ key: UnsafeRawBufferPointer, _ hint: AppendHint, in pages: PageWriter.Batch) throws -> Int? {
+  /// The key's position in the hint's leaf, when the hint holds for `key`; nil otherwise.
+  private func hintedIndex(_ key: UnsafeRawBufferPointer, _ hint: AppendHint, in pages: PageWriter.Batch) throws -> Int? {
     // 1 and 2.
     guard hint.root == root, hint.stamp == pages.allocationsAndFrees, let leaf = hint.steps.last else { return nil }
-    // 3.
-    return try pages.withPage(leaf.page) { bytes in
+    // 3, in the leaf.
+    let position = leaf.index + 1
+    let atEnd: Bool? = try pages.withPage(leaf.page) { bytes in
       let node = try NodeView(bytes, page: leaf.page)
-      guard node.isLeaf, node.count > 0, compareKeys(try node.key(node.count - 1), key) < 0 else { return nil }
-      return node.count
+      guard node.isLeaf, position <= node.count, compareKeys(try node.key(position - 1), key) < 0 else { return nil }
+      if position == node.count { return true }
+      return compareKeys(key, try node.key(position)) < 0 ? false : nil
     }
+    guard let atEnd else { return nil }
+    if !atEnd || leaf.rightEdge { return position }
+    // 3, the upper bound: up from the leaf's parent to the first step that
+    // did not take its node's last child (below the root, since the leaf is
+    // not on the right edge).
+    for step in hint.steps.dropLast().reversed() {
+      let below: Bool? = try pages.withPage(step.page) { bytes in
+        let node = try NodeView(bytes, page: step.page)
+        guard !node.isLeaf, step.index <= node.count else { return false }
+        if step.index == node.count { return nil }
+        return compareKeys(key, try node.key(step.index)) < 0
+      }
+      if let below { return below ? position : nil }
+    }
+    return nil
   }
 }

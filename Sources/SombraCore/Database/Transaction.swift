@@ -65,9 +65,15 @@ public final class WriteTransaction: Transaction {
   /// Where the last node record went in the nodes tree (see `BTree+Append.swift`).
   var nodeAppendHint: BTree.AppendHint?
   /// Whether every id in 1 ..< the header's next node id is a live node
-  /// (`endpointsExist`); nil until asked, and again after anything that can
+  /// (`missingEndpoint`); nil until asked, and again after anything that can
   /// make it false (deleting a node, inserting one under a chosen id, a rebuild).
   var denseNodeIDs: Bool?
+  /// Where the last label-index entry of each label went, by label id.
+  var labelAppendHints: [BTree.AppendHint?] = []
+  /// Labels with an append hint: ids below this.
+  static let hintedLabels: UInt32 = 1024
+  /// Unique among the process's write transactions (see `Graph+Handles.swift`).
+  let serial = WriteTransaction.nextSerial()
 
   init(database: Database, writer: PageWriter) {
     self.pages = writer

@@ -177,6 +177,7 @@ extension WriteTransaction {
 
   /// Brings a node's property-index entries from `old` to `new` (nil: absent).
   func replaceIndexEntries(of id: NodeID, old: StoredNode?, new: StoredNode?) throws {
+    if indexCache?.isEmpty == true { return }  // no index: the usual case, decided without copying the list
     guard let tree = tree(.properties), !(try indexDefinitions().isEmpty) else { return }
     let before = try old.map { try indexKeys(of: id, $0) } ?? []
     let after = try new.map { try indexKeys(of: id, $0) } ?? []

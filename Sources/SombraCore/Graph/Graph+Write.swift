@@ -150,6 +150,12 @@ extension WriteTransaction {
       return [try internName(.label, labels[0])]
     }
     var ids = try labels.map { try internName(.label, $0) }
+    sortAndDropRepeats(&ids)
+    return ids
+  }
+
+  /// Sorts label ids ascending and keeps one of each.
+  func sortAndDropRepeats(_ ids: inout [UInt32]) {
     ids.sort()
     var kept = 0
     for id in ids where kept == 0 || ids[kept - 1] != id {
@@ -157,7 +163,6 @@ extension WriteTransaction {
       kept += 1
     }
     ids.removeLast(ids.count - kept)
-    return ids
   }
 
   /// Stored properties: `existing` with `changes` applied, sorted by key id.
@@ -211,11 +216,27 @@ extension WriteTransaction {
     swap(&record, &recordWriter)
     swap(&hint, &nodeAppendHint)
     for label in stored.labels {
-      _ = try GraphKeys.withLabel(label, id) { try labels.insert(bytes: $0, UnsafeRawBufferPointer(start: nil, count: 0), in: batch) }
+      try GraphKeys.withLabel(label, id) { try insertLabelEntry($0, label: label, into: labels, in: batch) }
       addCount(.label(label), 1)
     }
     try replaceIndexEntries(of: id, old: nil, new: stored)
     addCount(.nodes, 1)
+  }
+
+  /// Ids grow, so each label's entries form an ascending run in the label
+  /// index, continued with a hint of its own (labels with small ids).
+  private func insertLabelEntry(_ key: UnsafeRawBufferPointer, label: UInt32, into labels: BTree, in batch: PageWriter.Batch) throws {
+    let empty = UnsafeRawBufferPointer(start: nil, count: 0)
+    guard label < WriteTransaction.hintedLabels else {
+      try labels.insert(bytes: key, empty, in: batch)
+      return
+    }
+    let i = Int(label)
+    if labelAppendHints.count <= i { labelAppendHints.append(contentsOf: repeatElement(nil, count: i + 1 - labelAppendHints.count)) }
+    var hint: BTree.AppendHint? = nil
+    swap(&hint, &labelAppendHints[i])
+    defer { swap(&hint, &labelAppendHints[i]) }
+    try labels.insert(appending: key, empty, hint: &hint, in: batch)
   }
 
   func updateNode(_ id: NodeID, _ change: (inout StoredNode) throws -> Void) throws {
