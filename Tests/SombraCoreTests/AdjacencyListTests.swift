@@ -254,6 +254,56 @@ import Testing
     case emptyChunk
   }
 
+  // MARK: Items queued by createEdge
+
+  /// `createEdge` queues its items until something reads or changes adjacency
+  /// or the transaction commits; every read in the transaction sees them, a
+  /// delete finds them, a rollback drops them, and a transaction with more
+  /// than `pendingAdjacencyLimit` items adds them as it goes.
+  @Test func queuedItemsAreSeenByEveryReadAndLostOnlyWithARollback() throws {
+    let disk = SimulatedDisk()
+    var options = OpenOptions()
+    options.pageSize = 4096
+    let db = try Database.open("/db/queue.sombra", options: options, storage: disk)
+    defer { try? db.close() }
+    let nodes = try db.write { tx in try (0..<200).map { _ in try tx.createNode() } }
+    try db.write { tx throws in
+      let a = try tx.createEdge(from: nodes[0], to: nodes[1], type: "T")
+      _ = try tx.createEdge(from: nodes[0], to: nodes[2], type: "U")
+      #expect(try tx.neighbors(of: nodes[0]) == [nodes[1], nodes[2]])
+      #expect(try tx.degree(of: nodes[1], direction: .incoming) == 1)
+      let c = try tx.createEdge(from: nodes[2], to: nodes[0], type: "T")
+      try tx.deleteEdge(a)
+      #expect(try tx.edges(of: nodes[0], direction: .both).map(\.id).sorted() == [a + 1, c])
+      try tx.deleteNode(nodes[3])  // no edges: nothing to flush, nothing lost
+    }
+    #expect(try db.read { try $0.neighbors(of: nodes[0], direction: .both) } == [nodes[2], nodes[2]])
+    let tx = try db.beginWrite()
+    for i in 0..<50 { _ = try tx.createEdge(from: nodes[10], to: nodes[11 + i], type: "T") }
+    tx.rollback()
+    #expect(try db.read { try $0.degree(of: nodes[10]) } == 0)
+
+    // Past the queue's limit: the items are added in several flushes.
+    let edges = WriteTransaction.pendingAdjacencyLimit / 2 + 5000
+    var rng = SplitMix64(seed: 0xAD07)
+    var expected = [Int](repeating: 0, count: nodes.count)
+    try db.write { tx throws in
+      for _ in 0..<edges {
+        let (from, to) = (rng.below(nodes.count), rng.below(nodes.count))
+        guard from != 3, to != 3 else { continue }
+        _ = try tx.createEdge(from: nodes[from], to: nodes[to], type: "Bulk")
+        expected[from] += 1
+      }
+      #expect(tx.pendingAdjacency.count < WriteTransaction.pendingAdjacencyLimit)
+    }
+    try db.read { tx throws in
+      for (i, node) in nodes.enumerated() where i != 3 {
+        #expect(try tx.degree(of: node, direction: .outgoing, type: "Bulk") == expected[i], "node \(node)")
+      }
+    }
+    #expect(try db.verify().problems == [])
+  }
+
   @Test(arguments: LayoutDamage.allCases)
   func damagedChunkLayoutIsAdjacencyProblems(_ damage: LayoutDamage) throws {
     let disk = SimulatedDisk()

@@ -26,6 +26,9 @@ package protocol PageMutator: PageReader {
   /// the previous insert into that leaf (in this transaction) was at
   /// `index - 1`, i.e. whether inserts there run in ascending order.
   func noteLeafInsert(_ page: PageNumber, at index: Int) -> Bool
+  /// Pages allocated or freed so far (see `PageWriter.allocationsAndFrees`):
+  /// unchanged means no tree changed shape, so a remembered path still holds.
+  var allocationsAndFrees: UInt64 { get }
 }
 
 /// Read and write transactions alike (a write transaction reads its own changes).

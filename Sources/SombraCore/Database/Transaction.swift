@@ -64,10 +64,14 @@ public final class WriteTransaction: Transaction {
   var recordWriter = ByteWriter(capacity: 256)
   /// Where the last node record went in the nodes tree (see `BTree+Append.swift`).
   var nodeAppendHint: BTree.AppendHint?
+  /// Where the last edge record went in the edges tree.
+  var edgeAppendHint: BTree.AppendHint?
   /// Whether every id in 1 ..< the header's next node id is a live node
   /// (`missingEndpoint`); nil until asked, and again after anything that can
   /// make it false (deleting a node, inserting one under a chosen id, a rebuild).
   var denseNodeIDs: Bool?
+  /// Adjacency items of edges created since the last `flushAdjacency`.
+  var pendingAdjacency: [PendingAdjacency] = []
   /// Where the last label-index entry of each label went, by label id.
   var labelAppendHints: [BTree.AppendHint?] = []
   /// Labels with an append hint: ids below this.

@@ -296,6 +296,29 @@ package enum AdjacencyList {
 
 // MARK: Maintenance inside a write transaction
 
+/// An adjacency item queued by `createEdge` until `flushAdjacency`; ordered
+/// as its chunk key is (node, out before in, item).
+struct PendingAdjacency: Comparable {
+  var node: NodeID
+  var outgoing: Bool
+  var item: AdjacencyItem
+
+  static func < (a: PendingAdjacency, b: PendingAdjacency) -> Bool {
+    if a.node != b.node { return a.node < b.node }
+    if a.outgoing != b.outgoing { return a.outgoing }
+    return a.item < b.item
+  }
+}
+
+/// The leaf the last queued item went to, and the tree's shape then
+/// (`PageMutator.allocationsAndFrees`): while the shape is the same, its path
+/// still leads to that leaf, and an item whose key lies between the leaf's
+/// first and last keys belongs there.
+struct AdjacencyLeaf {
+  var steps: [BTree.PathStep]
+  var stamp: UInt64
+}
+
 /// The entry `addAdjacencyInPlace` found at or below an item's key.
 private enum AdjacencyFloor {
   /// A chunk of the item's list: its key's length and the splice's outcome.
@@ -311,14 +334,54 @@ extension WriteTransaction {
   /// false when it was there already.
   @discardableResult
   package func addAdjacency(_ node: NodeID, outgoing: Bool, _ item: AdjacencyItem) throws -> Bool {
+    try flushAdjacency()
     guard let tree = tree(.adjacency) else { throw SombraError.corruption("graph trees missing") }
     return try pages.batch { try addAdjacency(node, outgoing: outgoing, item, tree: tree, in: $0) }
+  }
+
+  /// Queues an item of a new edge: `flushAdjacency` adds it with the others.
+  /// Everything that reads or changes adjacency in this transaction flushes
+  /// first, and so does the commit, so nothing sees the queue.
+  func queueAdjacency(_ node: NodeID, outgoing: Bool, _ item: AdjacencyItem) throws {
+    pendingAdjacency.append(PendingAdjacency(node: node, outgoing: outgoing, item: item))
+    if pendingAdjacency.count >= Self.pendingAdjacencyLimit { try flushAdjacency() }
+  }
+
+  /// Items queued at most (about 2 MiB) before they are added.
+  static let pendingAdjacencyLimit = 1 << 16
+
+  /// Adds the queued items in key order. A bulk load's items are spread over
+  /// the whole tree; sorted, the ones of one leaf come together, one descent
+  /// serves them all (`AdjacencyLeaf`) and each leaf is visited once per flush
+  /// instead of once per item, at random.
+  func flushAdjacency() throws {
+    guard !pendingAdjacency.isEmpty else { return }
+    var pending: [PendingAdjacency] = []
+    swap(&pending, &pendingAdjacency)
+    pending.sort()
+    guard let tree = tree(.adjacency) else { throw SombraError.corruption("graph trees missing") }
+    try pages.batch { batch in
+      var leaf: AdjacencyLeaf?
+      for entry in pending {
+        try addAdjacency(entry.node, outgoing: entry.outgoing, entry.item, tree: tree, leaf: &leaf, in: batch)
+      }
+    }
   }
 
   /// `addAdjacency` reading and writing through `pages` (a batch of a
   /// bigger change).
   func addAdjacency(_ node: NodeID, outgoing: Bool, _ item: AdjacencyItem, tree: BTree, in pages: some PageMutator) throws -> Bool {
-    if let added = try addAdjacencyInPlace(node, outgoing: outgoing, item, tree: tree, in: pages) { return added }
+    var leaf: AdjacencyLeaf?
+    return try addAdjacency(node, outgoing: outgoing, item, tree: tree, leaf: &leaf, in: pages)
+  }
+
+  /// `addAdjacency` starting from the leaf of the previous item, when the
+  /// item belongs there; `leaf` then names this item's leaf, or nil.
+  func addAdjacency(
+    _ node: NodeID, outgoing: Bool, _ item: AdjacencyItem, tree: BTree, leaf: inout AdjacencyLeaf?, in pages: some PageMutator
+  ) throws -> Bool {
+    if let added = try addAdjacencyInPlace(node, outgoing: outgoing, item, tree: tree, leaf: &leaf, in: pages) { return added }
+    leaf = nil
     guard var place = try locate(item, node: node, outgoing: outgoing, tree: tree, in: pages) else {
       try tree.insert(AdjacencyList.groupKey(node, outgoing: outgoing), AdjacencyList.encode([item]), ifPresent: .fail, in: pages)
       return true
@@ -345,7 +408,7 @@ extension WriteTransaction {
   /// neither holds (the floor is in an earlier leaf, the chunk must split):
   /// the general path does it. Keys and values are built on the stack.
   private func addAdjacencyInPlace(
-    _ node: NodeID, outgoing: Bool, _ item: AdjacencyItem, tree: BTree, in pages: some PageMutator
+    _ node: NodeID, outgoing: Bool, _ item: AdjacencyItem, tree: BTree, leaf: inout AdjacencyLeaf?, in pages: some PageMutator
   ) throws -> Bool? {
     let keySize = AdjacencyList.boundedKeySize
     return try withUnsafeTemporaryAllocation(byteCount: 2 * keySize + AdjacencyList.spliceCapacity, alignment: 8) { scratch in
@@ -359,7 +422,9 @@ extension WriteTransaction {
       let floorKey = UnsafeMutableRawBufferPointer(rebasing: scratch[keySize..<2 * keySize])
       let output = UnsafeMutableRawBufferPointer(rebasing: scratch[(2 * keySize)...])
 
-      var (steps, found) = try tree.path(to: UnsafeRawBufferPointer(target), in: pages)
+      var (steps, found) =
+        try Self.within(leaf, UnsafeRawBufferPointer(target), in: pages) ?? tree.path(to: UnsafeRawBufferPointer(target), in: pages)
+      leaf = nil
       guard let last = steps.last, last.index > 0 || found else { return nil }
       let index = found ? last.index : last.index - 1
       // The floor entry: a chunk of this list (its key copied out of the
@@ -380,9 +445,11 @@ extension WriteTransaction {
         return false
       case .chunk(let keyLength, .written(let length)):
         steps[steps.count - 1].index = index
+        let stamp = pages.allocationsAndFrees
         try tree.store(
           key: UnsafeRawBufferPointer(rebasing: floorKey[..<keyLength]), value: UnsafeRawBufferPointer(rebasing: output[..<length]),
           path: steps, found: true, in: pages)
+        if pages.allocationsAndFrees == stamp { leaf = AdjacencyLeaf(steps: steps, stamp: stamp) }
         return true
       case .otherList:
         // No chunk of this list lies below the item, so none exists (any
@@ -390,16 +457,39 @@ extension WriteTransaction {
         // goes where the item's key would.
         guard case .written(let length) = try AdjacencyList.splice(item, into: UnsafeRawBufferPointer(start: nil, count: 0), output: output)
         else { return nil }
+        let stamp = pages.allocationsAndFrees
         try tree.store(key: group, value: UnsafeRawBufferPointer(rebasing: output[..<length]), path: steps, found: false, in: pages)
+        if pages.allocationsAndFrees == stamp { leaf = AdjacencyLeaf(steps: steps, stamp: stamp) }
         return true
       }
     }
+  }
+
+  /// The path to `target` and whether it is there, read in `leaf` alone
+  /// when no tree changed shape since it was noted and `target` lies between
+  /// its first and last keys (so the leaf holds its floor too); nil otherwise.
+  private static func within(
+    _ leaf: AdjacencyLeaf?, _ target: UnsafeRawBufferPointer, in pages: some PageMutator
+  ) throws -> (steps: [BTree.PathStep], found: Bool)? {
+    guard let leaf, leaf.stamp == pages.allocationsAndFrees, let last = leaf.steps.last else { return nil }
+    let place: (index: Int, found: Bool)? = try pages.withPage(last.page) { bytes in
+      let node = try NodeView(bytes, page: last.page)
+      guard node.isLeaf, node.count > 0, compareKeys(try node.key(0), target) <= 0,
+        compareKeys(target, try node.key(node.count - 1)) <= 0
+      else { return nil }
+      return try node.lowerBound(target)
+    }
+    guard let place else { return nil }
+    var steps = leaf.steps
+    steps[steps.count - 1].index = place.index
+    return (steps, place.found)
   }
 
   /// Removes `item` from the adjacency list of `node` in one direction.
   /// Returns false when it was not there.
   @discardableResult
   package func removeAdjacency(_ node: NodeID, outgoing: Bool, _ item: AdjacencyItem) throws -> Bool {
+    try flushAdjacency()
     guard let tree = tree(.adjacency) else { return false }
     return try pages.batch { try removeAdjacency(node, outgoing: outgoing, item, tree: tree, in: $0) }
   }

@@ -344,6 +344,7 @@ extension WriteTransaction {
 
   /// Writes pending counts into the catalog (called by `commit`).
   func flushGraphState() throws {
+    try flushAdjacency()
     guard !countDeltas.isEmpty, let catalog = tree(.catalog) else { return }
     // In key order: the same changes give the same bytes in every process.
     for (which, delta) in countDeltas.entries.sorted(by: { $0.key.key.lexicographicallyPrecedes($1.key.key) }) where delta != 0 {

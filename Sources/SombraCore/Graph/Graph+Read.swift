@@ -176,6 +176,7 @@ extension Transaction {
     of id: NodeID, direction: Direction, type: String?,
     _ body: (_ outgoing: Bool, _ type: UInt32, _ neighbour: NodeID, _ edge: EdgeID) throws -> Void
   ) throws {
+    try (self as? WriteTransaction)?.flushAdjacency()
     guard let adjacency = tree(.adjacency) else { throw SombraError(.notFound, "node \(id) does not exist") }
     var typeID: UInt32?
     if let type {

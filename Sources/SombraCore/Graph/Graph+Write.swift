@@ -80,13 +80,26 @@ extension WriteTransaction {
     guard id < UInt64.max else { throw SombraError(.limitExceeded, "no more edge ids") }
     try pages.updateHeader { $0.nextEdgeID = id + 1 }
     let stored = StoredEdge(source: source, target: target, type: typeID, properties: try storedProperties(properties, merging: []))
-    guard let edges = tree(.edges), let adjacency = tree(.adjacency) else { throw SombraError.corruption("graph trees missing") }
-    // One batch: the record and both adjacency items without a check per page.
-    try pages.batch { batch in
-      try edges.insert(KeyEncoding.u64(id), stored.encode(), ifPresent: .fail, in: batch)
-      try addAdjacency(source, outgoing: true, AdjacencyItem(type: typeID, neighbour: target, edge: id), tree: adjacency, in: batch)
-      try addAdjacency(target, outgoing: false, AdjacencyItem(type: typeID, neighbour: source, edge: id), tree: adjacency, in: batch)
+    guard let edges = tree(.edges) else { throw SombraError.corruption("graph trees missing") }
+    // Ids grow: the record appends at the tree's right edge (as a node's does),
+    // encoded into the transaction's reused writer.
+    var record = ByteWriter(capacity: 0)
+    var hint: BTree.AppendHint? = nil
+    swap(&record, &recordWriter)
+    swap(&hint, &edgeAppendHint)
+    defer {
+      swap(&record, &recordWriter)
+      swap(&hint, &edgeAppendHint)
     }
+    record.removeAll()
+    stored.encode(into: &record)
+    try pages.batch { batch in
+      _ = try KeyEncoding.withU64(id) { key in
+        try record.bytes.withUnsafeBytes { try edges.insert(appending: key, $0, ifPresent: .fail, hint: &hint, in: batch) }
+      }
+    }
+    try queueAdjacency(source, outgoing: true, AdjacencyItem(type: typeID, neighbour: target, edge: id))
+    try queueAdjacency(target, outgoing: false, AdjacencyItem(type: typeID, neighbour: source, edge: id))
     addCount(.type(typeID), 1)
     addCount(.edges, 1)
     return id
@@ -127,6 +140,7 @@ extension WriteTransaction {
 
   /// Deletes an edge.
   public func deleteEdge(_ id: EdgeID) throws {
+    try flushAdjacency()
     guard let stored = try storedEdge(id), let edges = tree(.edges), let adjacency = tree(.adjacency) else {
       throw SombraError(.notFound, "edge \(id) does not exist")
     }

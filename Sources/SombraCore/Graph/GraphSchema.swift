@@ -146,11 +146,15 @@ package struct StoredEdge: Equatable {
 
   package func encode() -> [UInt8] {
     var w = ByteWriter(capacity: 32)
+    encode(into: &w)
+    return w.bytes
+  }
+
+  package func encode(into w: inout ByteWriter) {
     w.varint(source)
     w.varint(target)
     w.varint(UInt64(type))
     encodeProperties(properties, into: &w)
-    return w.bytes
   }
 
   package static func decode(_ bytes: [UInt8], id: EdgeID) throws -> StoredEdge {

@@ -46,6 +46,7 @@ extension WriteTransaction {
     var result = RebuildResult()
     guard let catalog = tree(.catalog), let nodes = tree(.nodes), let edges = tree(.edges) else { return result }
     countDeltas.removeAll()
+    pendingAdjacency.removeAll()  // rebuilt from the edge records, which have them
     denseNodeIDs = nil
 
     // 1. Free (or abandon) the old derived trees.
