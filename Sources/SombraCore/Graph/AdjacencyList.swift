@@ -134,10 +134,11 @@ package enum AdjacencyList {
   package static let spliceCapacity = chunkLimit + 31
 
   /// Writes chunk `value` (empty for a new list) with `item` added to
-  /// `output` (`spliceCapacity` bytes), decoding only the items before it: the bytes of the items below
-  /// it and of those after its successor are copied as they are; the count,
-  /// the new item and its successor's deltas are written anew. Malformed bytes
-  /// up to the insertion point are `corruption`, as in `forEach`.
+  /// `output` (`spliceCapacity` bytes), decoding only the items up to it:
+  /// the bytes of the items below it and of those after its successor are
+  /// copied as they are; the count, the new item and its successor's deltas
+  /// are written anew. Malformed bytes up to the insertion point are
+  /// `corruption`, as in `forEach`; those after it are copied unread.
   package static func splice(
     _ item: AdjacencyItem, into value: UnsafeRawBufferPointer, output: UnsafeMutableRawBufferPointer
   ) throws -> Splice {
