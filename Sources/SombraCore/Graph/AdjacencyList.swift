@@ -348,7 +348,7 @@ extension WriteTransaction {
     if pendingAdjacency.count >= Self.pendingAdjacencyLimit { try flushAdjacency() }
   }
 
-  /// Items queued at most (about 2 MiB) before they are added.
+  /// Items queued at most (40 bytes each: 2.5 MiB) before they are added.
   static let pendingAdjacencyLimit = 1 << 16
 
   /// Adds the queued items in key order. A bulk load's items are spread over
