@@ -304,6 +304,31 @@ import Testing
     #expect(try db.verify().problems == [])
   }
 
+  /// A queued item that cannot be added (its list's chunk is damaged) leaves
+  /// the transaction fit only for a rollback: the other queued items went
+  /// with the failed flush, so a commit would lose their edges' adjacency.
+  @Test func aFlushThatFailsLeavesTheTransactionOnlyToRollBack() throws {
+    let disk = SimulatedDisk()
+    let db = try Database.open("/db/flush.sombra", options: OpenOptions(), storage: disk)
+    defer { try? db.close() }
+    try db.write { tx in
+      for _ in 0..<3 { _ = try tx.createNode() }
+      _ = try tx.createEdge(from: 1, to: 2, type: "T")
+      try tx.flushAdjacency()
+      // Node 1's out-list: a chunk whose count claims more items than it has.
+      let adjacency = BTree(root: tx.header.roots[GraphRoot.adjacency.rawValue])
+      try adjacency.insert(AdjacencyList.groupKey(1, outgoing: true), [0x7F, 1, 2, 3], in: tx.pages)
+    }
+    let tx = try db.beginWrite()
+    _ = try tx.createEdge(from: 1, to: 2, type: "T")
+    _ = try tx.createEdge(from: 3, to: 3, type: "T")
+    #expect(throws: SombraError.self) { _ = try tx.neighbors(of: 3) }
+    #expect(throws: SombraError.self) { _ = try tx.createNode() }
+    #expect(throws: SombraError.self) { try tx.commit() }
+    #expect(try db.read { try $0.edgeCount } == 1)
+    #expect(try db.read { try $0.degree(of: 3) } == 0)
+  }
+
   @Test(arguments: LayoutDamage.allCases)
   func damagedChunkLayoutIsAdjacencyProblems(_ damage: LayoutDamage) throws {
     let disk = SimulatedDisk()

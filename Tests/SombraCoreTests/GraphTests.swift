@@ -112,10 +112,16 @@ import Testing
     }
     #expect(code { _ = try $0.createEdge(from: 3, to: 1, type: "T") } == .notFound)
     #expect(code { _ = try $0.createEdge(from: 4, to: 6, type: "T") } == nil)
+    // A createNode that fails after taking its id leaves a gap: looked up.
+    try db.write { tx in
+      #expect(throws: SombraError.self) { _ = try tx.createNode(labels: [""]) }
+      #expect(throws: SombraError.self) { _ = try tx.createEdge(from: 1, to: tx.header.nextNodeID - 1, type: "T") }
+    }
     try db.write { tx in try tx.insertNode(id: 20, labels: [], properties: [:]) }
     #expect(code { _ = try $0.createEdge(from: 20, to: 1, type: "T") } == nil)
     #expect(code { _ = try $0.createEdge(from: 20, to: 12, type: "T") } == .notFound)
     #expect(try db.read { try $0.edgeCount } == 5)
+    #expect(try db.verify().problems == [])
   }
 
   @Test func aLargePropertyValueRoundTrips() throws {

@@ -126,6 +126,33 @@ import Testing
     try leaf.check()
   }
 
+  /// A header claiming more dead bytes than the page has: the compaction
+  /// that should free them does not, and the change is `corruption`, not a
+  /// write below the slot array.
+  @Test func deadBytesThatAreNotThereAreCorruptionNotAWildWrite() throws {
+    for replacing in [true, false] {
+      let leaf = try Leaf([[UInt8]](repeating: [UInt8](repeating: 1, count: 990), count: 4) + [[UInt8](repeating: 2, count: 20)])
+      leaf.page.putLE(UInt16(900), at: BTreeNode.deadBytesOffset)
+      let big = [UInt8](repeating: 3, count: 900)
+      do {
+        if replacing {
+          _ = try leaf.replace(4, with: big)
+        } else {
+          let key: [UInt8] = [9]
+          _ = try key.withUnsafeBytes { k in
+            try big.withUnsafeBytes { v in
+              try NodeEditor.insert(.leaf(key: k, value: v), at: 5, into: leaf.page, number: NodeEditorTests.number)
+            }
+          }
+        }
+        Issue.record("no error (replacing: \(replacing))")
+      } catch let error as SombraError {
+        #expect(error.code == .corruption)
+        #expect(error.page == NodeEditorTests.number)
+      }
+    }
+  }
+
   @Test func aCellThatCannotGrowLeavesThePageUnchanged() throws {
     let leaf = try Leaf((0..<14).map { [UInt8](repeating: UInt8($0), count: 280) })
     let free = try leaf.node.freeBytes

@@ -99,6 +99,7 @@ enum NodeEditor {
     if node.contentStart - (BTreeNode.headerSize + 2 * (node.count + 1)) < size {
       try compact(page, number: number)
       node = try NodeView(UnsafeRawBufferPointer(page), page: number)
+      try requireGap(size, slots: node.count + 1, in: node)
     }
     let offset = node.contentStart - size
     cell.write(to: page, at: offset)
@@ -141,6 +142,7 @@ enum NodeEditor {
       try compact(page, number: number)
       node = try NodeView(UnsafeRawBufferPointer(page), page: number)
       offset = try node.cellOffset(index)
+      try requireGap(growth, slots: node.count, in: node)
     }
     // Cells never overlap, so every cell stored below this one lies in
     // [contentStart, offset): that block slides down and its slots follow.
@@ -160,6 +162,16 @@ enum NodeEditor {
     page.putLE(UInt16(truncatingIfNeeded: offset - growth), at: BTreeNode.headerSize + 2 * index)
     page.putLE(UInt16(truncatingIfNeeded: start - growth), at: BTreeNode.contentStartOffset)
     return true
+  }
+
+  /// After a compaction the free space is one gap; when it is smaller than
+  /// the header's dead bytes promised, the header lied: `corruption`.
+  private static func requireGap(_ bytes: Int, slots: Int, in node: NodeView) throws {
+    guard node.contentStart - (BTreeNode.headerSize + 2 * slots) >= bytes else {
+      throw SombraError.corruption(
+        "B-tree node \(node.page): its dead-byte count is more than compaction frees", page: node.page,
+        offset: UInt64(BTreeNode.deadBytesOffset))
+    }
   }
 
   /// Removes cell `index`, leaving its bytes dead (or reclaiming them when they

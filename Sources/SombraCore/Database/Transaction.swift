@@ -66,10 +66,9 @@ public final class WriteTransaction: Transaction {
   var nodeAppendHint: BTree.AppendHint?
   /// Where the last edge record went in the edges tree.
   var edgeAppendHint: BTree.AppendHint?
-  /// Whether every id in 1 ..< the header's next node id is a live node
-  /// (`missingEndpoint`); nil until asked, and again after anything that can
-  /// make it false (deleting a node, inserting one under a chosen id, a rebuild).
-  var denseNodeIDs: Bool?
+  /// The node count the catalog held when this transaction first asked
+  /// (`missingEndpoint`); nil again after a rebuild rewrites the counts.
+  var storedNodeCount: UInt64?
   /// Adjacency items of edges created since the last `flushAdjacency`.
   var pendingAdjacency: [PendingAdjacency] = []
   /// Where the last label-index entry of each label went, by label id.

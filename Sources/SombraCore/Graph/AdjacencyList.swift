@@ -360,12 +360,20 @@ extension WriteTransaction {
     var pending: [PendingAdjacency] = []
     swap(&pending, &pendingAdjacency)
     pending.sort()
-    guard let tree = tree(.adjacency) else { throw SombraError.corruption("graph trees missing") }
-    try pages.batch { batch in
-      var leaf: AdjacencyLeaf?
-      for entry in pending {
-        try addAdjacency(entry.node, outgoing: entry.outgoing, entry.item, tree: tree, leaf: &leaf, in: batch)
+    do {
+      guard let tree = tree(.adjacency) else { throw SombraError.corruption("graph trees missing") }
+      try pages.batch { batch in
+        var leaf: AdjacencyLeaf?
+        for entry in pending {
+          try addAdjacency(entry.node, outgoing: entry.outgoing, entry.item, tree: tree, leaf: &leaf, in: batch)
+        }
       }
+    } catch {
+      // Edges whose items are not in the tree must not commit: the
+      // transaction can only be rolled back now, whatever its caller does.
+      let failure = error as? SombraError ?? SombraError(.io, "adding adjacency items failed: \(error)")
+      pages.markFailed(failure)
+      throw failure
     }
   }
 

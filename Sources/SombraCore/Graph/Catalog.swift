@@ -275,14 +275,16 @@ extension Transaction {
 
   /// A stored count plus this transaction's pending change.
   func count(_ which: CatalogKey.Count) throws -> UInt64 {
-    var stored: UInt64 = 0
-    if let catalog = tree(.catalog), let value = try catalog.get(which.key, in: self) {
-      guard value.count == 8 else { throw SombraError.corruption("catalog count entry is \(value.count) bytes, not 8") }
-      stored = value.withUnsafeBytes { $0.le(0, as: UInt64.self) }
-    }
     let delta = (self as? WriteTransaction)?.countDeltas[which] ?? 0
-    let total = Int64(clamping: stored) + delta
-    return UInt64(max(0, total))
+    let (total, overflow) = Int64(clamping: try storedCount(which)).addingReportingOverflow(delta)
+    return overflow ? UInt64(Int64.max) : UInt64(max(0, total))
+  }
+
+  /// A count as the catalog holds it, without this transaction's changes.
+  func storedCount(_ which: CatalogKey.Count) throws -> UInt64 {
+    guard let catalog = tree(.catalog), let value = try catalog.get(which.key, in: self) else { return 0 }
+    guard value.count == 8 else { throw SombraError.corruption("catalog count entry is \(value.count) bytes, not 8") }
+    return value.withUnsafeBytes { $0.le(0, as: UInt64.self) }
   }
 
   /// Index definitions (loaded once per transaction).

@@ -61,7 +61,6 @@ extension WriteTransaction {
     }
     try replaceIndexEntries(of: id, old: stored, new: nil)
     addCount(.nodes, -1)
-    denseNodeIDs = nil
   }
 
   /// Creates an edge from `source` to `target`; both must exist (`notFound`).
@@ -112,11 +111,14 @@ extension WriteTransaction {
   /// tree holds that many distinct ids, all in 1 ..< next: the verifier checks
   /// both) and a range check answers without reading the nodes tree, whose
   /// random leaves were a fifth of a bulk edge load. Otherwise (nodes were
-  /// deleted, or salvage kept ids with gaps) each end is looked up.
+  /// deleted, salvage kept ids with gaps, or a failed createNode used up an
+  /// id) each end is looked up. The count is taken afresh each time (the
+  /// catalog's, read once per transaction, plus this transaction's changes).
   func missingEndpoint(_ source: NodeID, _ target: NodeID) throws -> NodeID? {
     let next = header.nextNodeID
-    if denseNodeIDs == nil { denseNodeIDs = try count(.nodes) == next &- 1 }
-    if denseNodeIDs == true {
+    if storedNodeCount == nil { storedNodeCount = try storedCount(.nodes) }
+    let (live, overflow) = Int64(clamping: storedNodeCount ?? 0).addingReportingOverflow(countDeltas[.nodes] ?? 0)
+    if !overflow && live == Int64(clamping: next) - 1 {
       if source == 0 || source >= next { return source }
       return target == 0 || target >= next ? target : nil
     }

@@ -26,7 +26,6 @@ extension WriteTransaction {
     guard id != 0, id < UInt64.max else { throw SombraError.invalidArgument("node id \(id) is out of range") }
     guard try !nodeExists(id) else { throw SombraError.invalidArgument("node \(id) already exists") }
     if id >= header.nextNodeID { try pages.updateHeader { $0.nextNodeID = id + 1 } }
-    denseNodeIDs = nil
     try pages.batch { try insertNode(id, stored, in: $0) }
   }
 

@@ -47,7 +47,7 @@ extension WriteTransaction {
     guard let catalog = tree(.catalog), let nodes = tree(.nodes), let edges = tree(.edges) else { return result }
     countDeltas.removeAll()
     pendingAdjacency.removeAll()  // rebuilt from the edge records, which have them
-    denseNodeIDs = nil
+    storedNodeCount = nil
 
     // 1. Free (or abandon) the old derived trees.
     var owned = Set<PageNumber>([0])

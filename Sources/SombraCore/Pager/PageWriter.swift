@@ -157,6 +157,10 @@ package final class PageWriter {
     activity.compareExchange(expected: 0, desired: Self.revoked, ordering: .acquiringAndReleasing).exchanged
   }
 
+  /// Leaves the transaction only fit for rollback: a change it owes (queued
+  /// adjacency items) could not be made, so committing would lose it.
+  package func markFailed(_ error: SombraError) { _ = fail(error) }
+
   /// Records a failure that leaves the transaction only fit for rollback.
   private func fail(_ error: SombraError) -> SombraError {
     failure = error
