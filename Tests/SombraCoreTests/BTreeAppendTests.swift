@@ -98,6 +98,51 @@ import Testing
     }
   }
 
+  /// A leaf split by a cell that goes last keeps the leaf as it is (free
+  /// space cleared) and writes the new cell alone to the right sibling: the
+  /// same bytes and separator as rebuilding both from all the cells.
+  @Test func splittingAtTheEndWritesWhatARebuildWrites() throws {
+    let f = try BTreeFixture()
+    try f.write { w throws in
+      let keys = (0..<120).map { [UInt8(1), UInt8($0 / 10), UInt8($0 % 10), 0xEE] }
+      let values = (0..<120).map { [UInt8](repeating: UInt8($0), count: 20 + $0 % 7) }
+      let fresh = try [w.allocate(.btreeLeaf), w.allocate(.btreeLeaf)]
+      for page in fresh {
+        try NodeEditorTests.withCells(keys, values) { cells in
+          try w.withMutablePage(page) { bytes in
+            try NodeEditor.build(bytes, number: page, level: 0, rightmost: 0, cells: cells[...])
+            // Stale bytes in the free space, as removals leave them.
+            for i in 300..<400 { bytes[i] = 0xA5 }
+          }
+        }
+      }
+      let newKey: [UInt8] = [1, 12, 0, 0]
+      let newValue = [UInt8](repeating: 7, count: 30)
+      let (fast, slow) = try newKey.withUnsafeBytes { k in
+        try newValue.withUnsafeBytes { v in
+          let cell = NodeCell.leaf(key: k, value: v)
+          let fast = try f.tree.split(fresh[0], inserting: cell, at: 120, continuesRun: true, in: w)
+          let right = try w.allocate(.btreeLeaf)
+          // As `split` does: the cells are read from a copy of the page, which the rebuild overwrites.
+          let copy = try w.withPage(fresh[1]) { Array($0) }
+          let separator = try copy.withUnsafeBytes { bytes in
+            let cells = try NodeView(bytes, page: fresh[1]).allCells() + [cell]
+            return try f.tree.distribute(cells, level: 0, left: fresh[1], right: right, rightmost: 0, at: 120, in: w)
+          }
+          return (fast, (separator: separator, right: right))
+        }
+      }
+      #expect(fast.separator == slow.separator)
+      for (a, b) in [(fresh[0], fresh[1]), (fast.right, slow.right)] {
+        let (x, y) = try w.withPage(a) { x in try w.withPage(b) { (Array(x), Array($0)) } }
+        // All but the page number (bytes 4..<8) and the trailer the commit seals.
+        let body = 0..<(x.count - PageLayout.trailerSize)
+        #expect(Array(x[body]).enumerated().filter { !(4..<8).contains($0.offset) }.map(\.element)
+          == Array(y[body]).enumerated().filter { !(4..<8).contains($0.offset) }.map(\.element), "pages \(a), \(b)")
+      }
+    }
+  }
+
   @Test func anAppendOfAKeyAlreadyPresentFailsAsAnOrdinaryInsertDoes() throws {
     let f = try BTreeFixture()
     try f.write { w throws in

@@ -147,7 +147,8 @@ extension BTree {
   func split(
     _ page: PageNumber, inserting cell: NodeCell, at index: Int, continuesRun: Bool, in pages: some PageMutator
   ) throws -> (separator: [UInt8], right: PageNumber) {
-    try withUnsafeTemporaryAllocation(byteCount: pages.pageSize, alignment: 16) { scratch in
+    if let done = try splitAtEnd(page, inserting: cell, at: index, in: pages) { return done }
+    return try withUnsafeTemporaryAllocation(byteCount: pages.pageSize, alignment: 16) { scratch in
       try pages.withPage(page) { scratch.copyMemory(from: $0) }
       let node = try NodeView(UnsafeRawBufferPointer(scratch), page: page)
       var cells = try node.allCells()
@@ -181,6 +182,38 @@ extension BTree {
       let top: [NodeCell] = [.ownedInterior(key: separator, child: left)]
       try pages.withMutablePage(root) { try NodeEditor.build($0, number: root, level: node.level + 1, rightmost: right, cells: top[...]) }
     }
+  }
+
+  /// `split` of a leaf whose new cell is its last (a run of ascending keys):
+  /// the leaf keeps its cells and a new right sibling takes the new one, as
+  /// `distribute` would divide them (`runSplit`). When the leaf is laid out
+  /// as `NodeEditor.build` lays it out (cell 0 against the trailer, each
+  /// next cell just below, no dead bytes), as appended leaves are, clearing
+  /// its free space leaves the bytes a rebuild would write, without copying
+  /// every cell twice. Nil when that does not hold: the general path.
+  private func splitAtEnd(
+    _ page: PageNumber, inserting cell: NodeCell, at index: Int, in pages: some PageMutator
+  ) throws -> (separator: [UInt8], right: PageNumber)? {
+    let lastKey: [UInt8]? = try pages.withMutablePage(page) { bytes in
+      let node = try NodeView(UnsafeRawBufferPointer(bytes), page: page)
+      guard node.isLeaf, node.count > 0, index == node.count, node.deadBytes == 0 else { return nil }
+      var expected = node.end
+      for i in 0..<node.count {
+        let offset = try node.cellOffset(i)
+        expected -= try node.cellSize(at: offset, index: i)
+        guard offset == expected else { return nil }
+      }
+      let slotsEnd = BTreeNode.headerSize + 2 * node.count
+      UnsafeMutableRawBufferPointer(rebasing: bytes[slotsEnd..<node.contentStart]).initializeMemory(as: UInt8.self, repeating: 0)
+      return Array(try node.key(node.count - 1))
+    }
+    guard let lastKey else { return nil }
+    let right = try pages.allocate(.btreeLeaf)
+    try pages.withMutablePage(right) { try NodeEditor.build($0, number: right, level: 0, rightmost: 0, cells: [cell][...]) }
+    let separator = try cell.withKey(isLeaf: true) { high in
+      try lastKey.withUnsafeBytes { low in try BTree.separator(after: low, before: high, page: page) }
+    }
+    return (separator, right)
   }
 
   /// Writes `cells` (in key order) into two sibling nodes of `level` and returns
