@@ -38,20 +38,25 @@ import Testing
     return f
   }
 
-  @Test func hintedAppendsLeaveTheSamePagesAsOrdinaryInserts() throws {
-    let plain = try build(hinted: false)
-    let hinted = try build(hinted: true)
-    #expect(try plain.entries().map(\.key) == hinted.entries().map(\.key))
+  /// Both trees hold the same keys in byte-identical pages, and `hinted` is sound.
+  private func expectSamePages(_ plain: BTreeFixture, _ hinted: BTreeFixture, sourceLocation: SourceLocation = #_sourceLocation) throws {
+    #expect(try plain.entries().map(\.key) == hinted.entries().map(\.key), sourceLocation: sourceLocation)
     try plain.read { a throws in
       try hinted.read { b throws in
-        _ = expectSound(hinted.tree, b, freeList: b.header.freeListCount)
-        #expect(a.pageCount == b.pageCount)
+        _ = expectSound(hinted.tree, b, freeList: b.header.freeListCount, sourceLocation: sourceLocation)
+        #expect(a.pageCount == b.pageCount, sourceLocation: sourceLocation)
         for page in 1..<a.pageCount {
           let same = try a.withPage(page) { x in try b.withPage(page) { y in x.elementsEqual(y) } }
-          #expect(same, "page \(page) differs")
+          #expect(same, "page \(page) differs", sourceLocation: sourceLocation)
         }
       }
     }
+  }
+
+  @Test func hintedAppendsLeaveTheSamePagesAsOrdinaryInserts() throws {
+    let plain = try build(hinted: false)
+    let hinted = try build(hinted: true)
+    try expectSamePages(plain, hinted)
   }
 
   /// Five ascending runs inserted in turn, each with its own hint (as the
@@ -85,17 +90,7 @@ import Testing
   func runsInsideTheTreeWithHintsLeaveTheSamePagesAsOrdinaryInserts(oneHint: Bool) throws {
     let plain = try buildRuns(hinted: false)
     let hinted = try buildRuns(hinted: true, oneHint: oneHint)
-    #expect(try plain.entries().map(\.key) == hinted.entries().map(\.key))
-    try plain.read { a throws in
-      try hinted.read { b throws in
-        _ = expectSound(hinted.tree, b, freeList: b.header.freeListCount)
-        #expect(a.pageCount == b.pageCount)
-        for page in 1..<a.pageCount {
-          let same = try a.withPage(page) { x in try b.withPage(page) { y in x.elementsEqual(y) } }
-          #expect(same, "page \(page) differs")
-        }
-      }
-    }
+    try expectSamePages(plain, hinted)
   }
 
   /// A leaf split by a cell that goes last keeps the leaf as it is (free
