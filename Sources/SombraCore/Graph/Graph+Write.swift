@@ -80,22 +80,8 @@ extension WriteTransaction {
     try pages.updateHeader { $0.nextEdgeID = id + 1 }
     let stored = StoredEdge(source: source, target: target, type: typeID, properties: try storedProperties(properties, merging: []))
     guard let edges = tree(.edges) else { throw SombraError.corruption("graph trees missing") }
-    // Ids grow: the record appends at the tree's right edge (as a node's does),
-    // encoded into the transaction's reused writer.
-    var record = ByteWriter(capacity: 0)
-    var hint: BTree.AppendHint? = nil
-    swap(&record, &recordWriter)
-    swap(&hint, &edgeAppendHint)
-    defer {
-      swap(&record, &recordWriter)
-      swap(&hint, &edgeAppendHint)
-    }
-    record.removeAll()
-    stored.encode(into: &record)
     try pages.batch { batch in
-      _ = try KeyEncoding.withU64(id) { key in
-        try record.bytes.withUnsafeBytes { try edges.insert(appending: key, $0, ifPresent: .fail, hint: &hint, in: batch) }
-      }
+      try appendRecord(id, to: edges, hint: &edgeAppendHint, in: batch) { stored.encode(into: &$0) }
     }
     try queueAdjacency(source, outgoing: true, AdjacencyItem(type: typeID, neighbour: target, edge: id))
     try queueAdjacency(target, outgoing: false, AdjacencyItem(type: typeID, neighbour: source, edge: id))
@@ -215,22 +201,26 @@ extension WriteTransaction {
     return result
   }
 
-  func insertNode(_ id: NodeID, _ stored: StoredNode, in batch: PageWriter.Batch) throws {
-    guard let nodes = tree(.nodes), let labels = tree(.labels) else { throw SombraError.corruption("graph trees missing") }
-    // The record goes into the transaction's reused writer (taken out and put
-    // back, so no access to the property is held while the tree changes).
+  /// Inserts the record `encode` writes under `id` into `tree`, whose ids
+  /// grow, so it appends at the right edge, continuing from `hint`. The record
+  /// goes into the transaction's reused writer (taken out and put back, so no
+  /// access to that property is held while the tree changes).
+  private func appendRecord(
+    _ id: UInt64, to tree: BTree, hint: inout BTree.AppendHint?, in batch: PageWriter.Batch, _ encode: (inout ByteWriter) -> Void
+  ) throws {
     var record = ByteWriter(capacity: 0)
     swap(&record, &recordWriter)
+    defer { swap(&record, &recordWriter) }
     record.removeAll()
-    stored.encode(into: &record)
-    // Ids grow, so node records append at the tree's right edge.
-    var hint: BTree.AppendHint? = nil
-    swap(&hint, &nodeAppendHint)
+    encode(&record)
     _ = try KeyEncoding.withU64(id) { key in
-      try record.bytes.withUnsafeBytes { try nodes.insert(appending: key, $0, ifPresent: .fail, hint: &hint, in: batch) }
+      try record.bytes.withUnsafeBytes { try tree.insert(appending: key, $0, ifPresent: .fail, hint: &hint, in: batch) }
     }
-    swap(&record, &recordWriter)
-    swap(&hint, &nodeAppendHint)
+  }
+
+  func insertNode(_ id: NodeID, _ stored: StoredNode, in batch: PageWriter.Batch) throws {
+    guard let nodes = tree(.nodes), let labels = tree(.labels) else { throw SombraError.corruption("graph trees missing") }
+    try appendRecord(id, to: nodes, hint: &nodeAppendHint, in: batch) { stored.encode(into: &$0) }
     for label in stored.labels {
       try GraphKeys.withLabel(label, id) { try insertLabelEntry($0, label: label, into: labels, in: batch) }
       addCount(.label(label), 1)
