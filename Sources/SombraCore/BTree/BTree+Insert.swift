@@ -245,20 +245,30 @@ extension BTree {
   /// interior nodes [0, m) and [m+1, n), promoting m. Balances bytes unless
   /// `preferred` when both its halves fit; both halves must fit a page and hold a cell.
   func divisionPoint(_ cells: [NodeCell], isLeaf: Bool, preferred: Int?, pageSize: Int, page: PageNumber) throws -> Int {
-    let usable = BTreeNode.usable(pageSize: pageSize)
+    let n = cells.count
+    // A valid node overflows only with at least 5 cells; fewer means a corrupt header.
+    guard n >= (isLeaf ? 2 : 3) else {
+      throw SombraError.corruption("B-tree node \(page) overflowed with only \(n) cells (corrupt header or oversized cells)", page: page)
+    }
+    guard let m = Self.division(cells, isLeaf: isLeaf, preferred: preferred, usable: BTreeNode.usable(pageSize: pageSize)) else {
+      throw SombraError.corruption("B-tree node \(page): its cells do not fit two pages (oversized cells)", page: page)
+    }
+    return m
+  }
+
+  /// `divisionPoint`'s choice, or nil when no division leaves both halves
+  /// within `usable` bytes. Cells of several hundred bytes can miss by a few
+  /// bytes at every division even when their total is well below two pages.
+  static func division(_ cells: [NodeCell], isLeaf: Bool, preferred: Int?, usable: Int) -> Int? {
     let n = cells.count
     var prefix = [0]
     prefix.reserveCapacity(n + 1)
     for cell in cells { prefix.append(prefix[prefix.count - 1] + cell.size + 2) }
     let total = prefix[n]
     func sides(_ m: Int) -> (Int, Int) { isLeaf ? (prefix[m], total - prefix[m]) : (prefix[m], total - prefix[m + 1]) }
-    // A valid node overflows only with at least 5 cells; fewer means a corrupt header.
-    guard n >= (isLeaf ? 2 : 3) else {
-      throw SombraError.corruption("B-tree node \(page) overflowed with only \(n) cells (corrupt header or oversized cells)", page: page)
-    }
-    let range = isLeaf ? 1..<n : 1..<(n - 1)
+    let range = isLeaf ? 1..<max(1, n) : 1..<max(1, n - 1)
     if let m = preferred, range.contains(m), sides(m).0 <= usable, sides(m).1 <= usable { return m }
-    var best = range.lowerBound
+    var best: Int?
     var bestSize = Int.max
     for m in range {
       let (l, r) = sides(m)
@@ -267,10 +277,7 @@ extension BTree {
         bestSize = max(l, r)
       }
     }
-    guard bestSize <= usable else {
-      throw SombraError.corruption("B-tree node \(page): its cells do not fit two pages (oversized cells)", page: page)
-    }
-    return best
+    return bestSize <= usable ? best : nil
   }
 
   /// Where a node of `count` cells (the new one at `inserted` included) divides

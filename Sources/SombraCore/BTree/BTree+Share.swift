@@ -4,8 +4,9 @@
 /// leaves that then split in half, so such trees settle about two-thirds full.
 /// A leaf that overflows from such an insert first looks at its right sibling,
 /// then its left one (same parent only): when the pair's cells with the new
-/// one fit in `shareLimit` of two pages, they are divided evenly between the
-/// two and the parent's separator is replaced (which may split the parent,
+/// one fit in `shareLimit` of two pages and some division leaves both halves
+/// within a page, they are divided evenly between the two and the parent's
+/// separator is replaced (which may split the parent,
 /// as an insert would). Otherwise the leaf splits. Ascending runs never share:
 /// their split keeps full pages (`runSplit`).
 extension BTree {
@@ -49,8 +50,10 @@ extension BTree {
         cells.insert(cell, at: pair.left == leaf ? index : l.count + index)
         var total = 0
         for c in cells { total += c.size + 2 }
-        guard Double(total) <= BTree.shareLimit * Double(2 * usable) else { return nil }
-        return try distribute(cells, level: 0, left: pair.left, right: pair.right, rightmost: 0, at: nil, in: pages)
+        guard Double(total) <= BTree.shareLimit * Double(2 * usable),
+          let m = BTree.division(cells, isLeaf: true, preferred: nil, usable: usable)
+        else { return nil }
+        return try distribute(cells, level: 0, left: pair.left, right: pair.right, rightmost: 0, at: m, in: pages)
       }
       guard let separator else { continue }
       try pages.withMutablePage(parent.page) { try NodeEditor.remove(at: pair.separator, from: $0, number: parent.page) }
