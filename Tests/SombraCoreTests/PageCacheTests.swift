@@ -12,7 +12,7 @@ import Testing
     var rng = SystemRandomNumberGenerator()
     // Few distinct keys, so probe runs collide and removals shift them back.
     var universe: [PageKey] = []
-    for n in 0..<100 { universe.append(n % 2 == 0 ? .main(PageNumber(n)) : .frame(UInt32(n * 7919))) }
+    for n in 0..<100 { universe.append(n % 2 == 0 ? .main(PageNumber(n)) : .frame(UInt32(n * 7919), page: PageNumber(n))) }
     for step in 0..<20_000 {
       let key = universe[Int.random(in: 0..<universe.count, using: &rng)]
       if Bool.random(using: &rng) || model.count >= 64 {
@@ -34,13 +34,13 @@ import Testing
     let slot = try #require(cache.pin(.main(3)))
     cache.unpin(slot)
     let newer = [UInt8](repeating: 9, count: 4096)
-    try newer.withUnsafeBytes { try cache.insert(.frame(0), copying: $0, replacing: .main(3)) }
+    try newer.withUnsafeBytes { try cache.insert(.frame(0, page: 3), copying: $0, replacing: .main(3)) }
     #expect(!cache.contains(.main(3)))
-    #expect(cache.pin(.frame(0)) == slot)
+    #expect(cache.pin(.frame(0, page: 3)) == slot)
     #expect(cache.buffer(slot).allSatisfy { $0 == 9 })
     // A pinned stale version is left alone; the new one takes another slot.
-    try page.withUnsafeBytes { try cache.insert(.frame(1), copying: $0, replacing: .frame(0)) }
-    #expect(cache.contains(.frame(0)) && cache.contains(.frame(1)))
+    try page.withUnsafeBytes { try cache.insert(.frame(1, page: 3), copying: $0, replacing: .frame(0, page: 3)) }
+    #expect(cache.contains(.frame(0, page: 3)) && cache.contains(.frame(1, page: 3)))
     #expect(cache.count == 2)
   }
 

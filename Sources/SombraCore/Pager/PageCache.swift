@@ -17,7 +17,11 @@
 package struct PageKey: Hashable, Sendable {
   package let raw: UInt64
   package static func main(_ page: PageNumber) -> PageKey { PageKey(raw: UInt64(page)) }
-  package static func frame(_ index: UInt32) -> PageKey { PageKey(raw: 1 << 63 | UInt64(index)) }
+  /// The version of `page` that WAL frame `index` (< 2^31) holds: a delta frame
+  /// holds versions of several pages.
+  package static func frame(_ index: UInt32, page: PageNumber) -> PageKey {
+    PageKey(raw: 1 << 63 | UInt64(index & 0x7FFF_FFFF) << 32 | UInt64(page))
+  }
   package var isFrame: Bool { raw >> 63 == 1 }
 }
 

@@ -107,9 +107,9 @@ extension Pager {
     // Plan: newest frame below the bound, per page.
     let (bound, plan, boundTransaction) = lock.withLock { _ in
       let bound = min(readerMarks.keys.min() ?? committedFrames, committedFrames)
-      var plan: [(page: PageNumber, frame: UInt32)] = []
+      var plan: [(page: PageNumber, source: PageSource)] = []
       for (page, frames) in index.all {
-        if let f = frames.last(where: { Int($0) < bound }) { plan.append((page, f)) }
+        if let f = frames.last(where: { Int($0) < bound }) { plan.append((page, source(of: page, at: f))) }
       }
       plan.sort { $0.page < $1.page }
       return (bound, plan, bound > 0 ? frameTransactions[bound - 1] : 0)
@@ -123,8 +123,8 @@ extension Pager {
       let page = UnsafeMutableRawBufferPointer.allocate(byteCount: pageSize, alignment: 64)
       defer { page.deallocate() }
       do {
-        for (number, frame) in plan {
-          try load(number, from: frame, into: page)
+        for (number, source) in plan {
+          try load(number, from: source, into: page)
           if number == 0 {
             var h = try DatabaseHeader.decode(UnsafeRawBufferPointer(page), path: path)
             h.lastCheckpointedTransaction = boundTransaction
@@ -157,7 +157,7 @@ extension Pager {
       }
       // Reset: the newest version of every page now lives in the main file.
       for (number, frames) in index.all where number != 0 {
-        if let newest = frames.last { cache.rekey(.frame(newest), to: .main(number)) }
+        if let newest = frames.last { cache.rekey(.frame(newest, page: number), to: .main(number)) }
       }
       cache.removeFrames()
       index.removeAll()

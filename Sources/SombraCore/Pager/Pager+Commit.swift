@@ -4,10 +4,13 @@
 import Logging
 
 /// Commit protocol (the order is what makes it crash-safe):
-/// 1. Seal every dirty page and the new header (page 0) with their CRCs.
-/// 2. Append them as frames after the last committed frame in one write (the WAL
-///    header goes first when this generation has not written it yet); the last
-///    frame carries the commit marker.
+/// 1. Seal every dirty page and the new header (page 0) with their CRCs, and
+///    choose how each is logged: whole (an image frame), or as delta records
+///    against its committed version (see `WALFormat`; `logPlan`).
+/// 2. Append the frames after the last committed frame in one write, images
+///    first, then delta frames (the WAL header goes first when this generation
+///    has not written it yet); the last frame carries the commit marker. A delta
+///    frame's slot is written only as far as its records reach.
 /// 2a. When the frames end past the file's end, write zeros after them up to
 ///    the next growth boundary (`WALFormat.grownSize`, invariant 4 of
 ///    `WALFormat`): the sync of step 3 then persists the new size once for many
@@ -114,25 +117,28 @@ extension Pager {
     newHeader.lifetime.commits += 1
     newHeader.lifetime.corruptionEvents += unpersistedCorruption
     let transaction = newHeader.changeCounter
-    let pages = [0] + writer.dirty.numbers.sorted()
     let frameSize = WALFormat.frameSize(pageSize: pageSize)
     let prefix = walHeaderOnDisk ? 0 : WALFormat.headerSize
-    let total = prefix + pages.count * frameSize
 
-    // Page 0 is the new header. The other images are sealed as they are copied
-    // into the frame buffer (below), where the bytes are hot: sealing the dirty
-    // pages first would read every one of them from memory one more time.
+    // Page 0 is the new header; the other images are the transaction's pages.
     let headerPage = UnsafeMutableRawBufferPointer.allocate(byteCount: pageSize, alignment: 64)
     defer { headerPage.deallocate() }
     newHeader.encode(into: headerPage)
     func image(_ number: PageNumber) -> UnsafeRawBufferPointer {
       UnsafeRawBufferPointer(number == 0 ? headerPage : writer.dirty[number] ?? headerPage)
     }
+    let numbers = writer.dirty.numbers.sorted()
+    for number in numbers where number != 0 {
+      if let page = writer.dirty[number] { PageLayout.seal(page) }
+    }
 
     guard let wal = walFile else { throw SombraError.misuse("no WAL is open") }
     let walHeader = self.walHeader ?? WALHeader.fresh(pageSize: UInt32(pageSize))
     let firstFrame = committedFrames
-    guard var offset = prefix > 0 ? 0 : WALFormat.frameOffset(firstFrame, pageSize: pageSize) else {
+    var plan = try logPlan(writer, pages: [0] + numbers, walHeader: walHeader, image: image)
+    defer { if !plan.pinned.isEmpty { lock.withLock { _ in for slot in plan.pinned { cache.unpin(slot) } } } }
+    let frameCount = plan.images.count + plan.deltaFrames.count
+    guard firstFrame + frameCount < Int(Int32.max), var offset = prefix > 0 ? 0 : WALFormat.frameOffset(firstFrame, pageSize: pageSize) else {
       let error = SombraError(.limitExceeded, "the WAL cannot grow further; checkpoint")
       noteLimit(error, limit: "wal")
       throw error
@@ -144,29 +150,45 @@ extension Pager {
     let buffer = commitBuffer(frames: Self.commitChunkFrames, frameSize: frameSize)
     var running = prefix > 0 ? walHeader.checksum : runningChecksum
     var used = 0
+    var total = 0
     if prefix > 0 {
       walHeader.encode().withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: buffer[0..<prefix]).copyMemory(from: $0) }
       used = prefix
     }
     do {
-      for (i, number) in pages.enumerated() {
+      for i in 0..<frameCount {
+        let isLast = i == frameCount - 1
+        let commitMarker = isLast ? newHeader.pageCount : 0
         let frameHead = UnsafeMutableRawBufferPointer(rebasing: buffer[used..<used + WALFormat.frameHeaderSize])
-        let page = UnsafeMutableRawBufferPointer(rebasing: buffer[used + WALFormat.frameHeaderSize..<used + frameSize])
-        page.copyMemory(from: image(number))
-        if number != 0, let dirty = writer.dirty[number] {
-          // Seal the copy, and give the transaction's image the same trailer:
-          // the cache takes the committed page from there.
-          PageLayout.seal(page)
-          dirty.putLE(page.le(pageSize - PageLayout.trailerSize, as: UInt32.self), at: pageSize - PageLayout.trailerSize)
+        let body = UnsafeMutableRawBufferPointer(rebasing: buffer[used + WALFormat.frameHeaderSize..<used + frameSize])
+        if i < plan.images.count {
+          let number = plan.images[i]
+          body.copyMemory(from: image(number))
+          running = WALFrameHeader.write(
+            into: frameHead, page: number, commitPageCount: commitMarker,
+            transaction: transaction, header: walHeader, previous: running, pageBytes: UnsafeRawBufferPointer(body))
+          used += frameSize
+        } else {
+          let records = plan.deltaFrames[i - plan.images.count].bytes
+          let length = records.count
+          plan.records.withUnsafeBytes { all in
+            UnsafeMutableRawBufferPointer(rebasing: body[0..<length]).copyMemory(from: UnsafeRawBufferPointer(rebasing: all[records]))
+          }
+          running = WALFrameHeader.writeDelta(
+            into: frameHead, commitPageCount: commitMarker, transaction: transaction, header: walHeader,
+            previous: running, records: UnsafeRawBufferPointer(rebasing: body[0..<length]))
+          if isLast {
+            used += WALFormat.frameHeaderSize + length
+          } else {
+            // Not part of the frame; zeros keep the file free of stray bytes.
+            UnsafeMutableRawBufferPointer(rebasing: body[length...]).initializeMemory(as: UInt8.self, repeating: 0)
+            used += frameSize
+          }
         }
-        let isLast = i == pages.count - 1
-        running = WALFrameHeader.write(
-          into: frameHead, page: number, commitPageCount: isLast ? newHeader.pageCount : 0,
-          transaction: transaction, header: walHeader, previous: running, pageBytes: UnsafeRawBufferPointer(page))
-        used += frameSize
         if used + frameSize > buffer.count || isLast {
           try wal.write(UnsafeRawBufferPointer(rebasing: buffer[0..<used]), at: offset)
           offset += UInt64(used)
+          total += used
           used = 0
         }
       }
@@ -193,7 +215,10 @@ extension Pager {
     }
 
     let elapsed = monotonicNanoseconds() &- started  // monotonic: no wrap
+    let pinned = plan.pinned
+    plan.pinned = []
     let intervalDue = lock.withLock { _ in
+      for slot in pinned { cache.unpin(slot) }
       if prefix > 0 {
         self.walHeader = walHeader
         walHeaderOnDisk = true
@@ -201,24 +226,31 @@ extension Pager {
       // With no snapshot open, nobody can ask for a page's previous version
       // again (a new snapshot sees this commit): its cache slot takes the new one.
       let reuse = readerMarks.isEmpty
-      for (i, number) in pages.enumerated() {
-        let frame = UInt32(firstFrame + i)
-        let previous = index.frame(of: number, below: Int.max).map(PageKey.frame) ?? .main(number)
+      func publish(_ number: PageNumber, in frame: UInt32) {
+        let previous = index.frame(of: number, below: Int.max).map { PageKey.frame($0, page: number) } ?? .main(number)
         index.append(frame, of: number)
-        framePages.append(number)
-        frameTransactions.append(transaction)
         if reuse {
-          try? cache.insert(.frame(frame), copying: image(number), replacing: previous)
+          try? cache.insert(.frame(frame, page: number), copying: image(number), replacing: previous)
         } else {
-          try? cache.insert(.frame(frame), copying: image(number))
+          try? cache.insert(.frame(frame, page: number), copying: image(number))
         }
       }
-      committedFrames += pages.count
+      for (i, number) in plan.images.enumerated() {
+        publish(number, in: UInt32(firstFrame + i))
+        framePages.append(number)
+        frameTransactions.append(transaction)
+      }
+      for (i, frame) in plan.deltaFrames.enumerated() {
+        for number in frame.pages { publish(number, in: UInt32(firstFrame + plan.images.count + i)) }
+        framePages.append(WALFormat.deltaFrameMarker)
+        frameTransactions.append(transaction)
+      }
+      committedFrames += frameCount
       runningChecksum = running
       header = newHeader
       unsyncedCommits = mustSync ? 0 : unsyncedCommits + 1
       counters.commits += 1
-      counters.framesWritten += UInt64(pages.count)
+      counters.framesWritten += UInt64(frameCount)
       counters.walBytesWritten += UInt64(total)
       if mustSync { counters.walSyncs += 1 }
       corruptionPersisted += unpersistedCorruption
@@ -228,10 +260,10 @@ extension Pager {
     logger.debug(
       "commit",
       metadata: [
-        "tx": "\(transaction)", "pages": "\(pages.count)", "bytes": "\(total)",
+        "tx": "\(transaction)", "pages": "\(numbers.count + 1)", "frames": "\(frameCount)", "bytes": "\(total)",
         "duration_ms": .string(Self.milliseconds(Double(elapsed) / 1e9)), "synced": "\(mustSync)",
       ])
-    noteIfSlow("commit", seconds: Double(elapsed) / 1e9, metadata: ["tx": "\(transaction)", "pages": "\(pages.count)"])
+    noteIfSlow("commit", seconds: Double(elapsed) / 1e9, metadata: ["tx": "\(transaction)", "pages": "\(numbers.count + 1)"])
 
     let overSize = walSize >= options.maxWALSize
     if overSize || intervalDue {
@@ -239,6 +271,90 @@ extension Pager {
       let result = try? checkpointHoldingGate(.passive, reason: overSize ? "wal-size" : "interval")
       if overSize, let result, !result.walReset { warnIfWALBehind(result) }
     }
+  }
+
+  /// Delta frames a page's records may follow its last image by
+  /// (bounds what a cache miss reads to rebuild a version).
+  static let deltaChainLimit = 16
+  /// Transactions changing more pages than this are logged as images only.
+  static let deltaPagesLimit = 256
+
+  /// How one commit logs its pages (step 1 of the protocol).
+  struct LogPlan {
+    /// Pages logged whole, ascending.
+    var images: [PageNumber] = []
+    /// The delta frames: each one's bytes in `records` and its pages.
+    var deltaFrames: [(bytes: Range<Int>, pages: [PageNumber])] = []
+    var records: [UInt8] = []
+    /// Cache slots of committed versions pinned for the diff; the commit unpins them.
+    var pinned: [Int] = []
+  }
+
+  /// Chooses image or delta records for each of `pages` (ascending, sealed) and
+  /// encodes the records. A page is logged whole when the WAL is version 1, when
+  /// it is new (at or past the committed page count: its old bytes are nobody's),
+  /// when it is page 0 and has no frame yet in this generation (a checkpoint
+  /// stamps the main-file copy of page 0, so it is never a base), when its chain
+  /// of deltas is at `deltaChainLimit`, when its committed version cannot be
+  /// read, or when its records would pass a quarter of a page. Pages whose bytes
+  /// did not change are not logged at all.
+  func logPlan(
+    _ writer: PageWriter, pages: [PageNumber], walHeader: WALHeader, image: (PageNumber) -> UnsafeRawBufferPointer
+  ) throws -> LogPlan {
+    var plan = LogPlan()
+    // A large transaction is logged whole: its pages are mostly rewritten, and
+    // pinning the committed versions of all of them could starve the cache.
+    guard walHeader.allowsDeltas, pages.count <= min(Self.deltaPagesLimit, cache.capacity / 4) else {
+      plan.images = pages
+      return plan
+    }
+    let committedCount = writer.base.header.pageCount
+    // Committed versions of the candidates, pinned while they are compared.
+    var old: [(page: PageNumber, bytes: UnsafeRawBufferPointer?)] = []
+    lock.withLock { _ in
+      let mark = committedFrames
+      for number in pages {
+        guard number < committedCount, number != 0 || index[0] != nil,
+          deltaChainLength(of: number, limit: Self.deltaChainLimit) < Self.deltaChainLimit,
+          let slot = try? pin(number, mark: mark)
+        else {
+          old.append((number, nil))
+          continue
+        }
+        plan.pinned.append(slot)
+        old.append((number, UnsafeRawBufferPointer(cache.buffer(slot))))
+      }
+    }
+    let recordLimit = pageSize / 4
+    var scratch = [UInt8](repeating: 0, count: pageSize)
+    var frameStart = 0
+    var framePages: [PageNumber] = []
+    for (number, committed) in old {
+      guard let committed else {
+        plan.images.append(number)
+        continue
+      }
+      let end = scratch.withUnsafeMutableBytes { out in
+        WALDelta.encode(page: number, old: committed, new: image(number), into: out, at: 0, limit: recordLimit)
+      }
+      guard let end else {
+        plan.images.append(number)
+        continue
+      }
+      if end == 0 { continue }  // unchanged
+      if plan.records.count - frameStart + end > pageSize {
+        plan.deltaFrames.append((frameStart..<plan.records.count, framePages))
+        frameStart = plan.records.count
+        framePages = []
+      }
+      plan.records.append(contentsOf: scratch[0..<end])
+      framePages.append(number)
+    }
+    if !framePages.isEmpty { plan.deltaFrames.append((frameStart..<plan.records.count, framePages)) }
+    // A commit needs a frame to carry its marker (page 0 always changes, but
+    // the log must not depend on that).
+    if plan.images.isEmpty && plan.deltaFrames.isEmpty { plan.images = [0] }
+    return plan
   }
 
   /// Waits for the writer gate up to `timeout` seconds (nil: as long as it

@@ -9,7 +9,9 @@ import Synchronization
 ///
 /// State and invariants (everything below `lock` is read and written under it):
 /// 1. `committedFrames` frames of the current WAL generation are committed; frame
-///    f belongs to page `framePages[f]`; `index[p]` lists p's frames ascending.
+///    f holds a version of page `framePages[f]` (an image), or is a delta frame
+///    (`WALFormat.deltaFrameMarker`) with versions of several pages; `index[p]`
+///    lists the frames holding versions of p, ascending.
 /// 2. A snapshot with mark m sees, for page p, the newest frame f < m of p, else
 ///    the main file. Marks of live snapshots are counted in `readerMarks`.
 /// 3. A checkpoint copies into the main file only frames below every live mark,
@@ -174,13 +176,13 @@ package final class Pager: @unchecked Sendable {
 
   /// Pins the slot holding `page` as of `mark`, loading it when missing. Call under `lock`.
   func pin(_ page: PageNumber, mark: Int) throws -> Int {
-    let source = frame(of: page, below: mark)
-    let key = source.map(PageKey.frame) ?? .main(page)
+    let newest = frame(of: page, below: mark)
+    let key = newest.map { PageKey.frame($0, page: page) } ?? .main(page)
     if let slot = cache.pin(key) { return slot }
     let slot = try cache.claim(key)
     let evictions = cache.stats.evictions
     do {
-      try load(page, from: source, into: cache.buffer(slot))
+      try load(page, from: source(of: page, at: newest), into: cache.buffer(slot))
       counters.pagesRead += 1
     } catch {
       cache.discard(slot)
@@ -193,9 +195,44 @@ package final class Pager: @unchecked Sendable {
     return slot
   }
 
-  /// Reads and verifies one page from a WAL frame or the main file.
-  func load(_ page: PageNumber, from frame: UInt32?, into buffer: UnsafeMutableRawBufferPointer) throws {
-    if let frame {
+  /// Whether WAL frame `frame` of this generation is a delta frame. Call under `lock`.
+  func isDeltaFrame(_ frame: UInt32) -> Bool {
+    Int(frame) < framePages.count && framePages[Int(frame)] == WALFormat.deltaFrameMarker
+  }
+
+  /// Where the version of `page` at frame `newest` (nil: the main file's) comes
+  /// from: the image it starts from and the delta frames written over it. Call
+  /// under `lock`.
+  func source(of page: PageNumber, at newest: UInt32?) -> PageSource {
+    guard let newest, isDeltaFrame(newest), let frames = index[page] else { return PageSource(base: newest) }
+    var deltas: [UInt32] = []
+    var base: UInt32?
+    for f in frames.reversed() where f <= newest {
+      guard isDeltaFrame(f) else {
+        base = f
+        break
+      }
+      deltas.append(f)
+    }
+    return PageSource(base: base, deltas: deltas.reversed())
+  }
+
+  /// Number of delta frames since the last image of `page` in this generation,
+  /// counted up to `limit`. Call under `lock`.
+  func deltaChainLength(of page: PageNumber, limit: Int) -> Int {
+    guard let frames = index[page] else { return 0 }
+    var n = 0
+    for f in frames.reversed() {
+      guard isDeltaFrame(f), n < limit else { break }
+      n += 1
+    }
+    return n
+  }
+
+  /// Reads and verifies one version of a page: its base (a WAL image frame, or
+  /// the main file) with the records of `source.deltas` written over it.
+  func load(_ page: PageNumber, from source: PageSource, into buffer: UnsafeMutableRawBufferPointer) throws {
+    if let frame = source.base {
       guard let wal = walFile, let start = WALFormat.frameOffset(Int(frame), pageSize: pageSize) else {
         throw SombraError.corruption("WAL frame \(frame) of page \(page) is unreachable", page: page, path: walPath)
       }
@@ -205,12 +242,48 @@ package final class Pager: @unchecked Sendable {
     } else {
       let offset = UInt64(page) * UInt64(pageSize)
       let n = try main.read(into: buffer, at: offset)
-      guard n == pageSize else {
+      if n < pageSize && !source.deltas.isEmpty {
+        // Not yet checkpointed this far: the records below write every byte
+        // the page's versions ever changed.
+        UnsafeMutableRawBufferPointer(rebasing: buffer[n...]).initializeMemory(as: UInt8.self, repeating: 0)
+      } else if n < pageSize {
         throw SombraError.corruption(
           "page \(page) lies beyond the end of the main file (\(offset + UInt64(n)) bytes): the file is truncated",
           page: page, offset: offset, path: path)
       }
-      try PageLayout.verify(UnsafeRawBufferPointer(buffer), number: page, path: path, source: "the main file")
+      // A main-file copy that a checkpoint was writing when the power failed may
+      // be torn; its delta records repair it (see `WALFormat`), so only the result is checked.
+      if source.deltas.isEmpty {
+        try PageLayout.verify(UnsafeRawBufferPointer(buffer), number: page, path: path, source: "the main file")
+      }
+    }
+    guard !source.deltas.isEmpty else { return }
+    try applyDeltas(source.deltas, of: page, to: buffer)
+    let last = source.deltas[source.deltas.count - 1]
+    try PageLayout.verify(UnsafeRawBufferPointer(buffer), number: page, path: walPath, source: "WAL delta frame \(last)")
+  }
+
+  /// Writes the records for `page` of each delta frame in `frames` over `buffer`, in order.
+  private func applyDeltas(_ frames: [UInt32], of page: PageNumber, to buffer: UnsafeMutableRawBufferPointer) throws {
+    guard let wal = walFile else { throw SombraError.corruption("no WAL holds the delta frames of page \(page)", page: page, path: walPath) }
+    let frameSize = WALFormat.frameSize(pageSize: pageSize)
+    let raw = UnsafeMutableRawBufferPointer.allocate(byteCount: frameSize, alignment: 64)
+    defer { raw.deallocate() }
+    for frame in frames {
+      guard let offset = WALFormat.frameOffset(Int(frame), pageSize: pageSize) else {
+        throw SombraError.corruption("WAL frame \(frame) of page \(page) is unreachable", page: page, path: walPath)
+      }
+      let n = try wal.read(into: raw, at: offset)
+      let bytes = UnsafeRawBufferPointer(rebasing: raw[0..<n])
+      let length = n >= WALFormat.frameHeaderSize ? Int(bytes.le(28, as: UInt32.self)) : 0
+      guard length > 0, length <= n - WALFormat.frameHeaderSize else {
+        throw SombraError.corruption("WAL frame \(frame), a delta for page \(page), is short or no longer a delta frame", page: page, offset: offset, path: walPath)
+      }
+      let records = UnsafeRawBufferPointer(rebasing: bytes[WALFormat.frameHeaderSize..<WALFormat.frameHeaderSize + length])
+      guard let parsed = WALDelta.records(records, pageSize: pageSize), let record = parsed.first(where: { $0.page == page }) else {
+        throw SombraError.corruption("WAL frame \(frame) holds no valid delta record for page \(page)", page: page, offset: offset, path: walPath)
+      }
+      WALDelta.apply(record, from: records, to: buffer)
     }
   }
 
@@ -299,13 +372,21 @@ package final class Pager: @unchecked Sendable {
       walHeader = scan.header
     }
     for frame in scan.committed {
-      index.append(UInt32(committedFrames), of: frame.page)
+      for page in frame.pages { index.append(UInt32(committedFrames), of: page) }
       framePages.append(frame.page)
       frameTransactions.append(frame.transaction)
       committedFrames += 1
     }
     if scan.header != nil { runningChecksum = scan.checksum }
   }
+}
+
+/// Where one version of a page is read from (`Pager.source(of:at:)`).
+struct PageSource {
+  /// The WAL image frame it starts from; nil: the main file's page.
+  var base: UInt32?
+  /// Delta frames whose records for the page are written over the base, in order.
+  var deltas: [UInt32] = []
 }
 
 /// A consistent view of the database at one commit.

@@ -40,6 +40,20 @@ extension Verifier {
     // The newest frame of each page below the mark (-1: the main file's copy).
     var newest = [Int32](repeating: -1, count: pageCount)
     for (f, page) in frames.enumerated() where Int(page) < pageCount { newest[Int(page)] = Int32(f) }
+    // Pages whose newest version is in a delta frame (`WALFormat`): the version
+    // in use is rebuilt from its base and records, and checked as a page.
+    let (deltaPages, deltaVersions) = pager.lock.withLock { _ in
+      var pagesOf: [Int: [PageNumber]] = [:]
+      var versions: [(page: PageNumber, source: PageSource)] = []
+      for (page, list) in pager.index.all {
+        for f in list where Int(f) < snapshot.mark && pager.isDeltaFrame(f) { pagesOf[Int(f), default: []].append(page) }
+        guard Int(page) < pageCount, let f = list.last(where: { Int($0) < snapshot.mark }), pager.isDeltaFrame(f) else { continue }
+        newest[Int(page)] = Int32(f)
+        versions.append((page, pager.source(of: page, at: f)))
+      }
+      for f in pagesOf.keys { pagesOf[f]?.sort() }
+      return (pagesOf, versions.sorted { $0.page < $1.page })
+    }
 
     beginPhase("checksums", total: pageCount + frames.count)
     let checkedThrough = try checkMainFile(newest: newest, pageSize: pageSize)
@@ -50,7 +64,8 @@ extension Verifier {
         "the page lies beyond the end of the main file and no committed WAL frame holds it (the file is truncated)",
         hint: VerifyHint.salvage)
     }
-    try checkFrames(frames, newest: newest, walHeader: walHeader, wal: wal, pageSize: pageSize)
+    try checkFrames(frames, deltaPages: deltaPages, newest: newest, walHeader: walHeader, wal: wal, pageSize: pageSize)
+    try checkDeltaVersions(deltaVersions, pageSize: pageSize)
     try checkWALTail()
     endPhase()
   }
@@ -104,7 +119,10 @@ extension Verifier {
   }
 
   /// Checks the snapshot's committed frames against the WAL file.
-  private func checkFrames(_ frames: [PageNumber], newest: [Int32], walHeader: WALHeader?, wal: (any StorageFile)?, pageSize: Int) throws {
+  private func checkFrames(
+    _ frames: [PageNumber], deltaPages: [Int: [PageNumber]], newest: [Int32], walHeader: WALHeader?, wal: (any StorageFile)?,
+    pageSize: Int
+  ) throws {
     guard !frames.isEmpty else { return }
     guard let wal, let walHeader else {
       for page in Set(frames) { badPages.insert(page) }
@@ -133,10 +151,22 @@ extension Verifier {
     while frame < frames.count {
       let n = min(chunkFrames, frames.count - frame)
       guard let offset = WALFormat.frameOffset(frame, pageSize: pageSize) else { break }
-      let got = try wal.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<n * frameSize]), at: offset) / frameSize
+      let read = try wal.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<n * frameSize]), at: offset)
+      var got = read / frameSize
       for i in 0..<got {
         let bytes = UnsafeRawBufferPointer(rebasing: buffer[i * frameSize..<(i + 1) * frameSize])
-        running = checkFrame(frame + i, bytes, expected: frames[frame + i], newest: newest, walHeader: walHeader, running: running)
+        running = checkFrame(
+          frame + i, bytes, expected: frames[frame + i], deltaPages: deltaPages, newest: newest, walHeader: walHeader, running: running)
+      }
+      // The log's last frame may be a delta frame written only as far as its records.
+      if got < n, read - got * frameSize >= WALFormat.frameHeaderSize, frames[frame + got] == WALFormat.deltaFrameMarker {
+        let bytes = UnsafeRawBufferPointer(rebasing: buffer[got * frameSize..<read])
+        if Int(WALFrameHeader.read(bytes).deltaBytes) <= bytes.count - WALFormat.frameHeaderSize {
+          running = checkFrame(
+            frame + got, bytes, expected: frames[frame + got], deltaPages: deltaPages, newest: newest, walHeader: walHeader,
+            running: running)
+          got += 1
+        }
       }
       if got < n {
         for f in frame + got..<frames.count {
@@ -155,11 +185,17 @@ extension Verifier {
 
   /// Checks one committed frame; returns the running checksum to continue from.
   private func checkFrame(
-    _ index: Int, _ frame: UnsafeRawBufferPointer, expected: PageNumber, newest: [Int32], walHeader: WALHeader, running: UInt32
+    _ index: Int, _ frame: UnsafeRawBufferPointer, expected: PageNumber, deltaPages: [Int: [PageNumber]], newest: [Int32],
+    walHeader: WALHeader, running: UInt32
   ) -> UInt32 {
     report.counts.walFrames += 1
-    report.counts.bytesChecked += frame.count
     let head = WALFrameHeader.read(frame)
+    if expected == WALFormat.deltaFrameMarker || head.isDelta {
+      return checkDeltaFrame(
+        index, frame, head: head, expected: expected, pages: deltaPages[index] ?? [], newest: newest, walHeader: walHeader,
+        running: running)
+    }
+    report.counts.bytesChecked += frame.count
     let headBytes = UnsafeRawBufferPointer(rebasing: frame[0..<24])
     let page = UnsafeRawBufferPointer(rebasing: frame[WALFormat.frameHeaderSize...])
     let inUse = Int(expected) < newest.count && newest[Int(expected)] == Int32(index)
@@ -188,6 +224,68 @@ extension Verifier {
     }
     if bad && inUse { badPages.insert(expected) }
     return head.checksum
+  }
+
+  /// Checks one committed delta frame: salts, running checksum and records.
+  /// The versions it holds are checked as pages by `checkDeltaVersions`.
+  private func checkDeltaFrame(
+    _ index: Int, _ frame: UnsafeRawBufferPointer, head: WALFrameHeader, expected: PageNumber, pages: [PageNumber],
+    newest: [Int32], walHeader: WALHeader, running: UInt32
+  ) -> UInt32 {
+    let record = "WAL frame \(index)"
+    let length = Int(head.deltaBytes)
+    let inUse = pages.contains { Int($0) < newest.count && newest[Int($0)] == Int32(index) }
+    let hint = inUse ? VerifyHint.salvage : VerifyHint.checkpoint
+    var bad = false
+    if expected != WALFormat.deltaFrameMarker || !head.isDelta || length > frame.count - WALFormat.frameHeaderSize {
+      bad = true
+      problem(
+        .walFramePage, page: expected == WALFormat.deltaFrameMarker ? nil : expected, record: record,
+        head.isDelta ? "the frame's delta records run past the WAL's end" : "the frame holds page \(head.page), not the delta records it was committed with",
+        hint: hint)
+    } else if head.salt1 != walHeader.salt1 || head.salt2 != walHeader.salt2 {
+      bad = true
+      problem(
+        .walStaleFrame, record: record,
+        "the frame's salt is from another WAL generation (a stale frame where a committed one belongs)", hint: hint)
+    } else {
+      let records = UnsafeRawBufferPointer(rebasing: frame[WALFormat.frameHeaderSize..<WALFormat.frameHeaderSize + length])
+      if WALFrameHeader.deltaChain(running, head: frame, records: records) != head.checksum {
+        bad = true
+        problem(.walFrameChecksum, record: record, "the frame's running checksum does not match its bytes", hint: hint)
+      } else if WALDelta.records(records, pageSize: pager.pageSize)?.map(\.page) != pages {
+        bad = true
+        problem(.walFrameChecksum, record: record, "the frame's delta records do not parse or name other pages than were committed", hint: hint)
+      }
+    }
+    if bad && inUse {
+      for page in pages where Int(page) < newest.count && newest[Int(page)] == Int32(index) { badPages.insert(page) }
+    }
+    report.counts.bytesChecked += WALFormat.frameHeaderSize + max(0, min(length, frame.count - WALFormat.frameHeaderSize))
+    return head.checksum
+  }
+
+  /// Rebuilds each page version the snapshot takes from a delta frame (its
+  /// base, main file or image, with the records written over it, read from the
+  /// files) and checks it as a page.
+  private func checkDeltaVersions(_ versions: [(page: PageNumber, source: PageSource)], pageSize: Int) throws {
+    guard !versions.isEmpty else { return }
+    let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: pageSize, alignment: 64)
+    defer { buffer.deallocate() }
+    for (page, source) in versions where !badPages.contains(page) {
+      let record = "WAL frame \(source.deltas.last.map { "\($0)" } ?? "?")"
+      do {
+        try pager.lock.withLock { _ in try pager.load(page, from: source, into: buffer) }
+      } catch let error as SombraError where error.code == .corruption {
+        badPages.insert(page)
+        problem(.walFrameChecksum, page: page, record: record, "the page rebuilt from its delta records fails: \(error.message)", hint: VerifyHint.salvage)
+        continue
+      }
+      if let failure = pageFailure(UnsafeRawBufferPointer(buffer), number: page, inUse: true) {
+        badPages.insert(page)
+        problem(failure.code, page: page, record: record, failure.message, hint: VerifyHint.salvage)
+      }
+    }
   }
 
   /// What is wrong with a page image that should be page `number`, or nil. A

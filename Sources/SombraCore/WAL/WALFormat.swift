@@ -5,7 +5,7 @@
 /// | offset | size | meaning                                                  |
 /// |--------|------|----------------------------------------------------------|
 /// | 0      | 4    | magic `SWAL`                                             |
-/// | 4      | 4    | WAL format version (1)                                   |
+/// | 4      | 4    | WAL format version (2; 1 is read: it has no delta frames)|
 /// | 8      | 4    | page size (equals the database's)                        |
 /// | 12     | 4    | checkpoint sequence: +1 at every reset (0 in a new WAL)  |
 /// | 16     | 4    | salt 1: +1 at every reset (random in a new WAL)          |
@@ -13,29 +13,52 @@
 /// | 24     | 4    | reserved (0; a header with other bytes here is invalid)  |
 /// | 28     | 4    | CRC-32C of bytes [0, 28)                                 |
 ///
-/// Frame i starts at 32 + i × (32 + P) and is a 32-byte frame header and a page:
+/// Frame i starts at 32 + i × (32 + P): a frame takes one slot of 32 + P bytes
+/// whatever it holds. It is a 32-byte frame header and either a page image or
+/// delta records:
 ///
 /// | offset | size | meaning                                                  |
 /// |--------|------|----------------------------------------------------------|
-/// | 0      | 4    | page number                                              |
+/// | 0      | 4    | page number; 0xFFFFFFFF in a delta frame                 |
 /// | 4      | 4    | commit marker: the database's page count after this      |
 /// |        |      | transaction on its last frame, 0 on the others           |
 /// | 8      | 8    | transaction id                                           |
 /// | 16     | 8    | salt 1, salt 2 (must equal the header's)                 |
 /// | 24     | 4    | running checksum: CRC-32C continued from the previous    |
-/// |        |      | frame's (the header CRC for frame 0) over frame-header   |
-/// |        |      | bytes [0, 24) and the page (computed by combining with   |
-/// |        |      | the page's own trailer CRC: same value, one pass less)   |
-/// | 28     | 4    | reserved (0)                                             |
-/// | 32     | P    | the page image, with its own CRC trailer                 |
+/// |        |      | frame's (the header CRC for frame 0). An image frame     |
+/// |        |      | covers frame-header bytes [0, 24) and the page (computed |
+/// |        |      | by combining with the page's own trailer CRC: same value,|
+/// |        |      | one pass less); a delta frame covers [0, 24), [28, 32)   |
+/// |        |      | and its L record bytes                                   |
+/// | 28     | 4    | 0 in an image frame; L (1 ... P) in a delta frame        |
+/// | 32     | P    | image frame: the page image, with its own CRC trailer    |
+/// | 32     | L    | delta frame: records; the slot's other P - L bytes are   |
+/// |        |      | not part of the frame and may hold anything              |
+///
+/// A delta record (`WALDelta`) is `page u32, runs u16` and `runs` times
+/// `offset u16, length u16, bytes`: the runs, in ascending order and not
+/// overlapping, are where the page's new version differs from its previous one.
+/// The page's version at a delta frame is its version at its previous frame in
+/// this generation (the main file's page when it has none) with the runs
+/// written over it. Because a run sets bytes to values rather than transforming
+/// them, replaying a page's runs from the start of the generation gives the same
+/// page over any main-file copy of it that a checkpoint wrote part or all of:
+/// recovery and a checkpoint interrupted at any point agree. Writers log a page
+/// as an image when it is new to the database (at or past the last commit's page
+/// count), page 0 when it has no frame yet in the generation (a checkpoint stamps
+/// its main-file copy), and when the records would be large or the page's chain
+/// of deltas long (`Pager.deltaChainLimit`).
 ///
 /// Invariants:
 /// 1. A frame is valid when its salts match the header, its running checksum
-///    matches, and its page image verifies (own CRC trailer, a known page type,
-///    its own page number equal to the frame's). The chain makes a stale frame
-///    (older salt) or a torn frame (any byte missing) invalid, and everything after
-///    an invalid frame unreachable. A commit frame whose transaction names a page
-///    at or beyond its commit marker invalidates that whole transaction.
+///    matches, and what it holds checks out: an image verifies (own CRC trailer,
+///    a known page type, its own page number equal to the frame's); delta
+///    records parse, stay inside the page and the L bytes, name each page once
+///    in ascending order, and only in a version 2 WAL. The chain makes a stale
+///    frame (older salt) or a torn frame (any byte missing) invalid, and
+///    everything after an invalid frame unreachable. A commit frame whose
+///    transaction names a page at or beyond its commit marker invalidates that
+///    whole transaction.
 /// 2. A transaction is committed when its commit frame is valid. Recovery keeps
 ///    every committed transaction up to the first invalid frame and ignores the
 ///    frames after the last commit; it never applies half a transaction.
@@ -52,7 +75,12 @@
 ///    normal end of the log rather than damage.
 package enum WALFormat {
   package static let magic: UInt32 = 0x4C41_5753  // "SWAL" little-endian
-  package static let version: UInt32 = 1
+  /// The version new WAL generations are written with.
+  package static let version: UInt32 = 2
+  /// Versions this build reads (1 has image frames only).
+  package static let readableVersions: ClosedRange<UInt32> = 1...2
+  /// The page-number field of a delta frame.
+  package static let deltaFrameMarker: PageNumber = .max
   package static let headerSize = 32
   package static let frameHeaderSize = 32
 
@@ -95,19 +123,25 @@ package enum WALFormat {
 }
 
 package struct WALHeader: Sendable, Equatable {
+  /// The format version (`WALFormat.readableVersions`); delta frames need 2.
+  package var version: UInt32
   package var pageSize: UInt32
   package var sequence: UInt32
   package var salt1: UInt32
   package var salt2: UInt32
 
-  package init(pageSize: UInt32, sequence: UInt32, salt1: UInt32, salt2: UInt32) {
+  package init(pageSize: UInt32, sequence: UInt32, salt1: UInt32, salt2: UInt32, version: UInt32 = WALFormat.version) {
+    self.version = version
     self.pageSize = pageSize
     self.sequence = sequence
     self.salt1 = salt1
     self.salt2 = salt2
   }
 
-  /// The header that follows this one at a reset.
+  /// Whether frames of this generation may hold delta records.
+  package var allowsDeltas: Bool { version >= 2 }
+
+  /// The header that follows this one at a reset (in the current version).
   package func next() -> WALHeader {
     var rng = SystemRandomNumberGenerator()
     var salt2 = rng.next() as UInt32
@@ -123,7 +157,7 @@ package struct WALHeader: Sendable, Equatable {
   package func encode() -> [UInt8] {
     var w = ByteWriter(capacity: WALFormat.headerSize)
     w.u32(WALFormat.magic)
-    w.u32(WALFormat.version)
+    w.u32(version)
     w.u32(pageSize)
     w.u32(sequence)
     w.u32(salt1)
@@ -147,9 +181,9 @@ package struct WALHeader: Sendable, Equatable {
     let crc = CRC32C.checksum(UnsafeRawBufferPointer(rebasing: bytes[0..<28]))
     guard crc == bytes.le(28, as: UInt32.self) else { return .failure(.headerChecksum) }
     let version: UInt32 = bytes.le(4)
-    guard version == WALFormat.version else { return .failure(.unsupportedVersion(version)) }
+    guard WALFormat.readableVersions.contains(version) else { return .failure(.unsupportedVersion(version)) }
     guard bytes.le(24, as: UInt32.self) == 0 else { return .failure(.headerChecksum) }
-    let header = WALHeader(pageSize: bytes.le(8), sequence: bytes.le(12), salt1: bytes.le(16), salt2: bytes.le(20))
+    let header = WALHeader(pageSize: bytes.le(8), sequence: bytes.le(12), salt1: bytes.le(16), salt2: bytes.le(20), version: version)
     guard let size = Int(exactly: header.pageSize), PageLayout.isValidPageSize(size) else {
       return .failure(.badPageSize(header.pageSize))
     }
@@ -170,6 +204,7 @@ package enum WALInvalid: Error, Sendable, Equatable, CustomStringConvertible {
   case chainChecksum
   case pageChecksum
   case badPageNumber(UInt32)
+  case badDelta
 
   package var description: String {
     switch self {
@@ -184,6 +219,7 @@ package enum WALInvalid: Error, Sendable, Equatable, CustomStringConvertible {
     case .chainChecksum: "torn or damaged frame: the running checksum does not match"
     case .pageChecksum: "damaged frame: the page inside fails its checksum, type or page-number check"
     case .badPageNumber(let p): "frame names page \(p), which a commit's page count excludes"
+    case .badDelta: "damaged frame: its delta records do not parse or leave the page"
     }
   }
 }
@@ -196,8 +232,11 @@ package struct WALFrameHeader: Sendable, Equatable {
   package var salt1: UInt32
   package var salt2: UInt32
   package var checksum: UInt32
+  /// L, the bytes of delta records; 0 in an image frame.
+  package var deltaBytes: UInt32 = 0
 
   package var isCommit: Bool { commitPageCount != 0 }
+  package var isDelta: Bool { deltaBytes != 0 }
 
   /// Writes the 32-byte frame header for `page` (already sealed) into `out`,
   /// continuing the chain from `previous`; returns the new running checksum.
@@ -214,6 +253,31 @@ package struct WALFrameHeader: Sendable, Equatable {
     out.putLE(crc, at: 24)
     out.putLE(UInt32(0), at: 28)
     return crc
+  }
+
+  /// Writes the 32-byte header of a delta frame whose `records.count` bytes
+  /// follow it, continuing the chain from `previous`; returns the new running checksum.
+  package static func writeDelta(
+    into out: UnsafeMutableRawBufferPointer, commitPageCount: UInt32, transaction: UInt64, header: WALHeader,
+    previous: UInt32, records: UnsafeRawBufferPointer
+  ) -> UInt32 {
+    out.putLE(WALFormat.deltaFrameMarker, at: 0)
+    out.putLE(commitPageCount, at: 4)
+    out.putLE(transaction, at: 8)
+    out.putLE(header.salt1, at: 16)
+    out.putLE(header.salt2, at: 20)
+    out.putLE(UInt32(records.count), at: 28)
+    let crc = deltaChain(previous, head: UnsafeRawBufferPointer(out), records: records)
+    out.putLE(crc, at: 24)
+    return crc
+  }
+
+  /// The running checksum after a delta frame: continued from `previous` over
+  /// frame-header bytes [0, 24) and [28, 32) of `head`, then the records.
+  package static func deltaChain(_ previous: UInt32, head: UnsafeRawBufferPointer, records: UnsafeRawBufferPointer) -> UInt32 {
+    var crc = CRC32C.update(previous, UnsafeRawBufferPointer(rebasing: head[0..<24]))
+    crc = CRC32C.update(crc, UnsafeRawBufferPointer(rebasing: head[28..<32]))
+    return CRC32C.update(crc, records)
   }
 
   /// The running checksum after a frame: continued from `previous` over the
@@ -243,6 +307,6 @@ package struct WALFrameHeader: Sendable, Equatable {
   package static func read(_ bytes: UnsafeRawBufferPointer) -> WALFrameHeader {
     WALFrameHeader(
       page: bytes.le(0), commitPageCount: bytes.le(4), transaction: bytes.le(8),
-      salt1: bytes.le(16), salt2: bytes.le(20), checksum: bytes.le(24))
+      salt1: bytes.le(16), salt2: bytes.le(20), checksum: bytes.le(24), deltaBytes: bytes.le(28))
   }
 }

@@ -7,9 +7,16 @@
 /// become `committed` only when that transaction's commit frame is valid.
 package struct WALScan: Sendable {
   package struct Frame: Sendable, Equatable {
+    /// The page of an image frame; `WALFormat.deltaFrameMarker` for a delta frame.
     package var page: PageNumber
     package var commitPageCount: UInt32
     package var transaction: UInt64
+    /// The pages a delta frame has records for, ascending; empty for an image.
+    package var deltaPages: [PageNumber] = []
+
+    package var isDelta: Bool { page == WALFormat.deltaFrameMarker }
+    /// The pages whose versions this frame holds.
+    package var pages: [PageNumber] { isDelta ? deltaPages : [page] }
   }
 
   /// The header, when it is valid.
@@ -80,11 +87,11 @@ package enum WALScanner {
     while true {
       guard let offset = WALFormat.frameOffset(index, pageSize: pageSize), offset < result.fileSize else { break }
       let n = try file.read(into: buffer, at: offset)
-      if n < frameSize {
+      if n < WALFormat.frameHeaderSize {
         result.stop = (index, .shortFrame)
         break
       }
-      let frame = UnsafeRawBufferPointer(buffer)
+      let frame = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(buffer)[0..<n])
       let fh = WALFrameHeader.read(frame)
       guard fh.salt1 == header.salt1, fh.salt2 == header.salt2 else {
         // Zeros are space the WAL was grown by (invariant 4), not an old frame.
@@ -92,24 +99,54 @@ package enum WALScanner {
         result.stop = (index, zeros ? .unwritten : .saltMismatch)
         break
       }
-      let page = UnsafeRawBufferPointer(rebasing: frame[WALFormat.frameHeaderSize...])
-      // The page's own checksum first: the chain below trusts its trailer.
-      if (try? PageLayout.verify(page, number: fh.page, path: nil, source: "WAL")) == nil {
-        // A torn frame usually fails both; report the chain unless it holds.
-        let crc = CRC32C.update(CRC32C.update(running, UnsafeRawBufferPointer(rebasing: frame[0..<24])), page)
-        result.stop = (index, crc == fh.checksum ? .pageChecksum : .chainChecksum)
-        break
+      if fh.isDelta {
+        guard let length = Int(exactly: fh.deltaBytes), length <= pageSize else {
+          result.stop = (index, .chainChecksum)
+          break
+        }
+        guard n >= WALFormat.frameHeaderSize + length else {
+          result.stop = (index, .shortFrame)
+          break
+        }
+        let bytes = UnsafeRawBufferPointer(rebasing: frame[WALFormat.frameHeaderSize..<WALFormat.frameHeaderSize + length])
+        let crc = WALFrameHeader.deltaChain(running, head: frame, records: bytes)
+        guard crc == fh.checksum else {
+          result.stop = (index, .chainChecksum)
+          break
+        }
+        guard header.allowsDeltas, fh.page == WALFormat.deltaFrameMarker, let records = WALDelta.records(bytes, pageSize: pageSize) else {
+          result.stop = (index, .badDelta)
+          break
+        }
+        running = crc
+        pending.append(
+          WALScan.Frame(
+            page: WALFormat.deltaFrameMarker, commitPageCount: fh.commitPageCount, transaction: fh.transaction,
+            deltaPages: records.map(\.page)))
+      } else {
+        if n < frameSize {
+          result.stop = (index, .shortFrame)
+          break
+        }
+        let page = UnsafeRawBufferPointer(rebasing: frame[WALFormat.frameHeaderSize...])
+        // The page's own checksum first: the chain below trusts its trailer.
+        if (try? PageLayout.verify(page, number: fh.page, path: nil, source: "WAL")) == nil {
+          // A torn frame usually fails both; report the chain unless it holds.
+          let crc = CRC32C.update(CRC32C.update(running, UnsafeRawBufferPointer(rebasing: frame[0..<24])), page)
+          result.stop = (index, crc == fh.checksum ? .pageChecksum : .chainChecksum)
+          break
+        }
+        let crc = WALFrameHeader.chain(running, head: UnsafeRawBufferPointer(rebasing: frame[0..<24]), page: page)
+        guard crc == fh.checksum else {
+          result.stop = (index, .chainChecksum)
+          break
+        }
+        running = crc
+        pending.append(WALScan.Frame(page: fh.page, commitPageCount: fh.commitPageCount, transaction: fh.transaction))
       }
-      let crc = WALFrameHeader.chain(running, head: UnsafeRawBufferPointer(rebasing: frame[0..<24]), page: page)
-      guard crc == fh.checksum else {
-        result.stop = (index, .chainChecksum)
-        break
-      }
-      running = crc
-      pending.append(WALScan.Frame(page: fh.page, commitPageCount: fh.commitPageCount, transaction: fh.transaction))
       if fh.isCommit {
-        if let bad = pending.first(where: { $0.page >= fh.commitPageCount }) {
-          result.stop = (index, .badPageNumber(bad.page))
+        if let bad = pending.lazy.flatMap(\.pages).first(where: { $0 >= fh.commitPageCount }) {
+          result.stop = (index, .badPageNumber(bad))
           pending.removeAll()
           break
         }
