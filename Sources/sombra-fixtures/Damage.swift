@@ -68,12 +68,12 @@ enum Damage {
     guard var wal = try FixtureFiles.read(path + ".wal"), let last = try WALRewrite.frames(wal, pageSize: pageSize).frames.last else {
       throw SombraError.misuse("no WAL frames to tear")
     }
-    wal.removeSubrange((last.offset + WALFormat.frameHeaderSize + pageSize / 2)...)
+    wal.removeSubrange((last.offset + last.size(pageSize: pageSize) - (last.size(pageSize: pageSize) - WALFormat.frameHeaderSize) / 2)...)
     try FixtureFiles.write(path + ".wal", wal)
   }
 
   /// wal-pending with the first frame (other than page 0) of its first data
-  /// transaction carrying the previous WAL generation's salts (salt 1 - 1,
+  /// transaction (a delta frame) carrying the previous WAL generation's salts (salt 1 - 1,
   /// salt 2 inverted) and a running checksum valid in that generation: a stale
   /// frame where a committed one belongs (a lost write), with committed frames
   /// of the current generation after it.
@@ -84,7 +84,8 @@ enum Damage {
     guard let first = frames.first,
       let victim = frames.first(where: { $0.transaction == first.transaction + 1 && $0.page != 0 })
     else { throw SombraError.misuse("the WAL has no data transaction after the open's") }
-    let stale = WALHeader(pageSize: header.pageSize, sequence: header.sequence &- 1, salt1: header.salt1 &- 1, salt2: ~header.salt2)
+    let stale = WALHeader(
+      pageSize: header.pageSize, sequence: header.sequence &- 1, salt1: header.salt1 &- 1, salt2: ~header.salt2, version: header.version)
     WALRewrite.rewrite(&wal, victim, header: stale, previous: stale.checksum, pageSize: pageSize)
     try FixtureFiles.write(path + ".wal", wal)
   }

@@ -201,7 +201,7 @@ import Testing
     let db = try open()
     try build(db)
     let reader = try open(readOnly: true)  // indexes the committed frames now
-    let frame = try #require(lastTransactionFrames().last { $0.page != 0 })
+    let frame = try #require(lastTransactionFrames().last { $0.page != 0 && $0.page != WALFormat.deltaFrameMarker })
     var wal = try #require(disk.contents(path + ".wal"))
     wal[frame.offset + 32 + 200] ^= 0x01
     disk.setContents(path + ".wal", wal)
@@ -209,6 +209,22 @@ import Testing
     #expect(codes(report) == ["WAL_FRAME_CHECKSUM"], "\(report.problems)")
     #expect(report.problems.first?.page == frame.page)
     #expect(report.problems.first?.record == "WAL frame \(frame.index)")
+    _ = db
+  }
+
+  @Test func aDamagedCommittedDeltaFrameIsReportedWithItsFrame() throws {
+    let db = try open()
+    try build(db)
+    try db.write { tx in _ = try tx.createNode(labels: ["Late"]) }  // a small commit: delta records
+    let reader = try open(readOnly: true)
+    let frame = try #require(lastTransactionFrames().last { $0.page == WALFormat.deltaFrameMarker })
+    var wal = try #require(disk.contents(path + ".wal"))
+    wal[frame.offset + 32 + 8] ^= 0x01  // inside the first record's first run
+    disk.setContents(path + ".wal", wal)
+    let report = try reader.verify()
+    #expect(codes(report).first == "WAL_FRAME_CHECKSUM", "\(report.problems)")
+    #expect(report.problems.first?.record == "WAL frame \(frame.index)")
+    #expect(report.problems.allSatisfy { $0.code.rawValue.hasPrefix("WAL_") }, "\(report.problems)")
     _ = db
   }
 

@@ -26,25 +26,20 @@ extension Database {
   }
 
   /// Page `number` as `transaction` sees it, read straight from the WAL frame or
-  /// the main file without verifying it. Throws `corruption` when the page is
+  /// the main file (a delta frame's version rebuilt from its base and records)
+  /// without verifying it. Throws `corruption` when the page is
   /// beyond the snapshot's page count or its bytes are not on disk.
   package func rawPage(_ number: UInt32, in transaction: ReadTransaction) throws -> [UInt8] {
     let count = transaction.snapshot.header.pageCount
     guard number < count else {
       throw SombraError.corruption("page \(number) is beyond the \(count) pages of the database", page: number, path: path)
     }
+    let (source, wal) = pager.lock.withLock { _ in
+      (pager.source(of: number, at: pager.frame(of: number, below: transaction.snapshot.mark)), pager.walFile)
+    }
     var bytes = [UInt8](repeating: 0, count: pageSize)
-    if let frame = frame(of: number, in: transaction) {
-      guard let wal = pager.walFile, let start = WALFormat.frameOffset(frame, pageSize: pageSize) else {
-        throw SombraError.corruption("WAL frame \(frame) of page \(number) is unreachable", page: number, path: walPath)
-      }
-      try bytes.withUnsafeMutableBytes {
-        try wal.readExactly(into: $0, at: start + UInt64(WALFormat.frameHeaderSize), what: "WAL frame \(frame) (page \(number))")
-      }
-    } else {
-      try bytes.withUnsafeMutableBytes {
-        try pager.main.readExactly(into: $0, at: UInt64(number) * UInt64(pageSize), what: "page \(number)")
-      }
+    try bytes.withUnsafeMutableBytes {
+      try source.read(number, main: pager.main, wal: wal, pageSize: pageSize, into: $0, verify: false)
     }
     return bytes
   }

@@ -8,7 +8,8 @@
 ///    header prefix when it is sane, else from the WAL header, else from the
 ///    candidate size (4096 ... 65536) under which most of the first pages pass
 ///    their checksum. The WAL is scanned with `WALScanner`: committed frames up to
-///    the first invalid (torn or stale) frame are used, newest per page; the page
+///    the first invalid (torn or stale) frame are used, newest per page (a
+///    version in a delta frame rebuilt from its base and records); the page
 ///    count is the larger of the main file's whole pages and the highest page a
 ///    committed frame holds, plus one.
 ///
@@ -72,7 +73,9 @@ final class SalvagePages: PageReader {
     do {
       let fileSize = try main.size()
       let pageSize = try guessPageSize(main, wal: wal, fileSize: fileSize)
-      var newest: [PageNumber: Int] = [:]
+      // Each page's frames in the WAL's committed prefix, ascending.
+      var versions: [PageNumber: [UInt32]] = [:]
+      var deltaFrames = Set<UInt32>()
       var walNote: String?
       var frames = 0
       var maxFramePage: PageNumber = 0
@@ -84,24 +87,24 @@ final class SalvagePages: PageReader {
           walNote = "WAL frame \(stop.frame): \(stop.reason); later frames ignored"
         }
         for (i, frame) in scan.committed.enumerated() {
-          newest[frame.page] = i
-          maxFramePage = max(maxFramePage, frame.page)
+          for page in frame.pages {
+            versions[page, default: []].append(UInt32(i))
+            maxFramePage = max(maxFramePage, page)
+          }
         }
         frames = scan.committed.count
+        deltaFrames = Set(scan.committed.indices.filter { scan.committed[$0].isDelta }.map { UInt32($0) })
       }
       let wholePages = fileSize / UInt64(pageSize)
       let fromFile = UInt32(clamping: wholePages)
       let pageCount = max(fromFile, frames > 0 ? maxFramePage &+ 1 : 0)  // maxFramePage < UInt32.max: a page number
       let read: (PageNumber) throws -> [UInt8] = { number in
         var bytes = [UInt8](repeating: 0, count: pageSize)
-        if let frame = newest[number], let wal, let start = WALFormat.frameOffset(frame, pageSize: pageSize) {
-          try bytes.withUnsafeMutableBytes {
-            try wal.readExactly(into: $0, at: start + UInt64(WALFormat.frameHeaderSize), what: "WAL frame \(frame)")
-          }
-        } else {
-          try bytes.withUnsafeMutableBytes {
-            try main.readExactly(into: $0, at: UInt64(number) * UInt64(pageSize), what: "page \(number)")
-          }
+        let source = versions[number].flatMap { list in
+          list.last.map { PageSource.of(newest: $0, among: list, isDelta: deltaFrames.contains) }
+        } ?? PageSource(base: nil)
+        try bytes.withUnsafeMutableBytes {
+          try source.read(number, main: main, wal: wal, pageSize: pageSize, into: $0, verify: false)
         }
         return bytes
       }

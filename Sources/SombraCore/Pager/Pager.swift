@@ -205,16 +205,7 @@ package final class Pager: @unchecked Sendable {
   /// under `lock`.
   func source(of page: PageNumber, at newest: UInt32?) -> PageSource {
     guard let newest, isDeltaFrame(newest), let frames = index[page] else { return PageSource(base: newest) }
-    var deltas: [UInt32] = []
-    var base: UInt32?
-    for f in frames.reversed() where f <= newest {
-      guard isDeltaFrame(f) else {
-        base = f
-        break
-      }
-      deltas.append(f)
-    }
-    return PageSource(base: base, deltas: deltas.reversed())
+    return PageSource.of(newest: newest, among: frames, isDelta: isDeltaFrame)
   }
 
   /// Number of delta frames since the last image of `page` in this generation,
@@ -229,62 +220,9 @@ package final class Pager: @unchecked Sendable {
     return n
   }
 
-  /// Reads and verifies one version of a page: its base (a WAL image frame, or
-  /// the main file) with the records of `source.deltas` written over it.
+  /// Reads and verifies one version of a page (see `PageSource.read`).
   func load(_ page: PageNumber, from source: PageSource, into buffer: UnsafeMutableRawBufferPointer) throws {
-    if let frame = source.base {
-      guard let wal = walFile, let start = WALFormat.frameOffset(Int(frame), pageSize: pageSize) else {
-        throw SombraError.corruption("WAL frame \(frame) of page \(page) is unreachable", page: page, path: walPath)
-      }
-      let offset = start + UInt64(WALFormat.frameHeaderSize)
-      try wal.readExactly(into: buffer, at: offset, what: "WAL frame \(frame) (page \(page))")
-      try PageLayout.verify(UnsafeRawBufferPointer(buffer), number: page, path: walPath, source: "WAL frame \(frame)")
-    } else {
-      let offset = UInt64(page) * UInt64(pageSize)
-      let n = try main.read(into: buffer, at: offset)
-      if n < pageSize && !source.deltas.isEmpty {
-        // Not yet checkpointed this far: the records below write every byte
-        // the page's versions ever changed.
-        UnsafeMutableRawBufferPointer(rebasing: buffer[n...]).initializeMemory(as: UInt8.self, repeating: 0)
-      } else if n < pageSize {
-        throw SombraError.corruption(
-          "page \(page) lies beyond the end of the main file (\(offset + UInt64(n)) bytes): the file is truncated",
-          page: page, offset: offset, path: path)
-      }
-      // A main-file copy that a checkpoint was writing when the power failed may
-      // be torn; its delta records repair it (see `WALFormat`), so only the result is checked.
-      if source.deltas.isEmpty {
-        try PageLayout.verify(UnsafeRawBufferPointer(buffer), number: page, path: path, source: "the main file")
-      }
-    }
-    guard !source.deltas.isEmpty else { return }
-    try applyDeltas(source.deltas, of: page, to: buffer)
-    let last = source.deltas[source.deltas.count - 1]
-    try PageLayout.verify(UnsafeRawBufferPointer(buffer), number: page, path: walPath, source: "WAL delta frame \(last)")
-  }
-
-  /// Writes the records for `page` of each delta frame in `frames` over `buffer`, in order.
-  private func applyDeltas(_ frames: [UInt32], of page: PageNumber, to buffer: UnsafeMutableRawBufferPointer) throws {
-    guard let wal = walFile else { throw SombraError.corruption("no WAL holds the delta frames of page \(page)", page: page, path: walPath) }
-    let frameSize = WALFormat.frameSize(pageSize: pageSize)
-    let raw = UnsafeMutableRawBufferPointer.allocate(byteCount: frameSize, alignment: 64)
-    defer { raw.deallocate() }
-    for frame in frames {
-      guard let offset = WALFormat.frameOffset(Int(frame), pageSize: pageSize) else {
-        throw SombraError.corruption("WAL frame \(frame) of page \(page) is unreachable", page: page, path: walPath)
-      }
-      let n = try wal.read(into: raw, at: offset)
-      let bytes = UnsafeRawBufferPointer(rebasing: raw[0..<n])
-      let length = n >= WALFormat.frameHeaderSize ? Int(bytes.le(28, as: UInt32.self)) : 0
-      guard length > 0, length <= n - WALFormat.frameHeaderSize else {
-        throw SombraError.corruption("WAL frame \(frame), a delta for page \(page), is short or no longer a delta frame", page: page, offset: offset, path: walPath)
-      }
-      let records = UnsafeRawBufferPointer(rebasing: bytes[WALFormat.frameHeaderSize..<WALFormat.frameHeaderSize + length])
-      guard let parsed = WALDelta.records(records, pageSize: pageSize), let record = parsed.first(where: { $0.page == page }) else {
-        throw SombraError.corruption("WAL frame \(frame) holds no valid delta record for page \(page)", page: page, offset: offset, path: walPath)
-      }
-      WALDelta.apply(record, from: records, to: buffer)
-    }
+    try source.read(page, main: main, wal: walFile, pageSize: pageSize, into: buffer, verify: true)
   }
 
   // MARK: Read-only handles
@@ -379,14 +317,6 @@ package final class Pager: @unchecked Sendable {
     }
     if scan.header != nil { runningChecksum = scan.checksum }
   }
-}
-
-/// Where one version of a page is read from (`Pager.source(of:at:)`).
-struct PageSource {
-  /// The WAL image frame it starts from; nil: the main file's page.
-  var base: UInt32?
-  /// Delta frames whose records for the page are written over the base, in order.
-  var deltas: [UInt32] = []
 }
 
 /// A consistent view of the database at one commit.
