@@ -219,7 +219,7 @@ func rawHex(_ path: String, _ offset: Int, _ count: Int) -> String {
         |   4092 |    4 | checksum            | \(checksum)         | CRC-32C (valid)     |
         +--------+------+---------------------+------------------+---------------------+
         page 0 of the main file, 4096 bytes
-        note: a newer page 0 (transaction 5) is committed in WAL frame 1 and not yet checkpointed; 'info' shows the current values
+        note: a newer page 0 (transaction 5) is committed in WAL frame 1 (delta) and not yet checkpointed; 'info' shows the current values
 
         """)
   }
@@ -339,17 +339,17 @@ func rawHex(_ path: String, _ offset: Int, _ count: Int) -> String {
     #expect(result.err == "")
     #expect(
       result.out == """
-        +------+------------+------------+---------+------+-------------+
-        | page | type       | tree       | entries | fill | from        |
-        +------+------------+------------+---------+------+-------------+
-        |    0 | header     | header     |       - |    - | WAL frame 1 |
-        |    1 | btree-leaf | catalog    |      22 | 8.0% | WAL frame 2 |
-        |    2 | btree-leaf | nodes      |       4 | 2.2% | WAL frame 3 |
-        |    3 | btree-leaf | edges      |       3 | 1.2% | main file   |
-        |    4 | btree-leaf | adjacency  |       4 | 1.8% | main file   |
-        |    5 | btree-leaf | labels     |       4 | 1.6% | WAL frame 4 |
-        |    6 | btree-leaf | properties |       3 | 1.7% | WAL frame 5 |
-        +------+------------+------------+---------+------+-------------+
+        +------+------------+------------+---------+------+---------------------+
+        | page | type       | tree       | entries | fill | from                |
+        +------+------------+------------+---------+------+---------------------+
+        |    0 | header     | header     |       - |    - | WAL frame 1 (delta) |
+        |    1 | btree-leaf | catalog    |      22 | 8.0% | WAL frame 1 (delta) |
+        |    2 | btree-leaf | nodes      |       4 | 2.2% | WAL frame 1 (delta) |
+        |    3 | btree-leaf | edges      |       3 | 1.2% | main file           |
+        |    4 | btree-leaf | adjacency  |       4 | 1.8% | main file           |
+        |    5 | btree-leaf | labels     |       4 | 1.6% | WAL frame 1 (delta) |
+        |    6 | btree-leaf | properties |       3 | 1.7% | WAL frame 1 (delta) |
+        +------+------------+------------+---------+------+---------------------+
         pages 0 to 6 of 7; fill = bytes in use / 4096-byte page
 
         """)

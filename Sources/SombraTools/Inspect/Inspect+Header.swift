@@ -20,8 +20,8 @@ extension SombraInspect {
   }
 
   static func header(_ session: InspectSession, _ output: OutputOptions, _ context: ToolContext) throws -> ExitCode {
-    let tx = session.transaction
-    let pendingFrame = session.database.frame(of: 0, in: tx)
+    let pending = session.origin(of: 0)
+    let pendingFrame = pending.frame
     let mainPage = try session.database.mainFileHeaderPage()
     let source: String
     let page: [UInt8]
@@ -29,15 +29,15 @@ extension SombraInspect {
       page = mainPage
       source = "main file"
     } else {
-      page = try session.database.rawPage(0, in: tx)
-      source = "WAL frame \(pendingFrame ?? 0)"
+      page = try session.database.rawPage(0, in: session.transaction)
+      source = pending.text
     }
     let fields = headerFields(page)
     var note: String?
     if mainPage != nil, let frame = pendingFrame {
-      let frames = session.database.visibleFrames(in: tx)
+      let frames = session.frames
       let transaction = frame < frames.count ? frames[frame].transaction : 0
-      note = "a newer page 0 (transaction \(transaction)) is committed in WAL frame \(frame) and not yet checkpointed; 'info' shows the current values"
+      note = "a newer page 0 (transaction \(transaction)) is committed in \(pending.text) and not yet checkpointed; 'info' shows the current values"
     } else if mainPage == nil {
       note = "the main file has no header yet (a new database): showing page 0 from the WAL"
     }

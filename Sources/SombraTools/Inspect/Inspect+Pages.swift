@@ -3,7 +3,8 @@ import SombraCore
 
 /// `sombra-inspect DB pages [--from N] [--to M]`: one line per page of the
 /// committed state (number, type, owning tree, entries, fill, and where the
-/// current version lives: the main file or a WAL frame).
+/// current version lives: the main file, a WAL image frame, or a WAL delta
+/// frame whose records are written over the page's previous version).
 extension SombraInspect {
   static func pages(_ session: InspectSession, from: Int?, to: Int?, _ output: OutputOptions, _ context: ToolContext) throws -> ExitCode {
     let last = Int(session.pageCount) - 1
@@ -17,12 +18,12 @@ extension SombraInspect {
         "--from \(first) is after --to \(to ?? last)", commandPath: [tool, "pages"], context: context)
     }
     let survey = PageSurvey(session)
-    var summaries: [(PageSurvey.PageSummary, Int?)] = []
+    var summaries: [(PageSurvey.PageSummary, PageOrigin)] = []
     try context.checkInterrupted(tool: tool)
     for number in UInt32(first)...UInt32(end) {
       if number & 1023 == 0 { try context.checkInterrupted(tool: tool) }
       let (summary, _) = try PageSurvey.summarize(number, session)
-      summaries.append((summary, session.database.frame(of: number, in: session.transaction)))
+      summaries.append((summary, session.origin(of: number)))
     }
     let pageSize = session.pageSize
 
@@ -35,13 +36,14 @@ extension SombraInspect {
         JSONMember(
           "pages",
           .array(
-            summaries.map { summary, frame in
+            summaries.map { summary, origin in
               [
                 "number": json(summary.number), "type": .string(summary.type), "tree": .string(survey.owner(of: summary.number)),
                 "entries": summary.entries.map { json($0) } ?? .null,
                 "usedBytes": summary.usedBytes.map { json($0) } ?? .null,
                 "fill": summary.usedBytes.map { .double(ByteText.ratio($0, of: pageSize)) } ?? .null,
-                "walFrame": frame.map { json($0) } ?? .null, "checksumOK": .bool(summary.checksumOK),
+                "walFrame": origin.frame.map { json($0) } ?? .null, "walFrameKind": origin.kindJSON,
+                "checksumOK": .bool(summary.checksumOK),
                 "problem": summary.problem.map { .string($0) } ?? .null,
               ]
             })),
@@ -52,12 +54,12 @@ extension SombraInspect {
       Table.Column("page", alignment: .right), Table.Column("type"), Table.Column("tree"),
       Table.Column("entries", alignment: .right), Table.Column("fill", alignment: .right), Table.Column("from"),
     ])
-    for (summary, frame) in summaries {
+    for (summary, origin) in summaries {
       var type = summary.type
       if !summary.checksumOK { type += " (bad checksum)" } else if summary.problem != nil { type += " (damaged)" }
       table.append([
         "\(summary.number)", type, survey.owner(of: summary.number), summary.entries.map { "\($0)" } ?? "-",
-        summary.usedBytes.map { ByteText.percent($0, of: pageSize) } ?? "-", frame.map { "WAL frame \($0)" } ?? "main file",
+        summary.usedBytes.map { ByteText.percent($0, of: pageSize) } ?? "-", origin.text,
       ])
     }
     table.footer = "pages \(first) to \(end) of \(session.pageCount); fill = bytes in use / \(pageSize)-byte page"
@@ -72,20 +74,20 @@ extension SombraInspect {
         "page \(number) does not exist: the database has \(session.pageCount) pages (0 to \(session.pageCount - 1))", tool: tool)
     }
     let (summary, bytes) = try PageSurvey.summarize(number, session)
-    let frame = session.database.frame(of: number, in: session.transaction)
+    let origin = session.origin(of: number)
     let survey = PageSurvey(session)
     let tree = survey.owners[number]
     let (stored, computed) = bytes.withUnsafeBytes { PageLayout.checksums($0) }
     var pairs: [(String, String)] = [
       ("type", summary.type),
       ("tree", survey.owner(of: number)),
-      ("from", frame.map { "WAL frame \($0)" } ?? "main file"),
+      ("from", origin.text),
       ("checksum", stored == computed ? "\(ByteText.hex(stored)) (valid)" : "stored \(ByteText.hex(stored)), computed \(ByteText.hex(computed)): MISMATCH"),
     ]
     var members: [JSONMember] = [
       JSONMember("command", "page"), JSONMember("path", .string(session.path)), JSONMember("page", json(number)),
       JSONMember("type", .string(summary.type)), JSONMember("tree", .string(survey.owner(of: number))),
-      JSONMember("walFrame", frame.map { json($0) } ?? .null),
+      JSONMember("walFrame", origin.frame.map { json($0) } ?? .null), JSONMember("walFrameKind", origin.kindJSON),
       JSONMember("checksum", ["stored": json(stored), "computed": json(computed), "ok": .bool(stored == computed)]),
     ]
     var table: Table?

@@ -20,6 +20,8 @@ final class InspectSession {
   let databaseSize: UInt64
   /// Bytes of the WAL, or nil when there is no WAL file.
   let walSize: UInt64?
+  /// The committed WAL frames the transaction sees (`frames`), read once.
+  private var visible: [(page: UInt32, transaction: UInt64)]?
 
   init(path: String, context: ToolContext, logger: Logger = ToolLogging.silent) throws(ToolExit) {
     self.path = path
@@ -63,8 +65,44 @@ final class InspectSession {
     return (try WALScanner.scan(file, pageSize: pageSize), file)
   }
 
+  /// The committed WAL frames the transaction sees, in WAL order: frame i is
+  /// element i; a delta frame's page is `WALFormat.deltaFrameMarker`.
+  var frames: [(page: UInt32, transaction: UInt64)] {
+    if let visible { return visible }
+    let frames = database.visibleFrames(in: transaction)
+    visible = frames
+    return frames
+  }
+
+  /// Where the transaction's version of page `number` is stored.
+  func origin(of number: UInt32) -> PageOrigin {
+    guard let frame = database.frame(of: number, in: transaction) else { return PageOrigin(frame: nil, isDelta: false) }
+    let frames = frames
+    return PageOrigin(frame: frame, isDelta: frame < frames.count && frames[frame].page == WALFormat.deltaFrameMarker)
+  }
+
   /// The tree each graph root slot holds, by slot.
   static func treeName(slot: Int) -> String? {
     GraphRoot(rawValue: slot)?.treeName
+  }
+}
+
+/// Where a page version is stored: the main file, a WAL image frame, or a WAL
+/// delta frame (rebuilt from its base and records).
+struct PageOrigin: Equatable {
+  /// The WAL frame holding the version; nil: the main file.
+  var frame: Int?
+  /// Whether `frame` is a delta frame.
+  var isDelta: Bool
+
+  /// For JSON: `"image"` or `"delta"`, null for the main file.
+  var kindJSON: JSONValue {
+    frame == nil ? .null : .string(isDelta ? "delta" : "image")
+  }
+
+  /// `main file`, `WAL frame N` or `WAL frame N (delta)`.
+  var text: String {
+    guard let frame else { return "main file" }
+    return "WAL frame \(frame)" + (isDelta ? " (delta)" : "")
   }
 }
