@@ -147,7 +147,8 @@ func rawHex(_ path: String, _ offset: Int, _ count: Int) -> String {
               "count": 2
             }
           ],
-          "walCommittedFrames": 6,
+          "walCommittedFrames": 2,
+          "walDeltaFrames": 1,
           "walTransactions": 2,
           "cleanShutdown": false,
           "changeCounter": 5,
@@ -231,11 +232,18 @@ func rawHex(_ path: String, _ offset: Int, _ count: Int) -> String {
     let path = dir.file("g.sombra")
     let writer = try InspectFixture.makeLiveWAL(at: path)
     defer { try? writer.close() }
-    // A torn frame after the last commit: 100 bytes of a frame that never
-    // finished, where the file ends (past the zeros the WAL grew by).
+    // Transaction 4 (the open) logs page 0 whole, the first time in this WAL
+    // generation; transaction 5 changes five pages a little: one delta frame.
+    // After them a torn frame: the first 100 bytes of a page-0 image of a
+    // transaction 6 that never finished, where the file ends (before the
+    // zeros the WAL grew by).
     let walPath = path + ".wal"
-    var wal = Array((fileBytes(walPath) ?? []).prefix(WALFormat.headerSize + 6 * WALFormat.frameSize(pageSize: 4096)))
-    wal += [UInt8](repeating: 0xAB, count: 100)
+    let frameSize = WALFormat.frameSize(pageSize: 4096)
+    let whole = fileBytes(walPath) ?? []
+    var wal = Array(whole.prefix(WALFormat.headerSize + 2 * frameSize))
+    var torn = Array(whole[WALFormat.headerSize..<WALFormat.headerSize + 100])
+    torn.replaceSubrange(4..<16, with: [0, 0, 0, 0, 6, 0, 0, 0, 0, 0, 0, 0])  // no commit marker; transaction 6
+    wal += torn
     writeFile(walPath, wal)
     let salt1 = rawHex(walPath, 16, 4)
     let salt2 = rawHex(walPath, 20, 4)
@@ -250,38 +258,34 @@ func rawHex(_ path: String, _ offset: Int, _ count: Int) -> String {
     #expect(
       result.out == """
         +- \(walPath) -+
-        | size       24900 bytes                    |
+        | size       8388 bytes                     |
         | magic      SWAL (ok)                      |
-        | version    1                              |
+        | version    2                              |
         | page size  4096 bytes                     |
         | sequence   0 (checkpoint resets)          |
         | salt 1     \(word(salt1))                     |
         | salt 2     \(word(salt2))                     |
         | checksum   valid                          |
         +-------------------------------------------+
-        +-------+------+---------------+-------------+-----------+
-        | frame | page | commit        | transaction | state     |
-        +-------+------+---------------+-------------+-----------+
-        |     0 |    0 | yes (7 pages) |           4 | committed |
-        |     1 |    0 | -             |           5 | committed |
-        |     2 |    1 | -             |           5 | committed |
-        |     3 |    2 | -             |           5 | committed |
-        |     4 |    5 | -             |           5 | committed |
-        |     5 |    6 | yes (7 pages) |           5 | committed |
-        |     6 |    - | -             |           - | invalid   |
-        +-------+------+---------------+-------------+-----------+
-        7 frames: 6 committed (2 transactions)
-        frame 6: torn frame: the file ends inside it; recovery stops there and ignores the rest
+        +-------+-------+-----------+-------+---------------+-------------+-----------+
+        | frame | kind  | pages     | bytes | commit        | transaction | state     |
+        +-------+-------+-----------+-------+---------------+-------------+-----------+
+        |     0 | image | 0         |  4096 | yes (7 pages) |           4 | committed |
+        |     1 | delta | 0-2, 5, 6 |   232 | yes (7 pages) |           5 | committed |
+        |     2 | image | 0         |  4096 | -             |           6 | invalid   |
+        +-------+-------+-----------+-------+---------------+-------------+-----------+
+        3 frames: 2 committed (2 transactions)
+        frame 2: torn frame: the file ends inside it; recovery stops there and ignores the rest
         +------+--------------+-------------+
         | page | newest frame | transaction |
         +------+--------------+-------------+
-        |    0 |            1 |           5 |
-        |    1 |            2 |           5 |
-        |    2 |            3 |           5 |
-        |    5 |            4 |           5 |
-        |    6 |            5 |           5 |
+        |    0 |    1 (delta) |           5 |
+        |    1 |    1 (delta) |           5 |
+        |    2 |    1 (delta) |           5 |
+        |    5 |    1 (delta) |           5 |
+        |    6 |    1 (delta) |           5 |
         +------+--------------+-------------+
-        a checkpoint would copy 5 pages into the main file
+        a checkpoint would copy 5 pages into the main file (5 rebuilt from delta records)
 
         """)
   }
@@ -291,12 +295,13 @@ func rawHex(_ path: String, _ offset: Int, _ count: Int) -> String {
     let path = dir.file("g.sombra")
     let writer = try InspectFixture.makeLiveWAL(at: path)
     defer { try? writer.close() }
-    // 16 frame slots (the first growth step); the two transactions use 6.
-    let unwritten = WALFormat.headerSize + 16 * WALFormat.frameSize(pageSize: 4096) - (WALFormat.headerSize + 6 * WALFormat.frameSize(pageSize: 4096))
+    // 16 frame slots (the first growth step); the two transactions use 2 (a
+    // page-0 image and a delta frame, whose slot the zeros fill after its records).
+    let unwritten = WALFormat.headerSize + 16 * WALFormat.frameSize(pageSize: 4096) - (WALFormat.headerSize + 2 * WALFormat.frameSize(pageSize: 4096))
     #expect(fileBytes(path + ".wal")?.count == WALFormat.headerSize + 16 * WALFormat.frameSize(pageSize: 4096))
     let text = inspect([path, "wal"])
     #expect(text.status == .success)
-    #expect(text.out.contains("6 frames: 6 committed (2 transactions); then \(unwritten) bytes of unwritten space\n"), "\(text.out)")
+    #expect(text.out.contains("2 frames: 2 committed (2 transactions); then \(unwritten) bytes of unwritten space\n"), "\(text.out)")
     #expect(!text.out.contains("invalid"), "zeros are not damage: \(text.out)")
     let json = inspect([path, "wal", "--json"])
     #expect(json.out.contains("\"unwrittenBytes\": \(unwritten),"), "\(json.out)")

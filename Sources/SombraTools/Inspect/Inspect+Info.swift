@@ -23,8 +23,9 @@ extension SombraInspect {
     let edges = try tx.edgeCount
     let labels = try tx.labels()
     let types = try tx.edgeTypes()
-    let frames = session.database.visibleFrames(in: tx)
+    let frames = session.frames
     let walTransactions = Set(frames.map(\.transaction)).count
+    let deltaFrames = frames.count { $0.page == WALFormat.deltaFrameMarker }
     let creator = versionText(header.creator)
     let life = header.lifetime
 
@@ -45,6 +46,7 @@ extension SombraInspect {
         JSONMember("labels", .array(labels.map { ["name": .string($0.name), "count": json($0.count)] })),
         JSONMember("edgeTypes", .array(types.map { ["name": .string($0.name), "count": json($0.count)] })),
         JSONMember("walCommittedFrames", json(frames.count)),
+        JSONMember("walDeltaFrames", json(deltaFrames)),
         JSONMember("walTransactions", json(walTransactions)),
         JSONMember("cleanShutdown", .bool(header.cleanShutdown)),
         JSONMember("changeCounter", json(header.changeCounter)),
@@ -79,7 +81,11 @@ extension SombraInspect {
         ("edge types", "\(types.count)"),
       ],
       [
-        ("WAL frames", "\(frames.count) committed, in \(walTransactions) transaction\(walTransactions == 1 ? "" : "s")"),
+        (
+          "WAL frames",
+          "\(frames.count) committed" + (deltaFrames > 0 ? " (\(deltaFrames) delta)" : "")
+            + ", in \(walTransactions) transaction\(walTransactions == 1 ? "" : "s")"
+        ),
         ("change counter", "\(header.changeCounter) (last committed transaction)"),
         ("last checkpoint", "transaction \(header.lastCheckpointedTransaction)"),
         ("shutdown", header.cleanShutdown ? "clean" : "unclean (open now, or the last session did not close)"),

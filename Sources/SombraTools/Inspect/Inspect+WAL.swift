@@ -13,16 +13,34 @@ import SombraCore
 /// - `unreached`: after an invalid frame, never examined by recovery.
 /// Zeros the WAL was grown by (invariant 4) end the log: the listing stops at
 /// the first such slot and names the space instead of listing it.
-/// A checkpoint copies, for every page, its newest committed frame.
+/// A frame is an image (one page, P bytes) or a delta frame (records of L
+/// bytes for the pages listed; the last frame of the file may end after them,
+/// inside its slot). A checkpoint copies, for every page, its version at its
+/// newest committed frame: an image, or one rebuilt from delta records.
 extension SombraInspect {
   struct FrameRow {
     var index: Int
-    /// Fields of the frame header, when its 32 bytes are in the file.
+    /// Fields of the frame header, when its 32 bytes are in the file and its
+    /// salts are this generation's (else they are noise and not shown).
     var page: UInt32?
     var commitPageCount: UInt32?
     var transaction: UInt64?
+    /// L of a delta frame (as stored); nil for an image frame.
+    var deltaBytes: UInt32?
+    /// The pages a delta frame has records for, when its records are in the
+    /// file and parse (`WALDelta.records`).
+    var deltaPages: [UInt32]?
     var state: String
     var problem: String?
+
+    var isDelta: Bool { deltaBytes != nil }
+    /// `image`, `delta`, or nil when the header fields are not shown.
+    var kind: String? { page == nil ? nil : isDelta ? "delta" : "image" }
+    /// The pages the frame holds versions of, when known.
+    var pages: [UInt32]? {
+      guard let page else { return nil }
+      return isDelta ? deltaPages : [page]
+    }
   }
 
   static func wal(_ session: InspectSession, _ output: OutputOptions, _ context: ToolContext) throws -> ExitCode {
@@ -40,10 +58,13 @@ extension SombraInspect {
     }
     defer { file.close() }
     let rows = try frameRows(scan, file: file, pageSize: session.pageSize)
-    // The checkpoint plan: newest committed frame of each page.
-    var newest: [UInt32: (frame: Int, transaction: UInt64)] = [:]
-    for (index, frame) in scan.committed.enumerated() { newest[frame.page] = (index, frame.transaction) }
+    // The checkpoint plan: newest committed version of each page.
+    var newest: [UInt32: (frame: Int, transaction: UInt64, delta: Bool)] = [:]
+    for (index, frame) in scan.committed.enumerated() {
+      for page in frame.pages { newest[page] = (index, frame.transaction, frame.isDelta) }
+    }
     let plan = newest.sorted { $0.key < $1.key }
+    let rebuilt = plan.count { $0.value.delta }
     let headerBytes = try readBytes(file, at: 0, count: WALFormat.headerSize)
 
     if output.format == .json {
@@ -53,7 +74,7 @@ extension SombraInspect {
       ]
       if let h = scan.header {
         header += [
-          JSONMember("version", json(WALFormat.version)), JSONMember("pageSize", json(h.pageSize)),
+          JSONMember("version", json(h.version)), JSONMember("pageSize", json(h.pageSize)),
           JSONMember("sequence", json(h.sequence)), JSONMember("salt1", json(h.salt1)), JSONMember("salt2", json(h.salt2)),
         ]
       }
@@ -63,14 +84,20 @@ extension SombraInspect {
         JSONMember("exists", true),
         JSONMember("bytes", json(scan.fileSize)),
         JSONMember("header", .object(header)),
-        JSONMember("frames", .array(rows.map(json))),
+        JSONMember("frames", .array(rows.map { json($0, pageSize: session.pageSize) })),
         JSONMember("committedFrames", json(scan.committed.count)),
         JSONMember("committedTransactions", json(scan.transactions)),
         JSONMember("uncommittedFrames", json(scan.uncommittedFrames)),
         JSONMember("unwrittenBytes", json(unwrittenBytes(scan, pageSize: session.pageSize) ?? 0)),
         JSONMember(
           "checkpoint",
-          .array(plan.map { ["page": json($0.key), "frame": json($0.value.frame), "transaction": json($0.value.transaction)] })),
+          .array(
+            plan.map {
+              [
+                "page": json($0.key), "frame": json($0.value.frame), "kind": .string($0.value.delta ? "delta" : "image"),
+                "transaction": json($0.value.transaction),
+              ]
+            })),
       ])
       return .success
     }
@@ -81,7 +108,7 @@ extension SombraInspect {
       pairs.append(("header", "none (empty file: nothing to checkpoint)"))
     } else if let h = scan.header {
       pairs += [
-        ("magic", "SWAL (ok)"), ("version", "\(WALFormat.version)"), ("page size", "\(h.pageSize) bytes"),
+        ("magic", "SWAL (ok)"), ("version", "\(h.version)"), ("page size", "\(h.pageSize) bytes"),
         ("sequence", "\(h.sequence) (checkpoint resets)"), ("salt 1", ByteText.hex(h.salt1)), ("salt 2", ByteText.hex(h.salt2)),
         ("checksum", "valid"),
       ]
@@ -93,12 +120,14 @@ extension SombraInspect {
     if rows.isEmpty { return .success }
 
     var frames = Table(columns: [
-      Table.Column("frame", alignment: .right), Table.Column("page", alignment: .right), Table.Column("commit"),
-      Table.Column("transaction", alignment: .right), Table.Column("state"),
+      Table.Column("frame", alignment: .right), Table.Column("kind"), Table.Column("pages", alignment: .left),
+      Table.Column("bytes", alignment: .right), Table.Column("commit"), Table.Column("transaction", alignment: .right),
+      Table.Column("state"),
     ])
     for row in rows {
       frames.append([
-        "\(row.index)", row.page.map { "\($0)" } ?? "-",
+        "\(row.index)", row.kind ?? "-", row.pages.map(pageList) ?? "-",
+        row.kind == nil ? "-" : "\(row.deltaBytes.map(Int.init) ?? session.pageSize)",
         row.commitPageCount.map { $0 == 0 ? "-" : "yes (\($0) pages)" } ?? "-",
         row.transaction.map { "\($0)" } ?? "-",
         row.state,
@@ -123,8 +152,11 @@ extension SombraInspect {
       Table.Column("page", alignment: .right), Table.Column("newest frame", alignment: .right),
       Table.Column("transaction", alignment: .right),
     ])
-    for (page, newest) in plan { copy.append(["\(page)", "\(newest.frame)", "\(newest.transaction)"]) }
+    for (page, newest) in plan {
+      copy.append(["\(page)", "\(newest.frame)" + (newest.delta ? " (delta)" : ""), "\(newest.transaction)"])
+    }
     copy.footer = "a checkpoint would copy \(plan.count) page\(plan.count == 1 ? "" : "s") into the main file"
+      + (rebuilt > 0 ? " (\(rebuilt) rebuilt from delta records)" : "")
     context.standardOutput.write(copy.render(style: style, maxWidth: context.width))
     return .success
   }
@@ -153,6 +185,10 @@ extension SombraInspect {
           row.page = fields.page
           row.commitPageCount = fields.commitPageCount
           row.transaction = fields.transaction
+          if fields.isDelta {
+            row.deltaBytes = fields.deltaBytes
+            row.deltaPages = try deltaPages(file, frameAt: offset, length: fields.deltaBytes, pageSize: pageSize)
+          }
         }
       }
       if index < scan.committed.count {
@@ -178,6 +214,35 @@ extension SombraInspect {
     return rows
   }
 
+  /// The pages of the delta records (L = `length` bytes) of the frame at
+  /// `offset`, or nil when they are not all in the file or do not parse.
+  static func deltaPages(_ file: any StorageFile, frameAt offset: UInt64, length: UInt32, pageSize: Int) throws -> [UInt32]? {
+    guard let count = Int(exactly: length), count <= pageSize else { return nil }
+    let (start, overflow) = offset.addingReportingOverflow(UInt64(WALFormat.frameHeaderSize))
+    guard !overflow else { return nil }
+    let bytes = try readBytes(file, at: start, count: count)
+    guard bytes.count == count else { return nil }
+    return bytes.withUnsafeBytes { WALDelta.records($0, pageSize: pageSize)?.map(\.page) }
+  }
+
+  /// Page numbers, ascending, with runs of three or more as `first-last`:
+  /// `0-2, 5, 6`.
+  static func pageList(_ pages: [UInt32]) -> String {
+    var parts: [String] = []
+    var i = 0
+    while i < pages.count {
+      var j = i
+      while j + 1 < pages.count, pages[j] < UInt32.max, pages[j + 1] == pages[j] + 1 { j += 1 }
+      if j - i >= 2 {
+        parts.append("\(pages[i])-\(pages[j])")
+      } else {
+        parts += pages[i...j].map { "\($0)" }
+      }
+      i = j + 1
+    }
+    return parts.joined(separator: ", ")
+  }
+
   /// Bytes from the first unwritten frame slot to the end of the file, when
   /// the scan ended at unwritten space.
   static func unwrittenBytes(_ scan: WALScan, pageSize: Int) -> UInt64? {
@@ -187,9 +252,12 @@ extension SombraInspect {
     return scan.fileSize - start
   }
 
-  static func json(_ row: FrameRow) -> JSONValue {
+  static func json(_ row: FrameRow, pageSize: Int) -> JSONValue {
     [
-      "index": json(row.index), "page": row.page.map { json($0) } ?? .null,
+      "index": json(row.index), "kind": row.kind.map { .string($0) } ?? .null,
+      "page": row.isDelta ? .null : row.page.map { json($0) } ?? .null,
+      "pages": row.pages.map { .array($0.map { json($0) }) } ?? .null,
+      "bytes": row.kind == nil ? .null : json(row.deltaBytes.map(Int.init) ?? pageSize),
       "commitPageCount": row.commitPageCount.map { json($0) } ?? .null,
       "transaction": row.transaction.map { json($0) } ?? .null, "state": .string(row.state),
       "problem": row.problem.map { .string($0) } ?? .null,
