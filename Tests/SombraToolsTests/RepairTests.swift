@@ -117,7 +117,7 @@ enum RepairFixture {
     #expect(
       result.out == """
         checkpointed \(path) (mode truncate)
-          WAL before  6 frames, 66080 bytes
+          WAL before  2 frames, 66080 bytes
           WAL after   0 frames, 0 bytes
 
         """)
