@@ -42,7 +42,7 @@ extension InspectTests {
     #expect(text.status == .success)
     for (index, frame) in expected.enumerated() where frame.delta {
       let row = text.out.split(separator: "\n").first { $0.hasPrefix("|     \(index) | delta | ") }
-      #expect(row?.contains(" \(frame.length) | yes (") == true, "frame \(index) in:\n\(text.out)")
+      #expect(row?.contains(" \(frame.length) | 7 pages ") == true, "frame \(index) in:\n\(text.out)")
     }
     #expect(text.out.contains("4 frames: 4 committed (4 transactions); then "), "\(text.out)")
     // Every page's version is read as stored, rebuilt from its delta records.

@@ -267,13 +267,13 @@ func rawHex(_ path: String, _ offset: Int, _ count: Int) -> String {
         | salt 2     \(word(salt2))                     |
         | checksum   valid                          |
         +-------------------------------------------+
-        +-------+-------+-----------+-------+---------------+-------------+-----------+
-        | frame | kind  | pages     | bytes | commit        | transaction | state     |
-        +-------+-------+-----------+-------+---------------+-------------+-----------+
-        |     0 | image | 0         |  4096 | yes (7 pages) |           4 | committed |
-        |     1 | delta | 0-2, 5, 6 |   232 | yes (7 pages) |           5 | committed |
-        |     2 | image | 0         |  4096 | -             |           6 | invalid   |
-        +-------+-------+-----------+-------+---------------+-------------+-----------+
+        +-------+-------+-----------+-------+---------+-------------+-----------+
+        | frame | kind  | pages     | bytes | commit  | transaction | state     |
+        +-------+-------+-----------+-------+---------+-------------+-----------+
+        |     0 | image | 0         |  4096 | 7 pages |           4 | committed |
+        |     1 | delta | 0-2, 5, 6 |   232 | 7 pages |           5 | committed |
+        |     2 | image | 0         |  4096 | -       |           6 | invalid   |
+        +-------+-------+-----------+-------+---------+-------------+-----------+
         3 frames: 2 committed (2 transactions)
         frame 2: torn frame: the file ends inside it; recovery stops there and ignores the rest
         +------+--------------+-------------+

@@ -128,7 +128,8 @@ extension SombraInspect {
       frames.append([
         "\(row.index)", row.kind ?? "-", row.pages.map(pageList) ?? "-",
         row.kind == nil ? "-" : "\(row.deltaBytes.map(Int.init) ?? session.pageSize)",
-        row.commitPageCount.map { $0 == 0 ? "-" : "yes (\($0) pages)" } ?? "-",
+        // A commit frame: the page count its commit marker gives.
+        row.commitPageCount.map { $0 == 0 ? "-" : "\($0) page\($0 == 1 ? "" : "s")" } ?? "-",
         row.transaction.map { "\($0)" } ?? "-",
         row.state,
       ])
