@@ -5,7 +5,7 @@ import SombraCore
 ///
 /// ```
 /// checkpointed /data/graph.sombra (mode truncate)
-///   WAL before  6 frames, 24800 bytes
+///   WAL before  2 frames, 66080 bytes
 ///   WAL after   0 frames, 0 bytes
 /// ```
 /// "Before" is the WAL as found on disk before the exclusive open (whose own
