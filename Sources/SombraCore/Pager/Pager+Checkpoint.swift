@@ -124,7 +124,18 @@ extension Pager {
       defer { page.deallocate() }
       do {
         for (number, source) in plan {
-          try load(number, from: source, into: page)
+          // The cache usually holds the version whole; a delta chain would
+          // otherwise cost one WAL read per record.
+          let newest = source.deltas.last ?? source.base
+          let cached = newest.map { frame in
+            lock.withLock { _ in
+              guard let slot = cache.pin(.frame(frame, page: number)) else { return false }
+              page.copyMemory(from: UnsafeRawBufferPointer(cache.buffer(slot)))
+              cache.unpin(slot)
+              return true
+            }
+          } ?? false
+          if !cached { try load(number, from: source, into: page) }
           if number == 0 {
             var h = try DatabaseHeader.decode(UnsafeRawBufferPointer(page), path: path)
             h.lastCheckpointedTransaction = boundTransaction
