@@ -100,11 +100,20 @@ package final class NameTable: Sendable {
     let id: UInt32
   }
 
-  /// Names a transaction looked up or created: merged into the shared table when
-  /// the transaction commits (created) or at once (found in a committed tree).
+  /// Names a transaction created or, in a write transaction, found in its
+  /// tree: merged into the shared table when the transaction commits (a read
+  /// transaction's finds go there at once, its tree being a commit). A write
+  /// transaction's tree also holds what it changed, so what it found is only
+  /// known to be committed once it has committed.
   struct Local {
     var ids: [Entry: UInt32] = [:]
     var names: [IDKey: String] = [:]
+
+    /// Notes a name and its id.
+    mutating func add(_ kind: NameKind, _ name: String, _ id: UInt32) {
+      ids[Entry(kind: kind, name: name)] = id
+      names[IDKey(kind: kind, id: id)] = name
+    }
   }
 
   /// The shared facts, and the names again in arrays indexed by kind and id
@@ -113,6 +122,9 @@ package final class NameTable: Sendable {
   private struct Shared {
     var table = Local()
     var byID: [[String?]] = Array(repeating: [], count: 4)
+    /// The last committed write transaction's recent names: the next one
+    /// starts with them (a small transaction names the same few again).
+    var recent = RecentNames()
 
     mutating func index(_ kind: NameKind, _ id: UInt32, _ name: String) {
       guard id < NameTable.arrayLimit else { return }
@@ -153,13 +165,21 @@ package final class NameTable: Sendable {
     }
   }
 
-  func merge(_ local: Local) {
-    guard !local.ids.isEmpty else { return }
+  /// Adds what a committed write transaction learnt: the names it created or
+  /// found, and its recent names (all committed now) for the next one.
+  func merge(_ local: Local, recent: RecentNames) {
     state.withLock { s in
+      s.recent = recent
+      guard !local.ids.isEmpty || !local.names.isEmpty else { return }
       s.table.ids.merge(local.ids) { _, new in new }
       s.table.names.merge(local.names) { _, new in new }
       for (key, name) in local.names { s.index(key.kind, key.id, name) }
     }
+  }
+
+  /// Recent names to start a write transaction with: committed ones only.
+  func committedRecentNames() -> RecentNames {
+    state.withLock { $0.recent }
   }
 }
 
@@ -168,7 +188,10 @@ package final class NameTable: Sendable {
 /// few string comparisons cost less than two hashed lookups and a lock. A
 /// name's id never changes within a transaction (committed names never change,
 /// and the transaction's own names live until it ends), so entries stay true,
-/// and only names that passed `internName`'s checks get here.
+/// and only names that passed `internName`'s checks get here. A write
+/// transaction that commits hands its entries to the next one (they are all
+/// committed names then; a rolled-back one's are dropped with it), so a run of
+/// small transactions finds its few names here from the first call on.
 ///
 /// The search starts after the last hit: records tend to name their keys in
 /// the same order, so the next name is usually the next entry.
@@ -241,7 +264,7 @@ extension Transaction {
     let id = UInt32(value[0]) | UInt32(value[1]) << 8 | UInt32(value[2]) << 16 | UInt32(value[3]) << 24
     // Confirm long names (their keys are a prefix and a checksum).
     guard try self.name(kind, id) == name else { return nil }
-    if writer == nil { database.names.remember(kind, name, id) }
+    if writer == nil { database.names.remember(kind, name, id) } else { localNames.add(kind, name, id) }
     recentNames.remember(kind, name, id)
     return id
   }
@@ -255,7 +278,11 @@ extension Transaction {
     else {
       throw SombraError.corruption("\(kind.noun) id \(id) has no valid name in the catalog")
     }
-    if writer == nil { database.names.remember(kind, name, id) }
+    if writer == nil {
+      database.names.remember(kind, name, id)
+    } else {
+      localNames.names[NameTable.IDKey(kind: kind, id: id)] = name
+    }
     return name
   }
 
@@ -324,8 +351,7 @@ extension WriteTransaction {
       throw SombraError.invalidArgument("the \(kind.noun) name collides with another long name in the catalog; choose another")
     }
     try catalog.insert(CatalogKey.nameOfID(kind, id), Array(name.utf8), in: pages)
-    localNames.ids[NameTable.Entry(kind: kind, name: name)] = id
-    localNames.names[NameTable.IDKey(kind: kind, id: id)] = name
+    localNames.add(kind, name, id)
     recentNames.remember(kind, name, id)
     return id
   }
