@@ -41,6 +41,44 @@ package enum CatalogKey {
       case .edges: [4, 1]
       }
     }
+
+    /// Whether this count's key sorts before `other`'s, without building
+    /// either: (3, label kind, id) < (3, type kind, id) < (4, 0) < (4, 1).
+    func precedes(_ other: Count) -> Bool {
+      let (a, b) = (rank, other.rank)
+      return a.group != b.group ? a.group < b.group : a.id < b.id
+    }
+
+    private var rank: (group: Int, id: UInt32) {
+      switch self {
+      case .label(let id): (0, id)
+      case .type(let id): (1, id)
+      case .nodes: (2, 0)
+      case .edges: (3, 0)
+      }
+    }
+
+    /// Calls `body` with `key`, built on the stack.
+    func withKey<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+      try withUnsafeTemporaryAllocation(byteCount: 6, alignment: 1) { buffer in
+        switch self {
+        case .label(let id), .type(let id):
+          buffer[0] = 3
+          buffer[1] = self.kind
+          buffer.storeBytes(of: id.bigEndian, toByteOffset: 2, as: UInt32.self)
+          return try body(UnsafeRawBufferPointer(buffer))
+        case .nodes, .edges:
+          buffer[0] = 4
+          buffer[1] = self == .nodes ? 0 : 1
+          return try body(UnsafeRawBufferPointer(rebasing: buffer[0..<2]))
+        }
+      }
+    }
+
+    private var kind: UInt8 {
+      if case .type = self { return NameKind.type.rawValue }
+      return NameKind.label.rawValue
+    }
   }
 
   static func make(_ tag: UInt8, _ kind: UInt8, _ id: UInt32) -> [UInt8] {
@@ -302,9 +340,7 @@ extension Transaction {
 
   /// A stored count plus this transaction's pending change.
   func count(_ which: CatalogKey.Count) throws -> UInt64 {
-    let delta = (self as? WriteTransaction)?.countDeltas[which] ?? 0
-    let (total, overflow) = Int64(clamping: try storedCount(which)).addingReportingOverflow(delta)
-    return overflow ? UInt64(Int64.max) : UInt64(max(0, total))
+    CountDeltas.total(try storedCount(which), (self as? WriteTransaction)?.countDeltas[which] ?? 0)
   }
 
   /// A count as the catalog holds it, without this transaction's changes.
@@ -371,13 +407,33 @@ extension WriteTransaction {
   }
 
   /// Writes pending counts into the catalog (called by `commit`).
+  ///
+  /// A count already stored is changed where it is (one descent, no copy of
+  /// the entry); a new one (a label's or type's first) is inserted.
   func flushGraphState() throws {
     try flushAdjacency()
     guard !countDeltas.isEmpty, let catalog = tree(.catalog) else { return }
     // In key order: the same changes give the same bytes in every process.
-    for (which, delta) in countDeltas.entries.sorted(by: { $0.key.key.lexicographicallyPrecedes($1.key.key) }) where delta != 0 {
-      let current = try count(which)  // includes the delta
-      try catalog.insert(which.key, le64(current), in: pages)
+    var changes = countDeltas.entries
+    changes.sort { $0.key.precedes($1.key) }
+    try pages.batch { batch in
+      for (which, delta) in changes where delta != 0 {
+        try which.withKey { key in
+          let changed = try catalog.withMutableValue(bytes: key, in: batch) { value -> Bool in
+            guard value.count == 8 else { return false }
+            let stored = UInt64(littleEndian: value.loadUnaligned(as: UInt64.self))
+            value.storeBytes(of: CountDeltas.total(stored, delta).littleEndian, as: UInt64.self)
+            return true
+          }
+          guard changed != true else { return }
+          let stored = try catalog.get(bytes: key, in: batch)
+          guard stored == nil || stored?.count == 8 else {
+            throw SombraError.corruption("catalog count entry is \(stored?.count ?? 0) bytes, not 8")
+          }
+          let total = CountDeltas.total(stored.map { $0.withUnsafeBytes { $0.le(0, as: UInt64.self) } } ?? 0, delta)
+          try le64(total).withUnsafeBytes { _ = try catalog.insert(bytes: key, $0, in: batch) }
+        }
+      }
     }
     countDeltas.removeAll()
   }
@@ -435,6 +491,13 @@ struct CountDeltas {
   }
 
   mutating func removeAll() { self = CountDeltas() }
+
+  /// A stored count with a change applied: never below 0, and Int64.max at
+  /// most (a damaged count cannot make the sum wrap).
+  static func total(_ stored: UInt64, _ delta: Int64) -> UInt64 {
+    let (total, overflow) = Int64(clamping: stored).addingReportingOverflow(delta)
+    return overflow ? UInt64(Int64.max) : UInt64(max(0, total))
+  }
 }
 
 func le(_ v: UInt32) -> [UInt8] { withUnsafeBytes(of: v.littleEndian) { Array($0) } }
