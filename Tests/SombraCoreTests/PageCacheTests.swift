@@ -79,4 +79,32 @@ import Testing
     #expect(buffers.count == 3 && dirty.isEmpty && dirty[3] == nil)
     for buffer in buffers { buffer.deallocate() }
   }
+
+  @Test func theDirtySetGrowsAndForgetsPagesWithoutLosingAnyOther() {
+    var dirty = DirtyPages(pageSize: 16)
+    var rng = SplitMix64(seed: 3)
+    // Runs of neighbours, far pages, and the highest page a file can have.
+    var pages: [PageNumber] = Array(1...300) + [.max - 2, 1 << 31]
+    while pages.count < 1000 { pages.append(PageNumber(truncatingIfNeeded: rng.next() % (UInt64(PageNumber.max) - 1))) }
+    pages = Array(Set(pages))
+    for page in pages {
+      let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 16, alignment: 8)
+      buffer.storeBytes(of: page, as: PageNumber.self)
+      dirty.insert(buffer, for: page)
+    }
+    #expect(dirty.count == pages.count)
+    for page in pages { #expect(dirty[page]?.load(as: PageNumber.self) == page) }
+    #expect(dirty[0] == nil && dirty[301] == nil && dirty[.max] == nil)
+    let gone = pages.prefix(50)
+    for page in gone {
+      dirty[page]?.deallocate()
+      dirty.remove(page)
+    }
+    for page in gone { #expect(dirty[page] == nil) }
+    for page in pages.dropFirst(50) { #expect(dirty[page]?.load(as: PageNumber.self) == page) }
+    #expect(Set(dirty.numbers) == Set(pages.dropFirst(50)))
+    let buffers = dirty.removeAll()
+    #expect(buffers.count == pages.count - 50 && dirty.isEmpty && dirty[pages[60]] == nil)
+    for buffer in buffers { buffer.deallocate() }
+  }
 }
