@@ -107,4 +107,27 @@ import Testing
     #expect(buffers.count == pages.count - 50 && dirty.isEmpty && dirty[pages[60]] == nil)
     for buffer in buffers { buffer.deallocate() }
   }
+
+  @Test func pageBuffersOfEndedTransactionsAreReusedUpToTheLimit() {
+    // 512-byte pages: no database has them, so parallel tests do not interfere.
+    let size = 512
+    let limit = PageBuffers.keptBytes / size
+    let buffers = (0..<limit + 10).map { _ in UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 64) }
+    PageBuffers.give(buffers, pageSize: size)
+    #expect(PageBuffers.keptCount(pageSize: size) == limit, "the surplus is freed")
+    let again = PageBuffers.take(pageSize: size)
+    #expect(again.count == size && buffers.prefix(limit).contains { $0.baseAddress == again.baseAddress })
+    #expect(PageBuffers.keptCount(pageSize: size) == limit - 1)
+    PageBuffers.give([again], pageSize: size)
+    var taken: [UnsafeMutableRawBufferPointer] = []
+    for _ in 0..<limit + 1 { taken.append(PageBuffers.take(pageSize: size)) }
+    #expect(PageBuffers.keptCount(pageSize: size) == 0)
+    #expect(Set(taken.map(\.baseAddress)).count == limit + 1, "one new buffer once the kept ones ran out")
+    for buffer in taken { buffer.deallocate() }
+    // A size that is not a power of two is allocated and freed, never kept.
+    let odd = PageBuffers.take(pageSize: 1000)
+    #expect(odd.count == 1000)
+    PageBuffers.give([odd], pageSize: 1000)
+    #expect(PageBuffers.keptCount(pageSize: 1000) == 0)
+  }
 }

@@ -106,7 +106,7 @@ package final class PageWriter {
   }
 
   func releaseBuffers() {
-    for buffer in dirty.removeAll() { buffer.deallocate() }
+    PageBuffers.give(dirty.removeAll(), pageSize: pager.pageSize)
   }
 
   package var pageSize: Int { pager.pageSize }
@@ -263,7 +263,7 @@ package final class PageWriter {
       try pager.withPage(number, base) { buffer.copyMemory(from: $0) }
     } catch {
       dirty.remove(number)
-      buffer.deallocate()
+      PageBuffers.give([buffer], pageSize: pager.pageSize)
       throw error
     }
     return try body(buffer)
@@ -274,7 +274,7 @@ package final class PageWriter {
     if dirty.count + 1 >= pager.options.maxTransactionPages {
       throw fail(SombraError(.limitExceeded, "the transaction changes more than \(pager.options.maxTransactionPages) pages (maxTransactionPages); split it"))
     }
-    let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: pager.pageSize, alignment: 64)
+    let buffer = PageBuffers.take(pageSize: pager.pageSize)
     dirty.insert(buffer, for: number)
     return buffer
   }
