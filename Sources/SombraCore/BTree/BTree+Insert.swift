@@ -54,7 +54,9 @@ extension BTree {
     guard value.count <= BTree.maxValueSize else {
       throw SombraError.invalidArgument("a B-tree value is \(value.count) bytes; the limit is \(BTree.maxValueSize) bytes")
     }
-    let (steps, found) = try path(to: key, in: pages)
+    // A change follows unless the key's presence says otherwise (rare).
+    let (steps, found) =
+      ifPresent == .replace && !onlyIfPresent ? try path(toChange: key, in: pages) : try path(to: key, in: pages)
     return try put(key: key, value: value, ifPresent: ifPresent, onlyIfPresent: onlyIfPresent, along: steps, found: found, in: pages)
   }
 
