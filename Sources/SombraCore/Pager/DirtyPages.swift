@@ -9,7 +9,7 @@
 /// Invariants:
 /// 1. Each page number maps to at most one buffer of the page size, owned here
 ///    until `removeAll` hands every buffer back to the caller to free.
-/// 2. `slots.count` is a power of two (or 0) and more than twice `count`; a
+/// 2. `slots.count` is a power of two, at least 32 and at least twice `count`; a
 ///    free slot has page `DirtyPages.empty`, which is never a page number
 ///    (a database has fewer than UInt32.max - 1 pages).
 /// 3. A page's slot is reached from its hash's slot by probing forward
@@ -22,7 +22,7 @@ struct DirtyPages {
   }
 
   private var slots: [Slot] = []
-  /// `slots.count - 1`, or 0 before the first insert.
+  /// `slots.count - 1`.
   private var mask = 0
   /// The hash's top bits index the table: 64 - log2(slots.count).
   private var shift: UInt64 = 64
@@ -34,6 +34,7 @@ struct DirtyPages {
 
   init(pageSize: Int) {
     self.pageSize = pageSize
+    rebuild(capacity: Self.initialSlots, from: [])
   }
 
   var count: Int { numbers.count }
@@ -48,13 +49,15 @@ struct DirtyPages {
   /// The buffer of `page`, or nil when the transaction has not changed it.
   @inline(__always)
   subscript(page: PageNumber) -> UnsafeMutableRawBufferPointer? {
-    guard !slots.isEmpty else { return nil }
-    var i = home(page)
-    while true {
-      let slot = slots[i]
-      if slot.page == Self.empty { return nil }  // before the match: `empty` is never a page
-      if slot.page == page { return UnsafeMutableRawBufferPointer(start: slot.start, count: pageSize) }
-      i = (i + 1) & mask
+    // Every index is masked to the table (invariant 2), so unchecked reads.
+    slots.withUnsafeBufferPointer { slots in
+      var i = home(page)
+      while true {
+        let slot = slots[i]
+        if slot.page == Self.empty { return nil }  // before the match: `empty` is never a page
+        if slot.page == page { return UnsafeMutableRawBufferPointer(start: slot.start, count: pageSize) }
+        i = (i + 1) & mask
+      }
     }
   }
 
@@ -77,7 +80,7 @@ struct DirtyPages {
   /// Doubles the table (or makes the first one) and places every entry again.
   private mutating func grow() {
     let old = slots
-    rebuild(capacity: Swift.max(Self.initialSlots, slots.count * 2), from: old)
+    rebuild(capacity: slots.count * 2, from: old)
   }
 
   private mutating func rebuild(capacity: Int, from old: [Slot]) {
@@ -100,10 +103,10 @@ struct DirtyPages {
 
   /// Every buffer; the set is emptied and the caller frees them.
   mutating func removeAll() -> [UnsafeMutableRawBufferPointer] {
+    guard !numbers.isEmpty else { return [] }
     let buffers = numbers.compactMap { self[$0] }
-    slots = []
-    mask = 0
-    shift = 64
+    // Every slot free again, in place (the writer is ending: no new table).
+    slots.withUnsafeMutableBufferPointer { for i in $0.indices { $0[i] = Slot(page: Self.empty, start: nil) } }
     numbers.removeAll()
     return buffers
   }
