@@ -244,4 +244,29 @@ import Testing
     let fromWriter = try f.write { try f.tree.entries(in: $0) }
     #expect(fromReader.map(\.key) == fromWriter.map(\.key) && fromReader.map(\.value) == fromWriter.map(\.value))
   }
+
+  @Test func aDescentForAChangeCopiesOnlyTheLeafAndFindsTheSamePath() throws {
+    let f = try BTreeFixture()
+    try f.write { w throws in for n in 0..<3000 { try f.tree.insert(bigEndianKey(n, padTo: 40), [UInt8(n & 0xFF)], in: w) } }
+    try f.write { w throws in
+      for n in [0, 1234, 2999, 5000] {
+        let before = w.dirtyPageCount
+        let (read, change) = try bigEndianKey(n, padTo: 40).withUnsafeBytes { key in
+          (try f.tree.path(to: key, in: w), try f.tree.path(toChange: key, in: w))
+        }
+        #expect(read.steps.count >= 2, "a tree of more than one level")
+        #expect(read.steps.map(\.page) == change.steps.map(\.page) && read.steps.map(\.index) == change.steps.map(\.index))
+        #expect(read.found == change.found && read.found == (n < 3000))
+        // The leaf is copied (once); no interior page is.
+        #expect(w.dirtyPageCount - before <= 1)
+        if let leaf = change.steps.last { #expect(w.isDirty(leaf.page)) }
+        for step in change.steps.dropLast() { #expect(!w.isDirty(step.page)) }
+      }
+    }
+    try f.read { tx throws in _ = expectSound(f.tree, tx, freeList: tx.header.freeListCount) }
+  }
+}
+
+extension PageWriter {
+  func isDirty(_ page: PageNumber) -> Bool { dirty[page] != nil }
 }

@@ -79,4 +79,55 @@ import Testing
     #expect(buffers.count == 3 && dirty.isEmpty && dirty[3] == nil)
     for buffer in buffers { buffer.deallocate() }
   }
+
+  @Test func theDirtySetGrowsAndForgetsPagesWithoutLosingAnyOther() {
+    var dirty = DirtyPages(pageSize: 16)
+    var rng = SplitMix64(seed: 3)
+    // Runs of neighbours, far pages, and the highest page a file can have.
+    var pages: [PageNumber] = Array(1...300) + [.max - 2, 1 << 31]
+    while pages.count < 1000 { pages.append(PageNumber(truncatingIfNeeded: rng.next() % (UInt64(PageNumber.max) - 1))) }
+    pages = Array(Set(pages))
+    for page in pages {
+      let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 16, alignment: 8)
+      buffer.storeBytes(of: page, as: PageNumber.self)
+      dirty.insert(buffer, for: page)
+    }
+    #expect(dirty.count == pages.count)
+    for page in pages { #expect(dirty[page]?.load(as: PageNumber.self) == page) }
+    #expect(dirty[0] == nil && dirty[301] == nil && dirty[.max] == nil)
+    let gone = pages.prefix(50)
+    for page in gone {
+      dirty[page]?.deallocate()
+      dirty.remove(page)
+    }
+    for page in gone { #expect(dirty[page] == nil) }
+    for page in pages.dropFirst(50) { #expect(dirty[page]?.load(as: PageNumber.self) == page) }
+    #expect(Set(dirty.numbers) == Set(pages.dropFirst(50)))
+    let buffers = dirty.removeAll()
+    #expect(buffers.count == pages.count - 50 && dirty.isEmpty && dirty[pages[60]] == nil)
+    for buffer in buffers { buffer.deallocate() }
+  }
+
+  @Test func pageBuffersOfEndedTransactionsAreReusedUpToTheLimit() {
+    // 512-byte pages: no database has them, so parallel tests do not interfere.
+    let size = 512
+    let limit = PageBuffers.keptBytes / size
+    let buffers = (0..<limit + 10).map { _ in UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 64) }
+    PageBuffers.give(buffers, pageSize: size)
+    #expect(PageBuffers.keptCount(pageSize: size) == limit, "the surplus is freed")
+    let again = PageBuffers.take(pageSize: size)
+    #expect(again.count == size && buffers.prefix(limit).contains { $0.baseAddress == again.baseAddress })
+    #expect(PageBuffers.keptCount(pageSize: size) == limit - 1)
+    PageBuffers.give([again], pageSize: size)
+    var taken: [UnsafeMutableRawBufferPointer] = []
+    for _ in 0..<limit + 1 { taken.append(PageBuffers.take(pageSize: size)) }
+    #expect(PageBuffers.keptCount(pageSize: size) == 0)
+    #expect(Set(taken.map(\.baseAddress)).count == limit + 1, "one new buffer once the kept ones ran out")
+    for buffer in taken { buffer.deallocate() }
+    // A size that is not a power of two is allocated and freed, never kept.
+    let odd = PageBuffers.take(pageSize: 1000)
+    #expect(odd.count == 1000)
+    PageBuffers.give([odd], pageSize: 1000)
+    #expect(PageBuffers.keptCount(pageSize: 1000) == 0)
+  }
 }

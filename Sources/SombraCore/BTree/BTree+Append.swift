@@ -59,7 +59,7 @@ extension BTree {
       h.steps[h.steps.count - 1].index = position
       steps = h.steps
     } else {
-      (steps, found) = try path(to: key, in: pages)
+      (steps, found) = try path(toChange: key, in: pages)
     }
     let stamp = pages.allocationsAndFrees
     let present = try put(key: key, value: value, ifPresent: ifPresent, onlyIfPresent: false, along: steps, found: found, in: pages)

@@ -54,7 +54,9 @@ extension BTree {
     guard value.count <= BTree.maxValueSize else {
       throw SombraError.invalidArgument("a B-tree value is \(value.count) bytes; the limit is \(BTree.maxValueSize) bytes")
     }
-    let (steps, found) = try path(to: key, in: pages)
+    // A change follows unless the key's presence says otherwise (rare).
+    let (steps, found) =
+      ifPresent == .replace && !onlyIfPresent ? try path(toChange: key, in: pages) : try path(to: key, in: pages)
     return try put(key: key, value: value, ifPresent: ifPresent, onlyIfPresent: onlyIfPresent, along: steps, found: found, in: pages)
   }
 
@@ -83,7 +85,16 @@ extension BTree {
     key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, path steps: [PathStep], found: Bool, in pages: some PageMutator
   ) throws {
     guard let leaf = steps.last else { return }
-    let old: LeafValue? = found ? try pages.withPage(leaf.page) { try NodeView($0, page: leaf.page).value(leaf.index) } : nil
+    // The old value's chain, if any, read from the writable copy of the leaf
+    // (which the change needs anyway): read first from the committed page, a
+    // leaf the transaction had not changed yet was fetched twice.
+    let oldChain: (first: PageNumber, length: Int)? =
+      found
+      ? try pages.withMutablePage(leaf.page) { page in
+        guard case .overflow(let first, let length) = try NodeView(UnsafeRawBufferPointer(page), page: leaf.page).value(leaf.index)
+        else { return nil }
+        return (first, length)
+      } : nil
     let cell: NodeCell
     if BTreeNode.leafCellSize(keyLength: key.count, valueLength: value.count, overflow: false) <= BTreeNode.maxCellSize(pageSize: pages.pageSize) {
       cell = .leaf(key: key, value: value)
@@ -97,8 +108,8 @@ extension BTree {
         return false
       }
       if !inPlace { try insertCell(cell, at: leaf.index, path: steps, in: pages) }
-      if case .overflow(let first, let length)? = old {
-        try freeOverflow(first: first, length: length, owner: leaf.page, in: pages)
+      if let oldChain {
+        try freeOverflow(first: oldChain.first, length: oldChain.length, owner: leaf.page, in: pages)
       }
       try debugCheck(in: pages)
       return

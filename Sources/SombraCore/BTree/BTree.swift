@@ -137,15 +137,37 @@ package struct BTree: Sendable, Hashable {
   /// The root-to-leaf path for `key`; the last step is the leaf with the index
   /// of the first key ≥ `key` and whether it is equal.
   func path(to key: UnsafeRawBufferPointer, in pages: some PageReader) throws -> (steps: [PathStep], found: Bool) {
+    try descend(to: key, pageCount: pages.pageCount) { page, _, visit in try pages.withPage(page, visit) }
+  }
+
+  /// `path(to:)` for a change at the leaf (an insert or a replacement): a
+  /// leaf below an interior node is read from its writable copy, made now as
+  /// the change would make it, so a leaf the transaction has not changed yet
+  /// is fetched once instead of twice. A caller that then changes nothing
+  /// leaves an unchanged copy, written at commit like any other.
+  func path(toChange key: UnsafeRawBufferPointer, in pages: some PageMutator) throws -> (steps: [PathStep], found: Bool) {
+    try descend(to: key, pageCount: pages.pageCount) { page, leafBelow, visit in
+      leafBelow ? try pages.withMutablePage(page) { try visit(UnsafeRawBufferPointer($0)) } : try pages.withPage(page, visit)
+    }
+  }
+
+  private typealias Visit = (index: Int, found: Bool, child: PageNumber?, last: Bool)
+
+  /// The descent of `path`: `fetch` calls its closure with page `page`,
+  /// which its parent says is a leaf when the flag is set.
+  @inline(__always)
+  private func descend(
+    to key: UnsafeRawBufferPointer, pageCount: UInt32,
+    fetch: (PageNumber, Bool, (UnsafeRawBufferPointer) throws -> Visit) throws -> Visit
+  ) throws -> (steps: [PathStep], found: Bool) {
     var steps: [PathStep] = []
     steps.reserveCapacity(8)
     var page = root
     var expected = -1
     var rightEdge = true
-    let pageCount = pages.pageCount
     while true {
       let parent = steps.last?.page
-      let step: (index: Int, found: Bool, child: PageNumber?, last: Bool) = try pages.withPage(page) { bytes in
+      let step = try fetch(page, expected == 0) { bytes in
         let node = try NodeView(bytes, page: page)
         if let parent { try node.expect(level: expected, parent: parent) }
         expected = node.level - 1

@@ -81,6 +81,7 @@ public final class WriteTransaction: Transaction {
   init(database: Database, writer: PageWriter) {
     self.pages = writer
     super.init(database: database, snapshot: writer.base, writer: writer)
+    recentNames = database.names.committedRecentNames()
   }
 
   deinit { pager.rollback(pages) }
@@ -96,7 +97,7 @@ public final class WriteTransaction: Transaction {
       }
     }
     try pager.commit(pages)
-    database.names.merge(localNames)
+    database.names.merge(localNames, recent: recentNames)
   }
 
   /// Discards every change.

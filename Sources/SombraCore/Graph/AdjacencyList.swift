@@ -432,7 +432,7 @@ extension WriteTransaction {
       let output = UnsafeMutableRawBufferPointer(rebasing: scratch[(2 * keySize)...])
 
       var (steps, found) =
-        try Self.within(leaf, UnsafeRawBufferPointer(target), in: pages) ?? tree.path(to: UnsafeRawBufferPointer(target), in: pages)
+        try Self.within(leaf, UnsafeRawBufferPointer(target), in: pages) ?? tree.path(toChange: UnsafeRawBufferPointer(target), in: pages)
       leaf = nil
       guard let last = steps.last, last.index > 0 || found else { return nil }
       let index = found ? last.index : last.index - 1

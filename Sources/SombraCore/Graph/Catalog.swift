@@ -41,6 +41,44 @@ package enum CatalogKey {
       case .edges: [4, 1]
       }
     }
+
+    /// Whether this count's key sorts before `other`'s, without building
+    /// either: (3, label kind, id) < (3, type kind, id) < (4, 0) < (4, 1).
+    func precedes(_ other: Count) -> Bool {
+      let (a, b) = (rank, other.rank)
+      return a.group != b.group ? a.group < b.group : a.id < b.id
+    }
+
+    private var rank: (group: Int, id: UInt32) {
+      switch self {
+      case .label(let id): (0, id)
+      case .type(let id): (1, id)
+      case .nodes: (2, 0)
+      case .edges: (3, 0)
+      }
+    }
+
+    /// Calls `body` with `key`, built on the stack.
+    func withKey<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+      try withUnsafeTemporaryAllocation(byteCount: 6, alignment: 1) { buffer in
+        switch self {
+        case .label(let id), .type(let id):
+          buffer[0] = 3
+          buffer[1] = self.kind
+          buffer.storeBytes(of: id.bigEndian, toByteOffset: 2, as: UInt32.self)
+          return try body(UnsafeRawBufferPointer(buffer))
+        case .nodes, .edges:
+          buffer[0] = 4
+          buffer[1] = self == .nodes ? 0 : 1
+          return try body(UnsafeRawBufferPointer(rebasing: buffer[0..<2]))
+        }
+      }
+    }
+
+    private var kind: UInt8 {
+      if case .type = self { return NameKind.type.rawValue }
+      return NameKind.label.rawValue
+    }
   }
 
   static func make(_ tag: UInt8, _ kind: UInt8, _ id: UInt32) -> [UInt8] {
@@ -100,11 +138,20 @@ package final class NameTable: Sendable {
     let id: UInt32
   }
 
-  /// Names a transaction looked up or created: merged into the shared table when
-  /// the transaction commits (created) or at once (found in a committed tree).
+  /// Names a transaction created or, in a write transaction, found in its
+  /// tree: merged into the shared table when the transaction commits (a read
+  /// transaction's finds go there at once, its tree being a commit). A write
+  /// transaction's tree also holds what it changed, so what it found is only
+  /// known to be committed once it has committed.
   struct Local {
     var ids: [Entry: UInt32] = [:]
     var names: [IDKey: String] = [:]
+
+    /// Notes a name and its id.
+    mutating func add(_ kind: NameKind, _ name: String, _ id: UInt32) {
+      ids[Entry(kind: kind, name: name)] = id
+      names[IDKey(kind: kind, id: id)] = name
+    }
   }
 
   /// The shared facts, and the names again in arrays indexed by kind and id
@@ -113,6 +160,9 @@ package final class NameTable: Sendable {
   private struct Shared {
     var table = Local()
     var byID: [[String?]] = Array(repeating: [], count: 4)
+    /// The last committed write transaction's recent names: the next one
+    /// starts with them (a small transaction names the same few again).
+    var recent = RecentNames()
 
     mutating func index(_ kind: NameKind, _ id: UInt32, _ name: String) {
       guard id < NameTable.arrayLimit else { return }
@@ -153,13 +203,21 @@ package final class NameTable: Sendable {
     }
   }
 
-  func merge(_ local: Local) {
-    guard !local.ids.isEmpty else { return }
+  /// Adds what a committed write transaction learnt: the names it created or
+  /// found, and its recent names (all committed now) for the next one.
+  func merge(_ local: Local, recent: RecentNames) {
     state.withLock { s in
+      s.recent = recent
+      guard !local.ids.isEmpty || !local.names.isEmpty else { return }
       s.table.ids.merge(local.ids) { _, new in new }
       s.table.names.merge(local.names) { _, new in new }
       for (key, name) in local.names { s.index(key.kind, key.id, name) }
     }
+  }
+
+  /// Recent names to start a write transaction with: committed ones only.
+  func committedRecentNames() -> RecentNames {
+    state.withLock { $0.recent }
   }
 }
 
@@ -168,7 +226,10 @@ package final class NameTable: Sendable {
 /// few string comparisons cost less than two hashed lookups and a lock. A
 /// name's id never changes within a transaction (committed names never change,
 /// and the transaction's own names live until it ends), so entries stay true,
-/// and only names that passed `internName`'s checks get here.
+/// and only names that passed `internName`'s checks get here. A write
+/// transaction that commits hands its entries to the next one (they are all
+/// committed names then; a rolled-back one's are dropped with it), so a run of
+/// small transactions finds its few names here from the first call on.
 ///
 /// The search starts after the last hit: records tend to name their keys in
 /// the same order, so the next name is usually the next entry.
@@ -241,7 +302,7 @@ extension Transaction {
     let id = UInt32(value[0]) | UInt32(value[1]) << 8 | UInt32(value[2]) << 16 | UInt32(value[3]) << 24
     // Confirm long names (their keys are a prefix and a checksum).
     guard try self.name(kind, id) == name else { return nil }
-    if writer == nil { database.names.remember(kind, name, id) }
+    if writer == nil { database.names.remember(kind, name, id) } else { localNames.add(kind, name, id) }
     recentNames.remember(kind, name, id)
     return id
   }
@@ -255,7 +316,11 @@ extension Transaction {
     else {
       throw SombraError.corruption("\(kind.noun) id \(id) has no valid name in the catalog")
     }
-    if writer == nil { database.names.remember(kind, name, id) }
+    if writer == nil {
+      database.names.remember(kind, name, id)
+    } else {
+      localNames.names[NameTable.IDKey(kind: kind, id: id)] = name
+    }
     return name
   }
 
@@ -275,9 +340,7 @@ extension Transaction {
 
   /// A stored count plus this transaction's pending change.
   func count(_ which: CatalogKey.Count) throws -> UInt64 {
-    let delta = (self as? WriteTransaction)?.countDeltas[which] ?? 0
-    let (total, overflow) = Int64(clamping: try storedCount(which)).addingReportingOverflow(delta)
-    return overflow ? UInt64(Int64.max) : UInt64(max(0, total))
+    CountDeltas.total(try storedCount(which), (self as? WriteTransaction)?.countDeltas[which] ?? 0)
   }
 
   /// A count as the catalog holds it, without this transaction's changes.
@@ -324,8 +387,7 @@ extension WriteTransaction {
       throw SombraError.invalidArgument("the \(kind.noun) name collides with another long name in the catalog; choose another")
     }
     try catalog.insert(CatalogKey.nameOfID(kind, id), Array(name.utf8), in: pages)
-    localNames.ids[NameTable.Entry(kind: kind, name: name)] = id
-    localNames.names[NameTable.IDKey(kind: kind, id: id)] = name
+    localNames.add(kind, name, id)
     recentNames.remember(kind, name, id)
     return id
   }
@@ -345,13 +407,33 @@ extension WriteTransaction {
   }
 
   /// Writes pending counts into the catalog (called by `commit`).
+  ///
+  /// A count already stored is changed where it is (one descent, no copy of
+  /// the entry); a new one (a label's or type's first) is inserted.
   func flushGraphState() throws {
     try flushAdjacency()
     guard !countDeltas.isEmpty, let catalog = tree(.catalog) else { return }
     // In key order: the same changes give the same bytes in every process.
-    for (which, delta) in countDeltas.entries.sorted(by: { $0.key.key.lexicographicallyPrecedes($1.key.key) }) where delta != 0 {
-      let current = try count(which)  // includes the delta
-      try catalog.insert(which.key, le64(current), in: pages)
+    var changes = countDeltas.entries
+    changes.sort { $0.key.precedes($1.key) }
+    try pages.batch { batch in
+      for (which, delta) in changes where delta != 0 {
+        try which.withKey { key in
+          let changed = try catalog.withMutableValue(bytes: key, in: batch) { value -> Bool in
+            guard value.count == 8 else { return false }
+            let stored = UInt64(littleEndian: value.loadUnaligned(as: UInt64.self))
+            value.storeBytes(of: CountDeltas.total(stored, delta).littleEndian, as: UInt64.self)
+            return true
+          }
+          guard changed != true else { return }
+          let stored = try catalog.get(bytes: key, in: batch)
+          guard stored == nil || stored?.count == 8 else {
+            throw SombraError.corruption("catalog count entry is \(stored?.count ?? 0) bytes, not 8")
+          }
+          let total = CountDeltas.total(stored.map { $0.withUnsafeBytes { $0.le(0, as: UInt64.self) } } ?? 0, delta)
+          try le64(total).withUnsafeBytes { _ = try catalog.insert(bytes: key, $0, in: batch) }
+        }
+      }
     }
     countDeltas.removeAll()
   }
@@ -409,6 +491,13 @@ struct CountDeltas {
   }
 
   mutating func removeAll() { self = CountDeltas() }
+
+  /// A stored count with a change applied: never below 0, and Int64.max at
+  /// most (a damaged count cannot make the sum wrap).
+  static func total(_ stored: UInt64, _ delta: Int64) -> UInt64 {
+    let (total, overflow) = Int64(clamping: stored).addingReportingOverflow(delta)
+    return overflow ? UInt64(Int64.max) : UInt64(max(0, total))
+  }
 }
 
 func le(_ v: UInt32) -> [UInt8] { withUnsafeBytes(of: v.littleEndian) { Array($0) } }

@@ -27,23 +27,48 @@ package final class PageWriter {
     _read { yield state.pointee.dirty }
     _modify { yield &state.pointee.dirty }
   }
-  /// `header` and `dirty`, in memory the writer owns rather than in stored
-  /// properties: every B-tree step reads them, and Swift's run-time
-  /// exclusivity check of a class's stored property costs more than the
-  /// lookup. No access to either is held across a call that could access the
-  /// same one again (`updateHeader`'s body, the one closure run during such an
-  /// access, must not read `header`; see there).
-  private let state: UnsafeMutablePointer<
-    (header: DatabaseHeader, dirty: DirtyPages, allocations: UInt64, leafInserts: [PageNumber: Int])
-  >
+  /// The writer's changing state, in memory the writer owns rather than in
+  /// stored properties: every B-tree step reads `header` and `dirty`, every
+  /// call checks `isFinished` and `failure`, and Swift's run-time exclusivity
+  /// check of a class's stored property costs more than the lookup. No access
+  /// to a field is held across a call that could access the same one again
+  /// (`updateHeader`'s body, the one closure run during such an access, must
+  /// not read `header`; see there).
+  private struct State {
+    var header: DatabaseHeader
+    var dirty: DirtyPages
+    var allocations: UInt64 = 0
+    var leafInserts: [PageNumber: Int]
+    var headerChanged = false
+    var isFinished = false
+    var failure: SombraError?
+    /// Neither finished nor failed, and no deadline: `checkActive`'s one test.
+    var quiet: Bool
+  }
+  private let state: UnsafeMutablePointer<State>
 
   /// Pages allocated or freed so far: every B-tree split, merge, new root or
   /// lost level moves it, so an unchanged count means no tree changed shape
   /// (`BTree.AppendHint` relies on this).
   package var allocationsAndFrees: UInt64 { state.pointee.allocations }
-  var headerChanged = false
-  package internal(set) var isFinished = false
-  package internal(set) var failure: SombraError?
+  var headerChanged: Bool {
+    get { state.pointee.headerChanged }
+    set { state.pointee.headerChanged = newValue }
+  }
+  package internal(set) var isFinished: Bool {
+    get { state.pointee.isFinished }
+    set {
+      state.pointee.isFinished = newValue
+      state.pointee.quiet = !newValue && state.pointee.failure == nil && deadline == nil
+    }
+  }
+  package internal(set) var failure: SombraError? {
+    get { state.pointee.failure }
+    set {
+      state.pointee.failure = newValue
+      state.pointee.quiet = newValue == nil && !state.pointee.isFinished && deadline == nil
+    }
+  }
   /// Monotonic seconds after which the transaction has timed out; nil: never.
   let deadline: Double?
   // The index of the last insert into each leaf (`noteLeafInsert`, the
@@ -70,7 +95,8 @@ package final class PageWriter {
     // not copy the dictionary.
     let hints = pager.leafInsertHints
     pager.leafInsertHints = [:]
-    state.initialize(to: (base.header, DirtyPages(pageSize: pager.pageSize), 0, hints))
+    state.initialize(
+      to: State(header: base.header, dirty: DirtyPages(pageSize: pager.pageSize), leafInserts: hints, quiet: deadline == nil))
   }
 
   deinit {
@@ -80,7 +106,7 @@ package final class PageWriter {
   }
 
   func releaseBuffers() {
-    for buffer in dirty.removeAll() { buffer.deallocate() }
+    PageBuffers.give(dirty.removeAll(), pageSize: pager.pageSize)
   }
 
   package var pageSize: Int { pager.pageSize }
@@ -93,7 +119,7 @@ package final class PageWriter {
 
   private func checkActive() throws {
     // The usual case first, without copying `failure` out.
-    if !isFinished && failure == nil && deadline == nil { return }
+    if state.pointee.quiet { return }
     if isFinished { throw SombraError.misuse("the transaction has already ended") }
     if let failure {
       throw SombraError(failure.code, "the transaction failed earlier (\(failure.message)); roll it back")
@@ -237,7 +263,7 @@ package final class PageWriter {
       try pager.withPage(number, base) { buffer.copyMemory(from: $0) }
     } catch {
       dirty.remove(number)
-      buffer.deallocate()
+      PageBuffers.give([buffer], pageSize: pager.pageSize)
       throw error
     }
     return try body(buffer)
@@ -248,7 +274,7 @@ package final class PageWriter {
     if dirty.count + 1 >= pager.options.maxTransactionPages {
       throw fail(SombraError(.limitExceeded, "the transaction changes more than \(pager.options.maxTransactionPages) pages (maxTransactionPages); split it"))
     }
-    let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: pager.pageSize, alignment: 64)
+    let buffer = PageBuffers.take(pageSize: pager.pageSize)
     dirty.insert(buffer, for: number)
     return buffer
   }
