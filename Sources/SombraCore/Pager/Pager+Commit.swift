@@ -128,9 +128,6 @@ extension Pager {
       UnsafeRawBufferPointer(number == 0 ? headerPage : writer.dirty[number] ?? headerPage)
     }
     let numbers = writer.dirty.numbers.sorted()
-    for number in numbers where number != 0 {
-      if let page = writer.dirty[number] { PageLayout.seal(page) }
-    }
 
     guard let wal = walFile else { throw SombraError.misuse("no WAL is open") }
     let walHeader = self.walHeader ?? WALHeader.fresh(pageSize: UInt32(pageSize))
@@ -164,6 +161,13 @@ extension Pager {
         if i < plan.images.count {
           let number = plan.images[i]
           body.copyMemory(from: image(number))
+          if number != 0, let dirty = writer.dirty[number] {
+            // Seal the copy, where the bytes are hot (a bulk commit's pages
+            // are not sealed before), and give the transaction's image the
+            // same trailer: the cache takes the committed page from there.
+            PageLayout.seal(body)
+            dirty.putLE(body.le(pageSize - PageLayout.trailerSize, as: UInt32.self), at: pageSize - PageLayout.trailerSize)
+          }
           running = WALFrameHeader.write(
             into: frameHead, page: number, commitPageCount: commitMarker,
             transaction: transaction, header: walHeader, previous: running, pageBytes: UnsafeRawBufferPointer(body))
@@ -324,6 +328,10 @@ extension Pager {
         plan.pinned.append(slot)
         old.append((number, UnsafeRawBufferPointer(cache.buffer(slot))))
       }
+    }
+    // The records compare sealed pages: the trailer is part of the new version.
+    for (number, committed) in old where committed != nil && number != 0 {
+      if let page = writer.dirty[number] { PageLayout.seal(page) }
     }
     let recordLimit = pageSize / 4
     var scratch = [UInt8](repeating: 0, count: pageSize)
