@@ -132,7 +132,7 @@ extension Pager {
     guard let wal = walFile else { throw SombraError.misuse("no WAL is open") }
     let walHeader = self.walHeader ?? WALHeader.fresh(pageSize: UInt32(pageSize))
     let firstFrame = committedFrames
-    var plan = try logPlan(writer, pages: [0] + numbers, walHeader: walHeader, image: image)
+    var plan = logPlan(writer, pages: [0] + numbers, walHeader: walHeader, image: image)
     defer { if !plan.pinned.isEmpty { lock.withLock { _ in for slot in plan.pinned { cache.unpin(slot) } } } }
     let frameCount = plan.images.count + plan.deltaFrames.count
     guard firstFrame + frameCount < Int(Int32.max), var offset = prefix > 0 ? 0 : WALFormat.frameOffset(firstFrame, pageSize: pageSize) else {
@@ -294,8 +294,8 @@ extension Pager {
     var pinned: [Int] = []
   }
 
-  /// Chooses image or delta records for each of `pages` (ascending, sealed) and
-  /// encodes the records. A page is logged whole when the WAL is version 1, when
+  /// Chooses image or delta records for each of `pages` (ascending) and encodes
+  /// the records, sealing the pages it compares first. A page is logged whole when the WAL is version 1, when
   /// it is new (at or past the committed page count: its old bytes are nobody's),
   /// when it is page 0 and has no frame yet in this generation (a checkpoint
   /// stamps the main-file copy of page 0, so it is never a base), when its chain
@@ -304,7 +304,7 @@ extension Pager {
   /// did not change are not logged at all.
   func logPlan(
     _ writer: PageWriter, pages: [PageNumber], walHeader: WALHeader, image: (PageNumber) -> UnsafeRawBufferPointer
-  ) throws -> LogPlan {
+  ) -> LogPlan {
     var plan = LogPlan()
     // A large transaction is logged whole: its pages are mostly rewritten, and
     // pinning the committed versions of all of them could starve the cache.
@@ -334,7 +334,6 @@ extension Pager {
       if let page = writer.dirty[number] { PageLayout.seal(page) }
     }
     let recordLimit = pageSize / 4
-    var scratch = [UInt8](repeating: 0, count: pageSize)
     var frameStart = 0
     var framePages: [PageNumber] = []
     for (number, committed) in old {
@@ -342,20 +341,23 @@ extension Pager {
         plan.images.append(number)
         continue
       }
-      let end = scratch.withUnsafeMutableBytes { out in
-        WALDelta.encode(page: number, old: committed, new: image(number), into: out, at: 0, limit: recordLimit)
+      // Encoded in place at the end of `records`, in room trimmed afterwards.
+      let start = plan.records.count
+      plan.records.append(contentsOf: repeatElement(0, count: recordLimit))
+      let end = plan.records.withUnsafeMutableBytes { out in
+        WALDelta.encode(page: number, old: committed, new: image(number), into: out, at: start, limit: start + recordLimit)
       }
+      plan.records.removeLast(plan.records.count - (end ?? start))
       guard let end else {
         plan.images.append(number)
         continue
       }
-      if end == 0 { continue }  // unchanged
-      if plan.records.count - frameStart + end > pageSize {
-        plan.deltaFrames.append((frameStart..<plan.records.count, framePages))
-        frameStart = plan.records.count
+      if end == start { continue }  // unchanged
+      if end - frameStart > pageSize {
+        plan.deltaFrames.append((frameStart..<start, framePages))
+        frameStart = start
         framePages = []
       }
-      plan.records.append(contentsOf: scratch[0..<end])
       framePages.append(number)
     }
     if !framePages.isEmpty { plan.deltaFrames.append((frameStart..<plan.records.count, framePages)) }
