@@ -31,11 +31,11 @@ import Testing
     }
 
     /// Replaces value `i`; returns what `replace` did.
-    func replace(_ i: Int, with value: [UInt8]) throws -> Bool {
+    func replace(_ i: Int, with value: [UInt8], fewBytes: Bool = false) throws -> Bool {
       let key = [UInt8(truncatingIfNeeded: i)]
       let done = try key.withUnsafeBytes { k in
         try value.withUnsafeBytes { v in
-          try NodeEditor.replace(at: i, with: .leaf(key: k, value: v), in: page, number: NodeEditorTests.number)
+          try NodeEditor.replace(at: i, with: .leaf(key: k, value: v), in: page, number: NodeEditorTests.number, fewBytes: fewBytes)
         }
       }
       if done { values[i] = value }
@@ -160,6 +160,58 @@ import Testing
     let tooBig = [UInt8](repeating: 1, count: 280 + free + 1)
     #expect(try !leaf.replace(3, with: tooBig))
     #expect(Array(leaf.page) == before)
+    try leaf.check()
+  }
+
+  /// With `fewBytes`, a cell that grows and fits the free gap moves to the
+  /// top of the gap: only the header, its slot and the new cell's bytes
+  /// change, and the old cell's bytes are counted dead. When the gap is used
+  /// up, the cell grows by a slide again (compacting first when needed).
+  @Test func aGrowingCellMovesToTheGapWhenFewBytesShouldChange() throws {
+    let leaf = try Leaf((0..<20).map { [UInt8](repeating: UInt8($0), count: 40) })
+    var rng = SplitMix64(seed: 0xED02)
+    var moved = 0
+    var slid = 0
+    for round in 0..<400 {
+      let i = rng.below(20)
+      let before = try leaf.node
+      let bytesBefore = Array(leaf.page)
+      let oldOffset = try before.cellOffset(i)
+      let oldSize = try before.cellSize(at: oldOffset, index: i)
+      let grown = leaf.values[i] + [UInt8(truncatingIfNeeded: round)]
+      guard try leaf.replace(i, with: grown, fewBytes: true) else { break }
+      let after = try leaf.node
+      try leaf.check("round \(round)")
+      let newOffset = try after.cellOffset(i)
+      let newSize = try after.cellSize(at: newOffset, index: i)
+      let gap = before.contentStart - (BTreeNode.headerSize + 2 * before.count)
+      if gap >= newSize && oldOffset - before.contentStart > newSize {
+        moved += 1
+        #expect(newOffset == before.contentStart - newSize, "round \(round)")
+        #expect(after.deadBytes == before.deadBytes + oldSize, "round \(round)")
+        // Only the header, slot i and the new cell changed.
+        let slot = BTreeNode.headerSize + 2 * i
+        for (at, (old, new)) in zip(bytesBefore, Array(leaf.page)).enumerated() where old != new {
+          let allowed = at < BTreeNode.headerSize || (slot..<slot + 2).contains(at) || (newOffset..<newOffset + newSize).contains(at)
+          #expect(allowed, "round \(round): byte \(at) changed")
+        }
+      } else {
+        slid += 1
+      }
+    }
+    #expect(moved > 20, "cells moved to the gap (\(moved))")
+    #expect(slid > 20, "and slid or compacted once the gap ran out (\(slid))")
+  }
+
+  /// The lowest cell, or one with only a short run of cells below it, grows
+  /// by the slide even with `fewBytes`: that changes fewer bytes.
+  @Test func aCellNearTheGapStillSlides() throws {
+    let leaf = try Leaf((0..<10).map { [UInt8](repeating: UInt8($0), count: 30) })
+    let before = try leaf.node
+    #expect(try leaf.replace(9, with: leaf.values[9] + [1], fewBytes: true))  // the lowest cell
+    let after = try leaf.node
+    #expect(after.deadBytes == 0)
+    #expect(after.contentStart == before.contentStart - 1)
     try leaf.check()
   }
 }

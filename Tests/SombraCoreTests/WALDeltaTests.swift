@@ -142,6 +142,44 @@ import Testing
     try again.close()
   }
 
+  /// A record that grows a little in a packed leaf moves to the leaf's free
+  /// gap instead of sliding the records below it (`NodeEditor.replace` with
+  /// `fewBytes`), so a small transaction logs a few bytes, not the leaf.
+  @Test func aGrowingRecordInAPackedLeafIsLoggedAsAFewBytes() throws {
+    let disk = SimulatedDisk()
+    let db = try Database.open(Self.path, options: Self.options(cachePages: 256), storage: disk)
+    var ids: [NodeID] = []
+    var names = (0..<300).map { "n\($0)" }
+    try db.write { tx in
+      for i in 0..<300 { ids.append(try tx.createNode(labels: ["N"], properties: ["s": .string(names[i])])) }
+    }
+    // Appended leaves are full; growing the first records splits the first
+    // leaf, which leaves both halves with room.
+    try db.write { tx in
+      for i in 0..<20 {
+        names[i] += "-x"
+        try tx.setProperties(["s": .string(names[i])], onNode: ids[i])
+      }
+    }
+    _ = try db.checkpoint(.full)
+    #expect(db.pager.walHeader?.allowsDeltas ?? true)
+    // Records near the top of their leaf (small ids), below which many others lie.
+    for (round, i) in [1, 2, 3, 5, 8, 13, 4, 6, 7, 9].enumerated() {
+      names[i] += "-grown-\(round)"
+      try db.write { try $0.setProperties(["s": .string(names[i])], onNode: ids[i]) }
+    }
+    let frames = try db.read { db.visibleFrames(in: $0) }
+    let images = frames.filter { $0.page != WALFormat.deltaFrameMarker }.map(\.page)
+    #expect(images.allSatisfy { $0 == 0 }, "only the header page is logged whole: \(images)")
+    #expect(frames.count > 10, "a frame per commit at least")
+    for (i, id) in ids.enumerated() { #expect(try db.read { try $0.node(id)?.properties["s"] } == .string(names[i])) }
+    #expect(try db.verify().problems == [])
+    try db.close()
+    let again = try Database.open(Self.path, options: Self.options(cachePages: 256), storage: disk)
+    for (i, id) in ids.enumerated() { #expect(try again.read { try $0.node(id)?.properties["s"] } == .string(names[i])) }
+    try again.close()
+  }
+
   /// A version 1 WAL (image frames only, as earlier releases wrote) still
   /// recovers; the generation after it is written as version 2.
   @Test func aVersion1WALRecoversAndTheNextGenerationIsVersion2() throws {

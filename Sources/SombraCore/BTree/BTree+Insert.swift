@@ -102,8 +102,9 @@ extension BTree {
       cell = .leafOverflow(key: key, length: value.count, first: try writeOverflow(value, in: pages))
     }
     if found {
+      let small = pages.prefersSmallChanges
       let inPlace = try pages.withMutablePage(leaf.page) { page in
-        if try NodeEditor.replace(at: leaf.index, with: cell, in: page, number: leaf.page) { return true }
+        if try NodeEditor.replace(at: leaf.index, with: cell, in: page, number: leaf.page, fewBytes: small) { return true }
         try NodeEditor.remove(at: leaf.index, from: page, number: leaf.page)
         return false
       }

@@ -120,7 +120,15 @@ enum NodeEditor {
   /// move instead of a whole-page compaction every few updates. Returns false,
   /// changing nothing, when the page cannot hold the new cell. The cell's
   /// bytes must not lie in `page`.
-  static func replace(at index: Int, with cell: NodeCell, in page: UnsafeMutableRawBufferPointer, number: PageNumber) throws -> Bool {
+  ///
+  /// With `fewBytes` (a transaction whose commit logs only the bytes that
+  /// changed) a bigger cell that fits the free gap is written at the top of
+  /// the gap instead, and its old bytes become dead, when the slide would
+  /// rewrite more bytes than the cell has: the page then changes by the cell,
+  /// one slot and the header.
+  static func replace(
+    at index: Int, with cell: NodeCell, in page: UnsafeMutableRawBufferPointer, number: PageNumber, fewBytes: Bool = false
+  ) throws -> Bool {
     var node = try NodeView(UnsafeRawBufferPointer(page), page: number)
     var offset = try node.cellOffset(index)
     let oldSize = try node.cellSize(at: offset, index: index)
@@ -138,7 +146,17 @@ enum NodeEditor {
     }
     let growth = size - oldSize
     guard growth <= node.freeBytes else { return false }
-    if node.contentStart - (BTreeNode.headerSize + 2 * node.count) < growth {
+    let gap = node.contentStart - (BTreeNode.headerSize + 2 * node.count)
+    if fewBytes, gap >= size, offset - node.contentStart > size {
+      let at = node.contentStart - size
+      cell.write(to: page, at: at)
+      // at < P ≤ 65536; dead bytes stay within the page's usable bytes.
+      page.putLE(UInt16(truncatingIfNeeded: at), at: BTreeNode.headerSize + 2 * index)
+      page.putLE(UInt16(truncatingIfNeeded: at), at: BTreeNode.contentStartOffset)
+      page.putLE(UInt16(truncatingIfNeeded: node.deadBytes + oldSize), at: BTreeNode.deadBytesOffset)
+      return true
+    }
+    if gap < growth {
       try compact(page, number: number)
       node = try NodeView(UnsafeRawBufferPointer(page), page: number)
       offset = try node.cellOffset(index)

@@ -29,6 +29,10 @@ package protocol PageMutator: PageReader {
   /// Pages allocated or freed so far (see `PageWriter.allocationsAndFrees`):
   /// unchanged means no tree changed shape, so a remembered path still holds.
   var allocationsAndFrees: UInt64 { get }
+  /// Whether changes should touch few bytes rather than few instructions:
+  /// true while the transaction is small enough that its commit logs pages as
+  /// delta records (`Pager.logPlan`), whose size follows the bytes changed.
+  var prefersSmallChanges: Bool { get }
 }
 
 /// Read and write transactions alike (a write transaction reads its own changes).

@@ -71,6 +71,8 @@ package final class PageWriter {
   }
   /// Monotonic seconds after which the transaction has timed out; nil: never.
   let deadline: Double?
+  /// Changed pages up to which the commit can log delta records (0: never).
+  private let deltaPagesBudget: Int
   // The index of the last insert into each leaf (`noteLeafInsert`, the
   // B-tree's split choice) starts from the pager's hints of earlier
   // transactions; a hint only, never written to the file. Kept in `state`.
@@ -89,6 +91,9 @@ package final class PageWriter {
     self.pager = pager
     self.base = base
     self.deadline = deadline
+    // The commit logs images only when the WAL is version 1 (read once: the
+    // writer gate keeps the header from changing under this transaction).
+    deltaPagesBudget = (pager.walHeader?.allowsDeltas ?? true) ? pager.deltaPagesBudget : 0
     state = .allocate(capacity: 1)
     // The caller holds the writer gate, which guards the pager's hints. They
     // move here (the pager keeps none meanwhile), so the first insert does
@@ -111,6 +116,7 @@ package final class PageWriter {
 
   package var pageSize: Int { pager.pageSize }
   package var dirtyPageCount: Int { dirty.count }
+  package var prefersSmallChanges: Bool { dirty.count < deltaPagesBudget }
 
   package func noteLeafInsert(_ page: PageNumber, at index: Int) -> Bool {
     let previous = state.pointee.leafInserts.updateValue(index, forKey: page)
@@ -225,6 +231,9 @@ package final class PageWriter {
 
     /// `PageWriter.allocationsAndFrees`.
     package var allocationsAndFrees: UInt64 { writer.allocationsAndFrees }
+
+    /// `PageWriter.prefersSmallChanges`.
+    package var prefersSmallChanges: Bool { writer.prefersSmallChanges }
 
     /// The writer's header.
     package var header: DatabaseHeader { writer.header }

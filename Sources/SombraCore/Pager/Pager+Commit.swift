@@ -283,6 +283,11 @@ extension Pager {
   /// Transactions changing more pages than this are logged as images only.
   static let deltaPagesLimit = 256
 
+  /// Pages a transaction may change and still be logged as delta records:
+  /// `deltaPagesLimit`, or a quarter of the cache when that is less (the
+  /// commit pins the committed version of every page it compares).
+  var deltaPagesBudget: Int { min(Self.deltaPagesLimit, cache.capacity / 4) }
+
   /// How one commit logs its pages (step 1 of the protocol).
   struct LogPlan {
     /// Pages logged whole, ascending.
@@ -308,7 +313,7 @@ extension Pager {
     var plan = LogPlan()
     // A large transaction is logged whole: its pages are mostly rewritten, and
     // pinning the committed versions of all of them could starve the cache.
-    guard walHeader.allowsDeltas, pages.count <= min(Self.deltaPagesLimit, cache.capacity / 4) else {
+    guard walHeader.allowsDeltas, pages.count <= deltaPagesBudget else {
       plan.images = pages
       return plan
     }
