@@ -7,7 +7,10 @@ import Logging
 public struct OpenOptions: Sendable {
   /// When a commit is durable.
   public enum SyncMode: Sendable, Equatable {
-    /// fdatasync the WAL before every commit returns (one sync per commit).
+    /// fdatasync the WAL before every commit returns. A commit is visible to
+    /// new read transactions only once it is durable. Commits of several
+    /// threads that wait at the same time share one sync (group commit): the
+    /// next write transaction can start while a commit waits for the disk.
     case full
     /// fdatasync the WAL every `commits` commits and before every checkpoint; a
     /// power loss may lose the commits since the last sync, never consistency.

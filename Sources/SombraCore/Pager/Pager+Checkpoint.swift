@@ -82,15 +82,19 @@ extension Pager {
     result.walBytesBefore = try wal.size()
     result.framesBefore = lock.withLock { _ in committedFrames }
 
-    if unsyncedCommits > 0 {
+    // The gate holder's view: no commit can be added meanwhile.
+    let latest = lock.withLock { _ in syncedThrough < header.changeCounter ? header.changeCounter : nil }
+    if let latest {
       do { try wal.sync() } catch {
         logger.error("WAL sync failed; the handle is poisoned", metadata: ["error": "\(error)"])
         throw poisoned(by: error)
       }
       lock.withLock { _ in
-        unsyncedCommits = 0
+        syncedThrough = latest
+        durableView = nil
         counters.walSyncs += 1
       }
+      syncGroup.noteDurable(latest)
     }
 
     let gotLock: Bool = try mode == .passive ? main.lock(.readers, .exclusive, wait: false) : lockWithTimeout(.readers, .exclusive)

@@ -13,17 +13,22 @@ import Logging
 ///    frame's slot is written only as far as its records reach.
 /// 2a. When the frames end past the file's end, write zeros after them up to
 ///    the next growth boundary (`WALFormat.grownSize`, invariant 4 of
-///    `WALFormat`): the sync of step 3 then persists the new size once for many
+///    `WALFormat`): the sync of step 4 then persists the new size once for many
 ///    commits, and the commits after it overwrite allocated blocks, whose sync
 ///    is as cheap as the disk allows. A full disk here only skips the growth.
-/// 3. With `sync: .full`, fdatasync the WAL: the commit is durable when it returns
-///    (one sync per commit, growth or not).
-/// 4. Publish: index the frames, cache the pages, move the commit mark.
-/// A crash before step 3 completes loses this transaction and nothing else
-/// (recovery stops at its torn or missing commit frame). A failed write of step 2
-/// with ENOSPC fails the transaction and leaves the handle usable (the bytes past
-/// the committed end are garbage the next commit overwrites); any other write or
-/// sync failure poisons the handle.
+/// 3. Publish: index the frames, cache the pages, move the commit mark. The
+///    next writer builds on the commit from here; new read snapshots see it
+///    from here too unless `sync` is `.full`.
+/// 4. With `sync: .full`, hand the writer gate on and wait for an fdatasync of
+///    the WAL that covers the commit (`awaitSync`, `SyncGroup`): commits that
+///    wait together share one. New read snapshots see the commit once a sync
+///    covers it (`durableView`), and the commit returns then.
+/// A crash before the commit's sync completes loses this transaction and those
+/// written after it, none of which has returned (recovery stops at the first
+/// torn or missing commit frame). A failed write of step 2 with ENOSPC fails the
+/// transaction and leaves the handle usable (the bytes past the committed end
+/// are garbage the next commit overwrites); any other write or sync failure
+/// poisons the handle and fails every commit waiting for that sync.
 extension Pager {
   /// Starts the one write transaction, waiting for another to end (and taking
   /// over from one open past `transactionTimeout`).
@@ -89,20 +94,63 @@ extension Pager {
       writer.releaseBuffers()
       throw writer.timedOut()
     }
-    defer {
-      lock.withLock { _ in if activeWriter === writer { activeWriter = nil } }
-      gate.leave()
+    let pending: PendingSync?
+    do {
+      // The gate goes to the next writer before this commit waits for its sync.
+      defer {
+        lock.withLock { _ in if activeWriter === writer { activeWriter = nil } }
+        gate.leave()
+      }
+      pending = try commitHoldingGate(writer)
     }
-    try commitHoldingGate(writer)
+    if let pending { try awaitSync(pending) }
   }
 
-  /// The commit itself; the caller holds the writer gate and keeps it.
-  func commitHoldingGate(_ writer: PageWriter) throws {
+  /// A commit written and published to the next writer, not yet synced.
+  struct PendingSync {
+    let transaction: UInt64
+    /// Monotonic nanoseconds when the commit started (for its latency).
+    let started: UInt64
+    let pages: Int
+  }
+
+  /// Returns once the commit is durable: a commit under `SyncMode.full` waits
+  /// for a WAL sync that covers it, running it when no other commit is (group
+  /// commit, `SyncGroup`). The writer gate need not be held.
+  func awaitSync(_ pending: PendingSync) throws {
+    try syncGroup.wait(for: pending.transaction) {
+      let (target, frames, latest, generationThen) = try lock.withLock { _ in
+        try checkUsable()
+        return (header.changeCounter, committedFrames, header, generation)
+      }
+      guard let wal = walFile else { throw SombraError.misuse("no WAL is open") }
+      do { try wal.sync() } catch {
+        logger.error("WAL sync failed; the handle is poisoned", metadata: ["tx": "\(target)", "error": "\(error)"])
+        throw poisoned(by: error)
+      }
+      lock.withLock { _ in
+        counters.walSyncs += 1
+        syncedThrough = max(syncedThrough, target)
+        // New snapshots may now see everything up to `target`.
+        if let view = durableView, view.header.changeCounter < target, generationThen == generation {
+          durableView = target >= header.changeCounter ? nil : (frames, latest)
+        }
+      }
+      return target
+    }
+    let elapsed = monotonicNanoseconds() &- pending.started  // monotonic: no wrap
+    if options.metricsEnabled { lock.withLock { _ in commitLatency.record(elapsed) } }
+    noteIfSlow("commit", seconds: Double(elapsed) / 1e9, metadata: ["tx": "\(pending.transaction)", "pages": "\(pending.pages)"])
+  }
+
+  /// The commit itself; the caller holds the writer gate and keeps it. Returns
+  /// the sync the commit still waits for (`awaitSync`), under `SyncMode.full`.
+  func commitHoldingGate(_ writer: PageWriter) throws -> PendingSync? {
     defer {
       writer.isFinished = true
       writer.releaseBuffers()
     }
-    if writer.dirty.isEmpty && !writer.headerChanged { return }
+    if writer.dirty.isEmpty && !writer.headerChanged { return nil }
     // Hints for the next writer (a bounded map: past 64 Ki leaves it starts over).
     let hints = writer.takeLeafInserts()
     leafInsertHints = hints.count <= 1 << 16 ? hints : [:]
@@ -205,12 +253,14 @@ extension Pager {
       throw poisoned(by: error)
     }
     try growWAL(wal, framesEnd: offset, allocated: allocated, transaction: transaction)
+    // Under `.full` the sync comes after the gate is handed on (`awaitSync`).
     let mustSync: Bool
     switch options.sync {
-    case .full: mustSync = true
-    case .normal(let every): mustSync = unsyncedCommits + 1 >= every
+    case .full: mustSync = false
+    case .normal(let every): mustSync = transaction &- syncedThrough >= every
     case .off: mustSync = false
     }
+    let group = options.sync == .full
     if mustSync {
       do { try wal.sync() } catch {
         logger.error("WAL sync failed; the handle is poisoned", metadata: ["tx": "\(transaction)", "error": "\(error)"])
@@ -249,25 +299,29 @@ extension Pager {
         framePages.append(WALFormat.deltaFrameMarker)
         frameTransactions.append(transaction)
       }
+      // Readers keep seeing the state before this commit until its sync.
+      if group && durableView == nil { durableView = (committedFrames, header) }
       committedFrames += frameCount
       runningChecksum = running
       header = newHeader
-      unsyncedCommits = mustSync ? 0 : unsyncedCommits + 1
+      if mustSync { syncedThrough = transaction }
       counters.commits += 1
       counters.framesWritten += UInt64(frameCount)
       counters.walBytesWritten += UInt64(total)
       if mustSync { counters.walSyncs += 1 }
       corruptionPersisted += unpersistedCorruption
-      if options.metricsEnabled { commitLatency.record(elapsed) }
+      if options.metricsEnabled && !group { commitLatency.record(elapsed) }
       return checkpointIntervalDue()
     }
     logger.debug(
       "commit",
       metadata: [
         "tx": "\(transaction)", "pages": "\(numbers.count + 1)", "frames": "\(frameCount)", "bytes": "\(total)",
-        "duration_ms": .string(Self.milliseconds(Double(elapsed) / 1e9)), "synced": "\(mustSync)",
+        "duration_ms": .string(Self.milliseconds(Double(elapsed) / 1e9)), "synced": .string(group ? "pending" : "\(mustSync)"),
       ])
-    noteIfSlow("commit", seconds: Double(elapsed) / 1e9, metadata: ["tx": "\(transaction)", "pages": "\(numbers.count + 1)"])
+    if !group {
+      noteIfSlow("commit", seconds: Double(elapsed) / 1e9, metadata: ["tx": "\(transaction)", "pages": "\(numbers.count + 1)"])
+    }
 
     let overSize = walSize >= options.maxWALSize
     if overSize || intervalDue {
@@ -275,6 +329,7 @@ extension Pager {
       let result = try? checkpointHoldingGate(.passive, reason: overSize ? "wal-size" : "interval")
       if overSize, let result, !result.walReset { warnIfWALBehind(result) }
     }
+    return group ? PendingSync(transaction: transaction, started: started, pages: numbers.count + 1) : nil
   }
 
   /// Delta frames a page's records may follow its last image by

@@ -220,6 +220,9 @@ extension Pager {
         throw SombraError.corruption("the last commit says \(count) pages but its header says \(header.pageCount)", page: 0, path: walPath)
       }
       report.uncleanShutdown = !header.cleanShutdown
+      // What recovery found is what a sync can make of it: no commit of this
+      // handle is waiting for one.
+      syncedThrough = header.changeCounter
       try checkGeometry()
     }
   }
@@ -257,7 +260,7 @@ extension Pager {
       do {
         let writer = PageWriter(pager: self, base: lock.withLock { _ in Snapshot(mark: committedFrames, generation: generation, header: header) })
         writer.setCleanShutdown(true)
-        try commitHoldingGate(writer)
+        if let pending = try commitHoldingGate(writer) { try awaitSync(pending) }
         _ = try checkpointHoldingGate(.truncate, reason: "close")
       } catch let error as SombraError where error.code == .busy {
         // A reader in another process: the WAL stays; the next open replays it.
@@ -269,6 +272,9 @@ extension Pager {
       closed = true
       cache.removeAll()
     }
+    // A commit of another thread may still be syncing the WAL (it found the
+    // handle open); a waiting one that has not started finds it closed.
+    syncGroup.waitUntilIdle()
     if !readOnly { try? main.unlock(.writer) }
     walFile?.close()
     main.close()

@@ -20,6 +20,11 @@ import Synchronization
 /// 4. After a failed write or sync `poison` is set and every call throws until the
 ///    database is reopened (recovery then finds the last durable commit).
 /// 5. The writer (holding `gate`) is the only one that writes either file.
+/// 6. Under `SyncMode.full` a commit is published to the next writer before
+///    its sync and to new read snapshots only after it: while commits wait
+///    for their sync (`SyncGroup`), `durableView` is the newest state that is
+///    durable, and `beginRead` starts there. `syncedThrough` is the newest
+///    transaction a WAL sync has covered.
 ///
 /// Cross-process (DESIGN.md §5): the read-write handle holds `LockRange.writer`
 /// exclusively for its life. A read-only handle holds `LockRange.readers` shared
@@ -54,7 +59,13 @@ package final class Pager: @unchecked Sendable {
   var readerMarks: [Int: Int] = [:]
   var poison: SombraError?
   var closed = false
-  var unsyncedCommits = 0
+  /// The newest transaction (change counter) a sync of the WAL has covered.
+  var syncedThrough: UInt64 = 0
+  /// What new read snapshots see while later commits wait for their sync
+  /// (nil: the latest commit).
+  var durableView: (frames: Int, header: DatabaseHeader)?
+  /// Durable commits waiting for their sync (group commit).
+  let syncGroup = SyncGroup()
   var fileReadLocks = 0
   /// The writer's frame buffer (see `commitBuffer`); only the gate holder touches it.
   var frameBuffer: UnsafeMutableRawBufferPointer?
@@ -127,9 +138,10 @@ package final class Pager: @unchecked Sendable {
       return try lock.withLock { _ in
         try checkUsable()
         if readOnly && fileReadLocks == 1 { try refreshReadOnly() }
-        readerMarks[committedFrames, default: 0] += 1
+        let (mark, seen) = durableView ?? (committedFrames, header)
+        readerMarks[mark, default: 0] += 1
         return Snapshot(
-          mark: committedFrames, generation: generation, header: header,
+          mark: mark, generation: generation, header: seen,
           started: options.metricsEnabled ? monotonicNanoseconds() : 0)
       }
     } catch {

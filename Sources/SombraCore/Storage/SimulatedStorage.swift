@@ -59,6 +59,7 @@ package final class SimulatedDisk: StorageSystem, @unchecked Sendable {
   /// Operations performed so far (writes, syncs, truncates).
   package private(set) var operations = 0
   var faults: [Int: Fault] = [:]
+  private var syncHook: (@Sendable (String) -> Void)?
   var readFaults: [Int: Fault] = [:]
   var readCount = 0
   package private(set) var poweredOff = false
@@ -218,7 +219,15 @@ package final class SimulatedDisk: StorageSystem, @unchecked Sendable {
     }
   }
 
+  /// Runs before every sync with the file's path, outside the disk's lock:
+  /// a test can hold a sync there and look at what happens meanwhile.
+  package var beforeSync: (@Sendable (String) -> Void)? {
+    get { lock.withLock { _ in syncHook } }
+    set { lock.withLock { _ in syncHook = newValue } }
+  }
+
   func sync(_ path: String) throws {
+    if let hook = beforeSync { hook(path) }
     try lock.withLock { _ in
       let fault = try nextOperation(path, "fdatasync")
       if fault == .syncFailure || fault == .eio { throw SombraError.io("fdatasync", errno: EIO, path: path) }

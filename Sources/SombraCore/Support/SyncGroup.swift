@@ -1,0 +1,84 @@
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// Where durable commits wait for the `fdatasync` that covers them (group
+/// commit).
+///
+/// A commit under `SyncMode.full` writes its frames, hands the writer gate on
+/// and only then waits here, so the next write transaction runs while this one
+/// waits for the disk. One waiter at a time (the leader) syncs the WAL; its
+/// sync covers every commit written before it started, so the commits that
+/// queued up meanwhile return after one more sync between them, not one each.
+/// Commits are known by their transaction number (the header's change
+/// counter), which only grows.
+final class SyncGroup: @unchecked Sendable {
+  // @unchecked: `durable`, `syncing` and `failure` are guarded by `mutex`.
+  private let mutex: UnsafeMutablePointer<pthread_mutex_t>
+  private let changed: UnsafeMutablePointer<pthread_cond_t>
+  /// The newest transaction known durable.
+  private var durable: UInt64 = 0
+  /// Whether a leader is syncing (outside the mutex).
+  private var syncing = false
+  /// The error of a failed sync: every later wait fails with it (the pager is
+  /// poisoned then, and no commit after it can become durable).
+  private var failure: Error?
+
+  init() {
+    mutex = .allocate(capacity: 1)
+    changed = .allocate(capacity: 1)
+    pthread_mutex_init(mutex, nil)
+    pthread_cond_init(changed, nil)
+  }
+
+  deinit {
+    pthread_cond_destroy(changed)
+    pthread_mutex_destroy(mutex)
+    changed.deallocate()
+    mutex.deallocate()
+  }
+
+  /// Returns once `transaction` is durable. When nobody is syncing, the caller
+  /// leads: it runs `sync`, which syncs the WAL and returns the newest
+  /// transaction written before the sync started. Otherwise it waits for the
+  /// running sync and looks again.
+  func wait(for transaction: UInt64, sync: () throws -> UInt64) throws {
+    pthread_mutex_lock(mutex)
+    defer { pthread_mutex_unlock(mutex) }
+    while durable < transaction {
+      if let failure { throw failure }
+      if syncing {
+        pthread_cond_wait(changed, mutex)
+        continue
+      }
+      syncing = true
+      pthread_mutex_unlock(mutex)
+      let outcome = Result { try sync() }
+      pthread_mutex_lock(mutex)
+      syncing = false
+      switch outcome {
+      case .success(let covered): durable = max(durable, covered)
+      case .failure(let error): failure = error
+      }
+      pthread_cond_broadcast(changed)
+    }
+  }
+
+  /// Records a WAL sync made outside `wait` (a checkpoint's) that covered
+  /// every transaction up to `transaction`.
+  func noteDurable(_ transaction: UInt64) {
+    pthread_mutex_lock(mutex)
+    if transaction > durable {
+      durable = transaction
+      pthread_cond_broadcast(changed)
+    }
+    pthread_mutex_unlock(mutex)
+  }
+
+  /// Waits until no leader is syncing (before the WAL file is closed).
+  func waitUntilIdle() {
+    pthread_mutex_lock(mutex)
+    while syncing { pthread_cond_wait(changed, mutex) }
+    pthread_mutex_unlock(mutex)
+  }
+}
