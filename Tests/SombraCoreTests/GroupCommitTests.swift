@@ -186,7 +186,7 @@ import Testing
     let perThread = 60
     let failures = Mutex<[String]>([])
     let made = Mutex<[NodeID]>([])
-    DispatchQueue.concurrentPerform(iterations: 4) { worker in
+    @Sendable func work(_ worker: Int) {
       for i in 0..<perThread {
         do {
           let id = try db.write { tx in
@@ -202,6 +202,9 @@ import Testing
         }
       }
     }
+    // Threads of their own: a dispatch queue would run only as many as there are cores.
+    let threads = try (0..<4).map { worker in try BlockingWorkThread { work(worker) } }
+    for thread in threads { thread.join() }
     #expect(failures.withLock { $0 } == [])
     let metrics = db.metrics()
     #expect(metrics.walSyncs <= metrics.transactionsCommitted)
@@ -213,6 +216,39 @@ import Testing
     for worker in 0..<4 { #expect(try again.read { try $0.nodeIDs(label: "T\(worker)").count } == perThread) }
     #expect(try again.verify().problems == [])
     try again.close()
+  }
+}
+
+/// `SyncGroup.waitForWriters`, the leader's wait for a running transaction.
+@Suite struct SyncGroupTests {
+  @Test func aLeaderWaitsForAWriterOnlyUntilItsDeadline() {
+    let group = SyncGroup()
+    let started = monotonicNanoseconds()
+    group.waitForWriters(while: { true }, until: started + 3_000_000)
+    let waited = monotonicNanoseconds() - started
+    #expect(waited >= 3_000_000, "it waited for the busy writer until the deadline")
+    #expect(waited < 2_000_000_000, "and no longer")
+    let before = monotonicNanoseconds()
+    group.waitForWriters(while: { false }, until: before + 5_000_000_000)
+    #expect(monotonicNanoseconds() - before < 1_000_000_000, "nobody busy: no wait")
+  }
+
+  @Test func aLeaderStopsWaitingOnceTheWriterIsWritten() throws {
+    final class Flag: Sendable { let value = Atomic<Bool>(true) }
+    let group = SyncGroup()
+    let busy = Flag()
+    let writer = try BlockingWorkThread {
+      usleepSeconds(0.02)
+      busy.value.store(false, ordering: .releasing)
+      group.noteWritten()
+    }
+    let started = monotonicNanoseconds()
+    group.waitForWriters(while: { busy.value.load(ordering: .acquiring) }, until: started + 10_000_000_000)
+    let waited = monotonicNanoseconds() - started
+    writer.join()
+    let stillBusy = busy.value.load(ordering: .acquiring)
+    #expect(!stillBusy)
+    #expect(waited < 5_000_000_000, "woken by the write, long before the 10 s deadline")
   }
 }
 

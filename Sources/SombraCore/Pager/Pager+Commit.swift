@@ -106,6 +106,10 @@ extension Pager {
     if let pending { try awaitSync(pending) }
   }
 
+  /// The longest a leader waits for a running transaction to be written
+  /// before it syncs (`awaitSync`), in nanoseconds.
+  static let maxGroupWait: UInt64 = 2_000_000
+
   /// A commit written and published to the next writer, not yet synced.
   struct PendingSync {
     let transaction: UInt64
@@ -116,9 +120,21 @@ extension Pager {
 
   /// Returns once the commit is durable: a commit under `SyncMode.full` waits
   /// for a WAL sync that covers it, running it when no other commit is (group
-  /// commit, `SyncGroup`). The writer gate need not be held.
-  func awaitSync(_ pending: PendingSync) throws {
+  /// commit, `SyncGroup`). A caller that holds the writer gate says so: no
+  /// other transaction can be written meanwhile.
+  func awaitSync(_ pending: PendingSync, holdingGate: Bool = false) throws {
     try syncGroup.wait(for: pending.transaction) {
+      // A leader whose sync would cover only its own commit waits, up to
+      // about a sync's time, for a transaction running on another thread to
+      // be written, and syncs both at once; otherwise that one would need a
+      // sync of its own right after. A thread that writes alone never waits
+      // (the gate is free), nor does a leader with commits already waiting.
+      let started = monotonicNanoseconds()
+      let (patience, alone) = lock.withLock { _ in
+        (min(lastSyncNanoseconds, Self.maxGroupWait), header.changeCounter &- syncedThrough <= 1)
+      }
+      if alone && !holdingGate { syncGroup.waitForWriters(while: { gate.isHeld }, until: started &+ patience) }
+      let syncing = monotonicNanoseconds()
       let (target, frames, latest, generationThen) = try lock.withLock { _ in
         try checkUsable()
         return (header.changeCounter, committedFrames, header, generation)
@@ -128,7 +144,9 @@ extension Pager {
         logger.error("WAL sync failed; the handle is poisoned", metadata: ["tx": "\(target)", "error": "\(error)"])
         throw poisoned(by: error)
       }
+      let synced = monotonicNanoseconds()
       lock.withLock { _ in
+        lastSyncNanoseconds = synced &- syncing
         counters.walSyncs += 1
         syncedThrough = max(syncedThrough, target)
         // New snapshots may now see everything up to `target`.
@@ -301,6 +319,7 @@ extension Pager {
       }
       // Readers keep seeing the state before this commit until its sync.
       if group && durableView == nil { durableView = (committedFrames, header) }
+      if group { syncGroup.noteWritten() }
       committedFrames += frameCount
       runningChecksum = running
       header = newHeader

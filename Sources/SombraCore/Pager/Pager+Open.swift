@@ -260,7 +260,7 @@ extension Pager {
       do {
         let writer = PageWriter(pager: self, base: lock.withLock { _ in Snapshot(mark: committedFrames, generation: generation, header: header) })
         writer.setCleanShutdown(true)
-        if let pending = try commitHoldingGate(writer) { try awaitSync(pending) }
+        if let pending = try commitHoldingGate(writer) { try awaitSync(pending, holdingGate: true) }
         _ = try checkpointHoldingGate(.truncate, reason: "close")
       } catch let error as SombraError where error.code == .busy {
         // A reader in another process: the WAL stays; the next open replays it.

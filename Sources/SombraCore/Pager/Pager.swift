@@ -66,6 +66,8 @@ package final class Pager: @unchecked Sendable {
   var durableView: (frames: Int, header: DatabaseHeader)?
   /// Durable commits waiting for their sync (group commit).
   let syncGroup = SyncGroup()
+  /// How long the last group-commit sync took.
+  var lastSyncNanoseconds: UInt64 = 0
   var fileReadLocks = 0
   /// The writer's frame buffer (see `commitBuffer`); only the gate holder touches it.
   var frameBuffer: UnsafeMutableRawBufferPointer?

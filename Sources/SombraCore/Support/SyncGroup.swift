@@ -16,6 +16,10 @@ final class SyncGroup: @unchecked Sendable {
   // @unchecked: `durable`, `syncing` and `failure` are guarded by `mutex`.
   private let mutex: UnsafeMutablePointer<pthread_mutex_t>
   private let changed: UnsafeMutablePointer<pthread_cond_t>
+  /// Signalled when a commit is written (a leader may be waiting for it).
+  private let written: UnsafeMutablePointer<pthread_cond_t>
+  /// Commits written so far (a leader compares it before and after waiting).
+  private var writtenCount: UInt64 = 0
   /// The newest transaction known durable.
   private var durable: UInt64 = 0
   /// Whether a leader is syncing (outside the mutex).
@@ -27,13 +31,22 @@ final class SyncGroup: @unchecked Sendable {
   init() {
     mutex = .allocate(capacity: 1)
     changed = .allocate(capacity: 1)
+    written = .allocate(capacity: 1)
     pthread_mutex_init(mutex, nil)
     pthread_cond_init(changed, nil)
+    // Timed waits measure against the monotonic clock.
+    var attributes = pthread_condattr_t()
+    pthread_condattr_init(&attributes)
+    pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC)
+    pthread_cond_init(written, &attributes)
+    pthread_condattr_destroy(&attributes)
   }
 
   deinit {
+    pthread_cond_destroy(written)
     pthread_cond_destroy(changed)
     pthread_mutex_destroy(mutex)
+    written.deallocate()
     changed.deallocate()
     mutex.deallocate()
   }
@@ -61,6 +74,32 @@ final class SyncGroup: @unchecked Sendable {
       case .failure(let error): failure = error
       }
       pthread_cond_broadcast(changed)
+    }
+  }
+
+  /// Notes that a commit was written (and published to the next writer).
+  func noteWritten() {
+    pthread_mutex_lock(mutex)
+    writtenCount &+= 1
+    pthread_cond_signal(written)
+    pthread_mutex_unlock(mutex)
+  }
+
+  /// For a leader about to sync: while `busy()` says another commit is being
+  /// written, waits for it, until `deadline` (monotonic nanoseconds). A sync
+  /// started just before that commit is written would leave it a sync of its
+  /// own; waiting lets one sync serve both.
+  func waitForWriters(while busy: () -> Bool, until deadline: UInt64) {
+    while busy() {
+      let now = monotonicNanoseconds()
+      guard now < deadline else { return }
+      pthread_mutex_lock(mutex)
+      let seen = writtenCount
+      var until = timespec(tv_sec: Int(deadline / 1_000_000_000), tv_nsec: Int(deadline % 1_000_000_000))
+      while writtenCount == seen && monotonicNanoseconds() < deadline {
+        if pthread_cond_timedwait(written, mutex, &until) == ETIMEDOUT { break }
+      }
+      pthread_mutex_unlock(mutex)
     }
   }
 

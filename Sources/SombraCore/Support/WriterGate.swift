@@ -40,6 +40,13 @@ package final class WriterGate: @unchecked Sendable {
   package func tryEnter() -> Bool { sem_trywait(semaphore) == 0 }
 
   package func leave() { sem_post(semaphore) }
+
+  /// Whether somebody is inside (a moment's answer: only a hint).
+  package var isHeld: Bool {
+    var value: Int32 = 0
+    sem_getvalue(semaphore, &value)
+    return value <= 0
+  }
 }
 
 /// Monotonic seconds, for timeouts and durations.
