@@ -1,5 +1,9 @@
+#if canImport(Glibc)
+  import Glibc
+#endif
 import SombraCLI
 import SombraCore
+import Synchronization
 
 /// Runs the groups of `shared/bench/WORKLOAD.md` against SombraCore, validating
 /// every answer. Workload id i is engine node id i + 1 (checked at load).
@@ -223,5 +227,98 @@ struct BenchRun {
       json = .object(members)
     }
     return (json, done)
+  }
+
+  /// The same 10,000 transactions (drawn in the same order from `seed`) run by
+  /// `threads` writers at once, each taking the next one; durable commits that
+  /// wait together share a sync. Returns the group's JSON and how many committed.
+  func groupTransactions(_ db: Database, seed: UInt64, threads: Int) throws -> (JSONValue, Int) {
+    struct Draw {
+      var label: Int, ival: Int64, sval: String, fval: Double
+      var dst: UInt64, typeA: Int, wA: Int64, src: UInt64, typeB: Int, wB: Int64
+    }
+    var rng = SplitMix64(seed: seed)
+    let n = UInt64(graph.n)
+    let draws = (0..<10_000).map { _ in
+      let label = Int(rng.next() % 5), ival = Int64(rng.next() % 1000), sval = BenchGraph.hex16(rng.next())
+      let fval = Double(rng.next() >> 11) * 0x1p-53
+      let dst = rng.next() % n, typeA = Int(rng.next() % 3), wA = Int64(rng.next() % 1_000_000)
+      let src = rng.next() % n, typeB = Int(rng.next() % 3), wB = Int64(rng.next() % 1_000_000)
+      return Draw(label: label, ival: ival, sval: sval, fval: fval, dst: dst, typeA: typeA, wA: wA, src: src, typeB: typeB, wB: wB)
+    }
+    let next = Atomic<Int>(0)
+    let results = Mutex<(latencies: Latencies, failure: String?)>((Latencies(), nil))
+    let start = now()
+    let cap = self.cap
+    let syncsBefore = db.metrics().walSyncs
+    // Threads of their own: a dispatch queue runs only as many at once as
+    // there are cores, and writers that wait for the disk need no core.
+    try runOnThreads(threads) {
+      var lat = Latencies()
+      var failure: String?
+      while failure == nil {
+        let i = next.wrappingAdd(1, ordering: .relaxed).oldValue
+        guard i < draws.count, !(cap > 0 && now() - start > cap * 2) else { break }
+        let d = draws[i]
+        do {
+          let tx = try db.beginWrite()
+          let id = try tx.createNode(
+            labels: [BenchGraph.labelNames[d.label]], properties: ["ival": .int(d.ival), "sval": .string(d.sval), "fval": .double(d.fval)])
+          try tx.createEdge(from: id, to: d.dst + 1, type: BenchGraph.typeNames[d.typeA], properties: ["w": .int(d.wA)])
+          try tx.createEdge(from: d.src + 1, to: id, type: BenchGraph.typeNames[d.typeB], properties: ["w": .int(d.wB)])
+          let t = now()
+          try tx.commit()
+          lat.add(now() - t)
+        } catch {
+          failure = "\(error)"
+        }
+      }
+      results.withLock {
+        $0.latencies.samples += lat.samples
+        $0.latencies.total += lat.total
+        if $0.failure == nil { $0.failure = failure }
+      }
+    }
+    let elapsed = now() - start
+    let (lat, failure) = results.withLock { ($0.latencies, $0.failure) }
+    if let failure { throw SombraError(.misuse, "group commit transaction failed: \(failure)") }
+    let done = lat.samples.count
+    let syncs = db.metrics().walSyncs - syncsBefore
+    var json = lat.json([
+      ("mode", .string("group")), ("threads", .integer(Int64(threads))), ("seed", .integer(Int64(seed))),
+      ("syncs", .integer(Int64(syncs))), ("commits_per_sync", .double(round1(Double(done) / Double(max(syncs, 1))))),
+      ("requested", 10_000), ("capped", .bool(done < 10_000)),
+    ])
+    if case .object(var members) = json, let i = members.firstIndex(where: { $0.key == "ops_per_s" }) {
+      members[i] = JSONMember("ops_per_s", .double(round1(Double(done) / elapsed)))
+      json = .object(members)
+    }
+    return (json, done)
+  }
+}
+
+/// Runs `body` on `count` threads of its own and waits for them all.
+func runOnThreads(_ count: Int, _ body: @escaping @Sendable () -> Void) throws {
+  final class Work {
+    let body: @Sendable () -> Void
+    init(_ body: @escaping @Sendable () -> Void) { self.body = body }
+  }
+  var threads: [pthread_t] = []
+  defer { for thread in threads { pthread_join(thread, nil) } }
+  for _ in 0..<count {
+    let context = Unmanaged.passRetained(Work(body)).toOpaque()
+    var thread = pthread_t()
+    let rc = pthread_create(
+      &thread, nil,
+      { raw in
+        guard let raw else { return nil }
+        Unmanaged<Work>.fromOpaque(raw).takeRetainedValue().body()
+        return nil
+      }, context)
+    guard rc == 0 else {
+      Unmanaged<Work>.fromOpaque(context).release()
+      throw SombraError.io("pthread_create", errno: rc, path: nil)
+    }
+    threads.append(thread)
   }
 }
