@@ -18,7 +18,9 @@ enum Bench {
       .option("only", valueName: "groups", help: "Comma-separated groups to run after the load (W2,W3,W4,W5,W6)."),
       .option("metrics", valueName: "on|off", type: .choice(["on", "off"]), defaultValue: "on", help: "Measure commit and read latencies (the cost of metrics)."),
       .option("log-level", valueName: "level", help: "Give the engine a logger at this level whose handler formats and drops each event (the cost of logging)."),
-      .option("sync", valueName: "mode", type: .choice(["full", "normal", "off"]), defaultValue: "full", help: "Sync mode for the relaxed W2 run and the load."),
+      .option(
+        "sync", valueName: "mode", type: .choice(["full", "normal", "group", "off"]), defaultValue: "full",
+        help: "Sync mode for the relaxed W2 run and the load; group is full (concurrent commits share a sync either way)."),
     ])
 
   static func main(_ arguments: [String], out: any TextOutput, err: any TextOutput) -> ExitCode {

@@ -114,8 +114,8 @@ enum NodeEditor {
 
   /// Replaces cell `index` by `cell` (same slot, so the caller keeps the key
   /// order). A smaller cell is written where the old one ended; a bigger one
-  /// makes room by sliding the cells stored below the old one down by the
-  /// growth, compacting first only when the free gap is smaller than that, so
+  /// (unless `fewBytes` moves it, below) makes room by sliding the cells
+  /// stored below the old one down by the growth, compacting first only when the free gap is smaller than that, so
   /// a value that grows a little at a time (an adjacency chunk) costs a short
   /// move instead of a whole-page compaction every few updates. Returns false,
   /// changing nothing, when the page cannot hold the new cell. The cell's

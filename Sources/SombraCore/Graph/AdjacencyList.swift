@@ -365,7 +365,7 @@ extension WriteTransaction {
       try pages.batch { batch in
         var leaf: AdjacencyLeaf?
         for entry in pending {
-          try addAdjacency(entry.node, outgoing: entry.outgoing, entry.item, tree: tree, leaf: &leaf, in: batch)
+          _ = try addAdjacency(entry.node, outgoing: entry.outgoing, entry.item, tree: tree, leaf: &leaf, in: batch)
         }
       }
     } catch {
