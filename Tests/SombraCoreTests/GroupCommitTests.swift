@@ -199,21 +199,33 @@ import Testing
     try again.close()
   }
 
-  /// A checkpoint (which syncs the WAL first) makes waiting commits durable
-  /// and visible even while their own sync has not returned.
-  @Test func aCheckpointMakesWaitingCommitsVisible() throws {
+  /// A checkpoint syncs the WAL first, as a waiter of the sync group: after
+  /// the running sync, never beside it. Its sync makes the commits written
+  /// meanwhile durable and visible.
+  @Test func aCheckpointSyncsAfterTheRunningSyncAndMakesWaitingCommitsVisible() throws {
     let disk = SimulatedDisk()
-    let held = HeldSync()
-    held.install(on: disk)
+    let holds = SyncHolds(on: disk)
     let db = try Database.open(Self.path, options: OpenOptions(), storage: disk)
-    held.arm()
+    let first = holds.holdNext()
     let a = try Committer(db, label: "A")
-    held.waitUntilHeld()
+    first.waitUntilHeld()
+    let base = db.pager.lock.withLock { _ in db.pager.header.changeCounter }
+    let b = try Committer(db, label: "B")
+    #expect(Self.waitForCommit(db, base + 1))
     #expect(try db.read { try $0.nodeCount } == 0)
-    _ = try db.checkpoint(.full)
-    #expect(try db.read { try $0.nodeCount } == 1)
-    held.release()
+    let checkpointed = DispatchSemaphore(value: 0)
+    let c = try BlockingWorkThread {
+      _ = try? db.checkpoint(.full)
+      checkpointed.signal()
+    }
+    let early = checkpointed.wait(timeout: .now() + 0.3) == .success
+    #expect(!early, "the checkpoint synced beside the running sync")
+    first.release()
+    if !early { checkpointed.wait() }
+    c.join()
+    #expect(try db.read { try $0.nodeCount } == 2)
     #expect(try a.join()?.get() != nil)
+    #expect(try b.join()?.get() != nil)
     try db.close()
   }
 
