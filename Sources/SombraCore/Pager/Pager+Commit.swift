@@ -22,7 +22,9 @@ import Logging
 /// 4. With `sync: .full`, hand the writer gate on and wait for an fdatasync of
 ///    the WAL that covers the commit (`awaitSync`, `SyncGroup`): commits that
 ///    wait together share one. New read snapshots see the commit once a sync
-///    covers it (`durableView`), and the commit returns then.
+///    covers it (`durableView`), and the commit returns then. A transaction
+///    that changed nothing writes nothing, but still waits for a sync that
+///    covers the commit it started from (it may have read one still waiting).
 /// A crash before the commit's sync completes loses this transaction and those
 /// written after it, none of which has returned (recovery stops at the first
 /// torn or missing commit frame). A failed write of step 2 with ENOSPC fails the
@@ -103,7 +105,17 @@ extension Pager {
       }
       pending = try commitHoldingGate(writer)
     }
-    if let pending { try awaitSync(pending) }
+    if let pending {
+      try awaitSync(pending)
+    } else if options.sync == .full {
+      // Nothing to write, but the transaction read the commits before it,
+      // which may still wait for their sync: what it read (and its caller
+      // returns) must be as durable as a read snapshot's.
+      let base = writer.base.header.changeCounter
+      if lock.withLock({ _ in syncedThrough < base }) {
+        try syncGroup.wait(for: base) { try leadSync(holdingGate: false) }
+      }
+    }
   }
 
   /// The longest a leader waits for a running transaction to be written
