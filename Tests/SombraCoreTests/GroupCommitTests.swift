@@ -31,6 +31,47 @@ import Testing
     func release() { released.signal() }
   }
 
+  /// Holds WAL syncs one by one: each `holdNext()` queues a hold that the
+  /// next WAL sync not yet held takes.
+  final class SyncHolds: Sendable {
+    final class Hold: Sendable {
+      fileprivate let entered = DispatchSemaphore(value: 0)
+      fileprivate let released = DispatchSemaphore(value: 0)
+      fileprivate let failing = Atomic<Bool>(false)
+      fileprivate let disk: SimulatedDisk
+      init(disk: SimulatedDisk) { self.disk = disk }
+
+      /// Waits until a sync is being held here.
+      func waitUntilHeld() { entered.wait() }
+      /// Lets the held sync go on.
+      func release() { released.signal() }
+      /// Lets the held sync go on and fail (EIO).
+      func releaseFailing() {
+        failing.store(true, ordering: .releasing)
+        released.signal()
+      }
+    }
+    private let queue = Mutex<[Hold]>([])
+    private let disk: SimulatedDisk
+
+    init(on disk: SimulatedDisk) {
+      self.disk = disk
+      disk.beforeSync = { [self] path in
+        guard path.hasSuffix(".wal"), let hold = queue.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) else { return }
+        hold.entered.signal()
+        hold.released.wait()
+        // The sync itself is the next operation of the disk.
+        if hold.failing.load(ordering: .acquiring) { hold.disk.inject(.syncFailure, atOperation: hold.disk.operations + 1) }
+      }
+    }
+
+    func holdNext() -> Hold {
+      let hold = Hold(disk: disk)
+      queue.withLock { $0.append(hold) }
+      return hold
+    }
+  }
+
   /// Runs `body` on its own thread and keeps what it returned or threw.
   final class Committer: Sendable {
     private final class Outcome: Sendable {
@@ -158,19 +199,123 @@ import Testing
     try again.close()
   }
 
-  /// A checkpoint (which syncs the WAL first) makes waiting commits durable
-  /// and visible even while their own sync has not returned.
-  @Test func aCheckpointMakesWaitingCommitsVisible() throws {
+  /// A checkpoint syncs the WAL first, as a waiter of the sync group: after
+  /// the running sync, never beside it. Its sync makes the commits written
+  /// meanwhile durable and visible.
+  @Test func aCheckpointSyncsAfterTheRunningSyncAndMakesWaitingCommitsVisible() throws {
+    let disk = SimulatedDisk()
+    let holds = SyncHolds(on: disk)
+    let db = try Database.open(Self.path, options: OpenOptions(), storage: disk)
+    let first = holds.holdNext()
+    let a = try Committer(db, label: "A")
+    first.waitUntilHeld()
+    let base = db.pager.lock.withLock { _ in db.pager.header.changeCounter }
+    let b = try Committer(db, label: "B")
+    #expect(Self.waitForCommit(db, base + 1))
+    #expect(try db.read { try $0.nodeCount } == 0)
+    let checkpointed = DispatchSemaphore(value: 0)
+    let c = try BlockingWorkThread {
+      _ = try? db.checkpoint(.full)
+      checkpointed.signal()
+    }
+    let early = checkpointed.wait(timeout: .now() + 0.3) == .success
+    #expect(!early, "the checkpoint synced beside the running sync")
+    first.release()
+    if !early { checkpointed.wait() }
+    c.join()
+    #expect(try db.read { try $0.nodeCount } == 2)
+    #expect(try a.join()?.get() != nil)
+    #expect(try b.join()?.get() != nil)
+    try db.close()
+  }
+
+  /// A commit whose frames follow a commit whose sync failed is not durable,
+  /// whatever a later sync of the WAL says (after a failed fdatasync the
+  /// kernel may have dropped the dirty pages and reports the next sync clean):
+  /// the interval checkpoint inside the next commit must not make it return.
+  @Test func aCommitAfterAFailedSyncFailsEvenWhenItsCheckpointSyncsTheWAL() throws {
+    let disk = SimulatedDisk()
+    let holds = SyncHolds(on: disk)
+    var options = OpenOptions()
+    options.autoCheckpointInterval = 1
+    let opened = monotonicSeconds()
+    let db = try Database.open(Self.path, options: options, storage: disk)
+    _ = try db.write { try $0.createNode(labels: ["First"]) }
+
+    let first = holds.holdNext()
+    let a = try Committer(db, label: "A")
+    first.waitUntilHeld()
+    let base = db.pager.lock.withLock { _ in db.pager.header.changeCounter }
+    // B's commit comes after the interval: it runs a checkpoint, which syncs the WAL.
+    usleepSeconds(max(0, opened + 1.1 - monotonicSeconds()))
+    let second = holds.holdNext()
+    let b = try Committer(db, label: "B")
+    #expect(Self.waitForCommit(db, base + 1), "B is written")
+    first.releaseFailing()
+    guard case .failure? = a.join() else {
+      Issue.record("A returned though its sync failed")
+      second.release()
+      return
+    }
+    #expect(db.isPoisoned)
+    second.release()
+    if case .success? = b.join() {
+      Issue.record("B returned as durable though it builds on A, whose sync failed")
+    }
+  }
+
+  /// A write transaction reads the commits before it at once, durable or not;
+  /// if it changes nothing, its commit must still not return (nor hand out
+  /// what it read) before those are durable.
+  @Test func aWriteTransactionThatChangesNothingReturnsOnceWhatItReadIsDurable() throws {
     let disk = SimulatedDisk()
     let held = HeldSync()
     held.install(on: disk)
     let db = try Database.open(Self.path, options: OpenOptions(), storage: disk)
+    _ = try db.write { try $0.createNode(labels: ["First"]) }
+
     held.arm()
     let a = try Committer(db, label: "A")
     held.waitUntilHeld()
-    #expect(try db.read { try $0.nodeCount } == 0)
-    _ = try db.checkpoint(.full)
-    #expect(try db.read { try $0.nodeCount } == 1)
+    let done = DispatchSemaphore(value: 0)
+    let counted = Mutex<Int?>(nil)
+    let b = try BlockingWorkThread {
+      let n = try? db.write { try $0.nodeCount }
+      counted.withLock { $0 = n }
+      done.signal()
+    }
+    let returnedEarly = done.wait(timeout: .now() + 0.5) == .success
+    #expect(!returnedEarly, "B returned \(counted.withLock { $0 } ?? -1) nodes while A, which it counted, can still be lost")
+    held.release()
+    if !returnedEarly { done.wait() }
+    b.join()
+    #expect(try a.join()?.get() != nil)
+    #expect(counted.withLock { $0 } == 2)
+    try db.close()
+  }
+
+  /// Another handle (a read-only open, as in another process) reads the WAL
+  /// from the file: it finds a commit once its frames are written, before its
+  /// sync. Not fixed: the writer has no way yet to tell it what is durable.
+  @Test func aReadOnlyHandleSeesOnlyDurableCommits() throws {
+    let disk = SimulatedDisk()
+    let held = HeldSync()
+    held.install(on: disk)
+    let db = try Database.open(Self.path, options: OpenOptions(), storage: disk)
+    _ = try db.write { try $0.createNode(labels: ["First"]) }
+    held.arm()
+    let a = try Committer(db, label: "A")
+    held.waitUntilHeld()
+    let other = try Database.open(Self.path, options: .readOnly, storage: disk)
+    let seen = try other.read { try $0.nodeCount }
+    let afterCrash = try Database.open(Self.path, options: .readOnly, storage: disk.afterPowerLoss(.dropUnsynced))
+    let survives = try afterCrash.read { try $0.nodeCount }
+    try afterCrash.close()
+    #expect(survives == 1, "a power loss now loses A")
+    withKnownIssue("read-only handles read every commit frame in the WAL file, synced or not") {
+      #expect(seen == survives, "the read-only handle saw A before it was durable")
+    }
+    try other.close()
     held.release()
     #expect(try a.join()?.get() != nil)
     try db.close()
@@ -208,6 +353,66 @@ import Testing
     let acknowledged = Set(returned.withLock { $0 })
     #expect(acknowledged.isSubset(of: survivors), "lost: \(acknowledged.subtracting(survivors).sorted())")
     #expect(try again.read { try $0.degree(of: root, direction: .incoming) } == survivors.count)
+    #expect(try again.verify().problems == [])
+    try again.close()
+  }
+
+  /// Power loss at a random point under writers, readers and checkpoints
+  /// (explicit ones, and the WAL-size ones inside commits that reset the
+  /// WAL): no reader saw more than survives, and every commit that returned
+  /// survives.
+  @Test(arguments: 0..<16) func aPowerLossKeepsEveryStateAReaderSawUnderCheckpoints(seed: Int) throws {
+    let disk = SimulatedDisk()
+    var options = OpenOptions()
+    options.maxWALSize = 96 << 10
+    let db = try Database.open(Self.path, options: options, storage: disk)
+    _ = try db.write { try $0.createNode(labels: ["Root"]) }
+    var rng = SplitMix64(seed: UInt64(0x7A0 + seed))
+    // Syncs take time, as on a disk: commits wait for them and readers run
+    // meanwhile. The power goes at a WAL sync, when commits are waiting.
+    let lossAt = 20 + Int(rng.below(200))
+    let syncs = Atomic<Int>(0)
+    disk.beforeSync = { [unowned disk] path in
+      usleepSeconds(0.0003)
+      if path.hasSuffix(".wal"), syncs.add(1, ordering: .relaxed).newValue == lossAt {
+        disk.inject(.powerLoss, atOperation: disk.operations + 1)
+      }
+    }
+    let returned = Mutex<Int>(0)
+    let seen = Mutex<Int>(0)
+    let stop = Atomic<Bool>(false)
+    let writers = try (0..<3).map { _ in
+      try BlockingWorkThread {
+        for _ in 0..<400 {
+          guard (try? db.write({ try $0.createNode(labels: ["W"]) })) != nil else { return }
+          returned.withLock { $0 += 1 }
+        }
+      }
+    }
+    let readers = try (0..<2).map { _ in
+      try BlockingWorkThread {
+        while !stop.load(ordering: .acquiring) {
+          guard let n = try? db.read({ try $0.nodeCount - 1 }) else { return }
+          seen.withLock { $0 = max($0, n) }
+          usleepSeconds(0.0002)  // moments with no snapshot: a checkpoint can reset the WAL
+        }
+      }
+    }
+    let checkpointer = try BlockingWorkThread {
+      while !stop.load(ordering: .acquiring) {
+        guard (try? db.checkpoint(.passive)) != nil else { return }
+        usleepSeconds(0.001)
+      }
+    }
+    for thread in writers { thread.join() }
+    stop.store(true, ordering: .releasing)
+    for thread in readers { thread.join() }
+    checkpointer.join()
+    #expect(disk.poweredOff, "the power loss came before the writers finished")
+    let again = try Database.open(Self.path, options: OpenOptions(), storage: disk.afterPowerLoss(.dropUnsynced))
+    let survivors = try again.read { try $0.nodeIDs(label: "W").count }
+    #expect(seen.withLock { $0 } <= survivors, "a reader saw \(seen.withLock { $0 }) nodes; \(survivors) survive")
+    #expect(returned.withLock { $0 } <= survivors, "\(returned.withLock { $0 }) commits returned; \(survivors) survive")
     #expect(try again.verify().problems == [])
     try again.close()
   }

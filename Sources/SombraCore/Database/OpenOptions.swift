@@ -8,7 +8,8 @@ public struct OpenOptions: Sendable {
   /// When a commit is durable.
   public enum SyncMode: Sendable, Equatable {
     /// fdatasync the WAL before every commit returns. A commit is visible to
-    /// new read transactions only once it is durable. Commits of several
+    /// new read transactions of this handle only once it is durable (a
+    /// read-only handle reads it from the WAL file before). Commits of several
     /// threads that wait at the same time share one sync (group commit): the
     /// next write transaction can start while a commit waits for the disk.
     case full

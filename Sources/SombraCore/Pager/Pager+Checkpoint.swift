@@ -5,7 +5,8 @@ import Logging
 
 /// Checkpoint protocol:
 /// 1. Sync the WAL if commits since the last sync are not durable yet (the main
-///    file must never get pages whose frames could still vanish).
+///    file must never get pages whose frames could still vanish), through
+///    `SyncGroup` like a commit's sync: after a failed sync this step fails.
 /// 2. Take `LockRange.readers` exclusively (read-only processes hold it shared
 ///    while they read): passive tries once, full and truncate wait up to the lock
 ///    timeout.
@@ -82,19 +83,14 @@ extension Pager {
     result.walBytesBefore = try wal.size()
     result.framesBefore = lock.withLock { _ in committedFrames }
 
-    // The gate holder's view: no commit can be added meanwhile.
+    // The gate holder's view: no commit can be added meanwhile. The sync is a
+    // group sync (after a running one, never beside it): a sync that returns
+    // after another failed proves nothing, and must not make commits durable
+    // or let their pages into the main file. It covers `latest`, so it leaves
+    // `durableView` nil: new snapshots see every commit.
     let latest = lock.withLock { _ in syncedThrough < header.changeCounter ? header.changeCounter : nil }
     if let latest {
-      do { try wal.sync() } catch {
-        logger.error("WAL sync failed; the handle is poisoned", metadata: ["error": "\(error)"])
-        throw poisoned(by: error)
-      }
-      lock.withLock { _ in
-        syncedThrough = latest
-        durableView = nil
-        counters.walSyncs += 1
-      }
-      syncGroup.noteDurable(latest)
+      try syncGroup.wait(for: latest) { try leadSync(holdingGate: true) }
     }
 
     let gotLock: Bool = try mode == .passive ? main.lock(.readers, .exclusive, wait: false) : lockWithTimeout(.readers, .exclusive)

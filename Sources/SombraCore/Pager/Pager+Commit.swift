@@ -22,7 +22,9 @@ import Logging
 /// 4. With `sync: .full`, hand the writer gate on and wait for an fdatasync of
 ///    the WAL that covers the commit (`awaitSync`, `SyncGroup`): commits that
 ///    wait together share one. New read snapshots see the commit once a sync
-///    covers it (`durableView`), and the commit returns then.
+///    covers it (`durableView`), and the commit returns then. A transaction
+///    that changed nothing writes nothing, but still waits for a sync that
+///    covers the commit it started from (it may have read one still waiting).
 /// A crash before the commit's sync completes loses this transaction and those
 /// written after it, none of which has returned (recovery stops at the first
 /// torn or missing commit frame). A failed write of step 2 with ENOSPC fails the
@@ -103,7 +105,17 @@ extension Pager {
       }
       pending = try commitHoldingGate(writer)
     }
-    if let pending { try awaitSync(pending) }
+    if let pending {
+      try awaitSync(pending)
+    } else if options.sync == .full {
+      // Nothing to write, but the transaction read the commits before it,
+      // which may still wait for their sync: what it read (and its caller
+      // returns) must be as durable as a read snapshot's.
+      let base = writer.base.header.changeCounter
+      if lock.withLock({ _ in syncedThrough < base }) {
+        try syncGroup.wait(for: base) { try leadSync(holdingGate: false) }
+      }
+    }
   }
 
   /// The longest a leader waits for a running transaction to be written
@@ -123,42 +135,49 @@ extension Pager {
   /// commit, `SyncGroup`). A caller that holds the writer gate says so: no
   /// other transaction can be written meanwhile.
   func awaitSync(_ pending: PendingSync, holdingGate: Bool = false) throws {
-    try syncGroup.wait(for: pending.transaction) {
-      // A leader whose sync would cover only its own commit waits, up to
-      // about a sync's time, for a transaction running on another thread to
-      // be written, and syncs both at once; otherwise that one would need a
-      // sync of its own right after. A thread that writes alone never waits
-      // (the gate is free), nor does a leader with commits already waiting.
-      let started = monotonicNanoseconds()
-      let (patience, alone) = lock.withLock { _ in
-        (min(lastSyncNanoseconds, Self.maxGroupWait), header.changeCounter &- syncedThrough <= 1)
-      }
-      if alone && !holdingGate { syncGroup.waitForWriters(while: { gate.isHeld }, until: started &+ patience) }
-      let syncing = monotonicNanoseconds()
-      let (target, frames, latest, generationThen) = try lock.withLock { _ in
-        try checkUsable()
-        return (header.changeCounter, committedFrames, header, generation)
-      }
-      guard let wal = walFile else { throw SombraError.misuse("no WAL is open") }
-      do { try wal.sync() } catch {
-        logger.error("WAL sync failed; the handle is poisoned", metadata: ["tx": "\(target)", "error": "\(error)"])
-        throw poisoned(by: error)
-      }
-      let synced = monotonicNanoseconds()
-      lock.withLock { _ in
-        lastSyncNanoseconds = synced &- syncing
-        counters.walSyncs += 1
-        syncedThrough = max(syncedThrough, target)
-        // New snapshots may now see everything up to `target`.
-        if let view = durableView, view.header.changeCounter < target, generationThen == generation {
-          durableView = target >= header.changeCounter ? nil : (frames, latest)
-        }
-      }
-      return target
-    }
+    try syncGroup.wait(for: pending.transaction) { try leadSync(holdingGate: holdingGate) }
     let elapsed = monotonicNanoseconds() &- pending.started  // monotonic: no wrap
     if options.metricsEnabled { lock.withLock { _ in commitLatency.record(elapsed) } }
     noteIfSlow("commit", seconds: Double(elapsed) / 1e9, metadata: ["tx": "\(pending.transaction)", "pages": "\(pending.pages)"])
+  }
+
+  /// The leader's sync (`SyncGroup.wait`): syncs the WAL and returns the
+  /// newest transaction written before the sync started, which new read
+  /// snapshots may now see. Every WAL sync that makes commits durable goes
+  /// through here, one at a time: after a failed one the group fails every
+  /// later wait, so no sync after it can claim what the failed one lost.
+  func leadSync(holdingGate: Bool) throws -> UInt64 {
+    // A leader whose sync would cover only its own commit waits, up to
+    // about a sync's time, for a transaction running on another thread to
+    // be written, and syncs both at once; otherwise that one would need a
+    // sync of its own right after. A thread that writes alone never waits
+    // (the gate is free), nor does a leader with commits already waiting.
+    let started = monotonicNanoseconds()
+    let (patience, alone) = lock.withLock { _ in
+      (min(lastSyncNanoseconds, Self.maxGroupWait), header.changeCounter &- syncedThrough <= 1)
+    }
+    if alone && !holdingGate { syncGroup.waitForWriters(while: { gate.isHeld }, until: started &+ patience) }
+    let syncing = monotonicNanoseconds()
+    let (target, frames, latest, generationThen) = try lock.withLock { _ in
+      try checkUsable()
+      return (header.changeCounter, committedFrames, header, generation)
+    }
+    guard let wal = walFile else { throw SombraError.misuse("no WAL is open") }
+    do { try wal.sync() } catch {
+      logger.error("WAL sync failed; the handle is poisoned", metadata: ["tx": "\(target)", "error": "\(error)"])
+      throw poisoned(by: error)
+    }
+    let synced = monotonicNanoseconds()
+    lock.withLock { _ in
+      lastSyncNanoseconds = synced &- syncing
+      counters.walSyncs += 1
+      syncedThrough = max(syncedThrough, target)
+      // New snapshots may now see everything up to `target`.
+      if let view = durableView, view.header.changeCounter < target, generationThen == generation {
+        durableView = target >= header.changeCounter ? nil : (frames, latest)
+      }
+    }
+    return target
   }
 
   /// The commit itself; the caller holds the writer gate and keeps it. Returns

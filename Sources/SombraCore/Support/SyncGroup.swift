@@ -11,7 +11,10 @@
 /// sync covers every commit written before it started, so the commits that
 /// queued up meanwhile return after one more sync between them, not one each.
 /// Commits are known by their transaction number (the header's change
-/// counter), which only grows.
+/// counter), which only grows. A checkpoint syncs the WAL here too, as a
+/// waiter for the newest commit: WAL syncs never run side by side, and after
+/// a failed one no later sync makes anything durable (the kernel may have
+/// dropped the pages the failed one was writing and report the next clean).
 final class SyncGroup: @unchecked Sendable {
   // @unchecked: `durable`, `syncing` and `failure` are guarded by `mutex`.
   private let mutex: UnsafeMutablePointer<pthread_mutex_t>
@@ -101,17 +104,6 @@ final class SyncGroup: @unchecked Sendable {
       }
       pthread_mutex_unlock(mutex)
     }
-  }
-
-  /// Records a WAL sync made outside `wait` (a checkpoint's) that covered
-  /// every transaction up to `transaction`.
-  func noteDurable(_ transaction: UInt64) {
-    pthread_mutex_lock(mutex)
-    if transaction > durable {
-      durable = transaction
-      pthread_cond_broadcast(changed)
-    }
-    pthread_mutex_unlock(mutex)
   }
 
   /// Waits until no leader is syncing (before the WAL file is closed).
