@@ -174,6 +174,7 @@ import Testing
     held.install(on: disk)
     let db = try Database.open(Self.path, options: OpenOptions(), storage: disk)
     let kept = try db.write { try $0.createNode(labels: ["Kept"]) }
+    let committedBefore = db.metrics().transactionsCommitted
 
     held.arm()
     let a = try Committer(db, label: "Lost")
@@ -192,6 +193,7 @@ import Testing
       #expect(error.code == .io || error.code == .poisoned)
     }
     #expect(db.isPoisoned)
+    #expect(db.metrics().transactionsCommitted == committedBefore, "a commit whose sync failed is not counted")
     let again = try Database.open(Self.path, options: OpenOptions(), storage: disk.afterPowerLoss(.dropUnsynced))
     #expect(try again.read { try $0.nodeIDs(label: "Kept") } == [kept])
     #expect(try again.read { try $0.nodeIDs(label: "Lost") } == [])

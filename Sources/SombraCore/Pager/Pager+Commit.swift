@@ -137,7 +137,10 @@ extension Pager {
   func awaitSync(_ pending: PendingSync, holdingGate: Bool = false) throws {
     try syncGroup.wait(for: pending.transaction) { try leadSync(holdingGate: holdingGate) }
     let elapsed = monotonicNanoseconds() &- pending.started  // monotonic: no wrap
-    if options.metricsEnabled { lock.withLock { _ in commitLatency.record(elapsed) } }
+    lock.withLock { _ in
+      counters.commits += 1
+      if options.metricsEnabled { commitLatency.record(elapsed) }
+    }
     noteIfSlow("commit", seconds: Double(elapsed) / 1e9, metadata: ["tx": "\(pending.transaction)", "pages": "\(pending.pages)"])
   }
 
@@ -343,7 +346,7 @@ extension Pager {
       runningChecksum = running
       header = newHeader
       if mustSync { syncedThrough = transaction }
-      counters.commits += 1
+      if !group { counters.commits += 1 }  // under `.full`, once it is durable (`awaitSync`)
       counters.framesWritten += UInt64(frameCount)
       counters.walBytesWritten += UInt64(total)
       if mustSync { counters.walSyncs += 1 }
