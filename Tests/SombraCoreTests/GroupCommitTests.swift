@@ -110,16 +110,30 @@ import Testing
     return false
   }
 
-  @Test func theNextWriterSeesACommitAtOnceAndReadersOnlyOnceItIsDurable() throws {
+  /// A database on a simulated disk whose WAL syncs `held` can hold, with
+  /// one durable node labelled First.
+  static func openWithOneNode() throws -> (disk: SimulatedDisk, held: HeldSync, db: Database) {
     let disk = SimulatedDisk()
     let held = HeldSync()
     held.install(on: disk)
     let db = try Database.open(Self.path, options: OpenOptions(), storage: disk)
     _ = try db.write { try $0.createNode(labels: ["First"]) }
+    return (disk, held, db)
+  }
 
+  /// Commits a node labelled `label` on another thread and returns once that
+  /// commit is written and its sync is held.
+  static func commitHeld(_ db: Database, _ held: HeldSync, label: String) throws -> Committer {
     held.arm()
-    let a = try Committer(db, label: "A")
+    let committer = try Committer(db, label: label)
     held.waitUntilHeld()
+    return committer
+  }
+
+  @Test func theNextWriterSeesACommitAtOnceAndReadersOnlyOnceItIsDurable() throws {
+    let (disk, held, db) = try Self.openWithOneNode()
+
+    let a = try Self.commitHeld(db, held, label: "A")
     // A is written and waits inside its sync; the gate is free.
     #expect(try db.read { try $0.nodeCount } == 1, "readers do not see A before its sync")
     let reader = try db.beginRead()
@@ -144,17 +158,11 @@ import Testing
   }
 
   @Test func commitsThatWaitTogetherShareOneSync() throws {
-    let disk = SimulatedDisk()
-    let held = HeldSync()
-    held.install(on: disk)
-    let db = try Database.open(Self.path, options: OpenOptions(), storage: disk)
-    _ = try db.write { try $0.createNode(labels: ["First"]) }
+    let (_, held, db) = try Self.openWithOneNode()
     let base = db.pager.lock.withLock { _ in db.pager.header.changeCounter }
     let syncsBefore = db.metrics().walSyncs
 
-    held.arm()
-    let a = try Committer(db, label: "W")
-    held.waitUntilHeld()
+    let a = try Self.commitHeld(db, held, label: "W")
     let others = try (0..<3).map { _ in try Committer(db, label: "W") }
     // All three are written (the gate passed from one to the next) and wait.
     #expect(Self.waitForCommit(db, base + 4))
@@ -176,9 +184,7 @@ import Testing
     let kept = try db.write { try $0.createNode(labels: ["Kept"]) }
     let committedBefore = db.metrics().transactionsCommitted
 
-    held.arm()
-    let a = try Committer(db, label: "Lost")
-    held.waitUntilHeld()
+    let a = try Self.commitHeld(db, held, label: "Lost")
     let b = try Committer(db, label: "Lost")
     let base = db.pager.lock.withLock { _ in db.pager.header.changeCounter }
     #expect(base >= 3)
@@ -270,15 +276,9 @@ import Testing
   /// if it changes nothing, its commit must still not return (nor hand out
   /// what it read) before those are durable.
   @Test func aWriteTransactionThatChangesNothingReturnsOnceWhatItReadIsDurable() throws {
-    let disk = SimulatedDisk()
-    let held = HeldSync()
-    held.install(on: disk)
-    let db = try Database.open(Self.path, options: OpenOptions(), storage: disk)
-    _ = try db.write { try $0.createNode(labels: ["First"]) }
+    let (_, held, db) = try Self.openWithOneNode()
 
-    held.arm()
-    let a = try Committer(db, label: "A")
-    held.waitUntilHeld()
+    let a = try Self.commitHeld(db, held, label: "A")
     let done = DispatchSemaphore(value: 0)
     let counted = Mutex<Int?>(nil)
     let b = try BlockingWorkThread {
@@ -300,14 +300,8 @@ import Testing
   /// from the file: it finds a commit once its frames are written, before its
   /// sync. Not fixed: the writer has no way yet to tell it what is durable.
   @Test func aReadOnlyHandleSeesOnlyDurableCommits() throws {
-    let disk = SimulatedDisk()
-    let held = HeldSync()
-    held.install(on: disk)
-    let db = try Database.open(Self.path, options: OpenOptions(), storage: disk)
-    _ = try db.write { try $0.createNode(labels: ["First"]) }
-    held.arm()
-    let a = try Committer(db, label: "A")
-    held.waitUntilHeld()
+    let (disk, held, db) = try Self.openWithOneNode()
+    let a = try Self.commitHeld(db, held, label: "A")
     let other = try Database.open(Self.path, options: .readOnly, storage: disk)
     let seen = try other.read { try $0.nodeCount }
     let afterCrash = try Database.open(Self.path, options: .readOnly, storage: disk.afterPowerLoss(.dropUnsynced))
