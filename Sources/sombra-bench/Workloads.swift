@@ -251,9 +251,7 @@ struct BenchRun {
     let start = now()
     let cap = self.cap
     let syncsBefore = db.metrics().walSyncs
-    // Threads of their own: a dispatch queue runs only as many at once as
-    // there are cores, and writers that wait for the disk need no core.
-    try runOnThreads(threads) {
+    @Sendable func writer() {
       var lat = Latencies()
       var failure: String?
       while failure == nil {
@@ -279,6 +277,13 @@ struct BenchRun {
         if $0.failure == nil { $0.failure = failure }
       }
     }
+    // Threads of their own: a dispatch queue runs only as many at once as
+    // there are cores, and writers that wait for the disk need no core.
+    do {
+      var writers: [BlockingWorkThread] = []
+      defer { for thread in writers { thread.join() } }  // also those started before a failure
+      for _ in 0..<threads { writers.append(try BlockingWorkThread(writer)) }
+    }
     let elapsed = now() - start
     let (lat, failure) = results.withLock { ($0.latencies, $0.failure) }
     if let failure { throw SombraError(.misuse, "group commit transaction failed: \(failure)") }
@@ -294,31 +299,5 @@ struct BenchRun {
       json = .object(members)
     }
     return (json, done)
-  }
-}
-
-/// Runs `body` on `count` threads of its own and waits for them all.
-func runOnThreads(_ count: Int, _ body: @escaping @Sendable () -> Void) throws {
-  final class Work {
-    let body: @Sendable () -> Void
-    init(_ body: @escaping @Sendable () -> Void) { self.body = body }
-  }
-  var threads: [pthread_t] = []
-  defer { for thread in threads { pthread_join(thread, nil) } }
-  for _ in 0..<count {
-    let context = Unmanaged.passRetained(Work(body)).toOpaque()
-    var thread = pthread_t()
-    let rc = pthread_create(
-      &thread, nil,
-      { raw in
-        guard let raw else { return nil }
-        Unmanaged<Work>.fromOpaque(raw).takeRetainedValue().body()
-        return nil
-      }, context)
-    guard rc == 0 else {
-      Unmanaged<Work>.fromOpaque(context).release()
-      throw SombraError.io("pthread_create", errno: rc, path: nil)
-    }
-    threads.append(thread)
   }
 }

@@ -130,7 +130,7 @@ import Testing
   @Test func overflowChainCyclesWrongTypesAndLengthsAreCorruption() throws {
     for mutation in 0..<5 {
       let f = try BTreeFixture()
-      try f.write { w in try f.tree.insert([7], [UInt8](repeating: 7, count: 3 * 4076), in: w) }
+      _ = try f.write { w in try f.tree.insert([7], [UInt8](repeating: 7, count: 3 * 4076), in: w) }
       let pages = try chain(f, [7])
       #expect(pages.count == 3)
       switch mutation {

@@ -42,7 +42,7 @@ import Testing
 
   @Test func aChangeInPlaceIsRolledBackWithItsTransaction() throws {
     let f = try BTreeFixture()
-    try f.write { w throws in try f.tree.insert([5], [1, 2, 3], in: w) }
+    _ = try f.write { w throws in try f.tree.insert([5], [1, 2, 3], in: w) }
     let tx = try f.db.beginWrite()
     _ = try [UInt8]([5]).withUnsafeBytes { key in try f.tree.withMutableValue(bytes: key, in: tx.pages) { $0[0] = 9 } }
     #expect(try f.tree.get([5], in: tx.pages) == [9, 2, 3])

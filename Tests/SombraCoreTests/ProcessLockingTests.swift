@@ -443,38 +443,6 @@ private func waitForFile(_ path: String, seconds: Double) -> Bool {
   return true
 }
 
-/// A POSIX thread for blocking work beside a test. While an exit test waits for
-/// its child it occupies cooperative threads (two on this machine), so work that
-/// must run alongside the child (or another blocked call) cannot be a task.
-final class BlockingWorkThread: Sendable {
-  private final class Body {
-    let run: @Sendable () -> Void
-    init(_ run: @escaping @Sendable () -> Void) { self.run = run }
-  }
-
-  private let thread: pthread_t
-
-  init(_ body: @escaping @Sendable () -> Void) throws {
-    let context = Unmanaged.passRetained(Body(body)).toOpaque()
-    var thread = pthread_t()
-    let rc = pthread_create(
-      &thread, nil,
-      { raw in
-        guard let raw else { return nil }
-        Unmanaged<Body>.fromOpaque(raw).takeRetainedValue().run()
-        return nil
-      }, context)
-    guard rc == 0 else {
-      Unmanaged<Body>.fromOpaque(context).release()
-      throw SombraError.io("pthread_create", errno: rc, path: nil)
-    }
-    self.thread = thread
-  }
-
-  /// Waits for the body to return.
-  func join() { pthread_join(thread, nil) }
-}
-
 /// POSIX storage that runs `hook` once, right after the first read of the main
 /// file: a fixed point inside an open at which another handle can act.
 private final class HookedStorage: StorageSystem {
