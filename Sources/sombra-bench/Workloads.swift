@@ -202,6 +202,7 @@ struct BenchRun {
     var rng = SplitMix64(seed: seed)
     var lat = Latencies()
     let n = UInt64(graph.n)
+    let syncsBefore = db.metrics().walSyncs
     let start = now()
     var done = 0
     for i in 0..<10_000 {
@@ -221,7 +222,10 @@ struct BenchRun {
       if capped(start, factor: 2) { break }
     }
     let elapsed = now() - start
-    var json = lat.json([("mode", .string(mode)), ("requested", 10_000), ("capped", .bool(done < 10_000))])
+    let syncs = db.metrics().walSyncs - syncsBefore
+    var json = lat.json([
+      ("mode", .string(mode)), ("syncs", .integer(Int64(syncs))), ("requested", 10_000), ("capped", .bool(done < 10_000)),
+    ])
     if case .object(var members) = json, let i = members.firstIndex(where: { $0.key == "ops_per_s" }) {
       members[i] = JSONMember("ops_per_s", .double(round1(Double(done) / elapsed)))
       json = .object(members)
