@@ -206,30 +206,18 @@ struct BenchRun {
     let start = now()
     var done = 0
     for i in 0..<10_000 {
-      let label = rng.next() % 5, ival = Int64(rng.next() % 1000), sval = BenchGraph.hex16(rng.next())
-      let fval = Double(rng.next() >> 11) * 0x1p-53
-      let dst = rng.next() % n, typeA = rng.next() % 3, wA = Int64(rng.next() % 1_000_000)
-      let src = rng.next() % n, typeB = rng.next() % 3, wB = Int64(rng.next() % 1_000_000)
+      let draw = SmallTransaction(&rng, n: n)
       let tx = try db.beginWrite()
-      let id = try tx.createNode(labels: [BenchGraph.labelNames[Int(label)]], properties: ["ival": .int(ival), "sval": .string(sval), "fval": .double(fval)])
+      let id = try draw.write(in: tx)
       guard id == NodeID(firstID + i + 1) else { throw SombraError(.misuse, "engine id \(id) for workload node \(firstID + i)") }
-      try tx.createEdge(from: id, to: dst + 1, type: BenchGraph.typeNames[Int(typeA)], properties: ["w": .int(wA)])
-      try tx.createEdge(from: src + 1, to: id, type: BenchGraph.typeNames[Int(typeB)], properties: ["w": .int(wB)])
       let t = now()
       try tx.commit()
       lat.add(now() - t)
       done += 1
       if capped(start, factor: 2) { break }
     }
-    let elapsed = now() - start
-    let syncs = db.metrics().walSyncs - syncsBefore
-    var json = lat.json([
-      ("mode", .string(mode)), ("syncs", .integer(Int64(syncs))), ("requested", 10_000), ("capped", .bool(done < 10_000)),
-    ])
-    if case .object(var members) = json, let i = members.firstIndex(where: { $0.key == "ops_per_s" }) {
-      members[i] = JSONMember("ops_per_s", .double(round1(Double(done) / elapsed)))
-      json = .object(members)
-    }
+    let json = Self.smallTransactionsJSON(
+      lat, elapsed: now() - start, syncs: db.metrics().walSyncs - syncsBefore, [("mode", .string(mode))])
     return (json, done)
   }
 
@@ -237,19 +225,9 @@ struct BenchRun {
   /// `threads` writers at once, each taking the next one; durable commits that
   /// wait together share a sync. Returns the group's JSON and how many committed.
   func groupTransactions(_ db: Database, seed: UInt64, threads: Int) throws -> (JSONValue, Int) {
-    struct Draw {
-      var label: Int, ival: Int64, sval: String, fval: Double
-      var dst: UInt64, typeA: Int, wA: Int64, src: UInt64, typeB: Int, wB: Int64
-    }
     var rng = SplitMix64(seed: seed)
     let n = UInt64(graph.n)
-    let draws = (0..<10_000).map { _ in
-      let label = Int(rng.next() % 5), ival = Int64(rng.next() % 1000), sval = BenchGraph.hex16(rng.next())
-      let fval = Double(rng.next() >> 11) * 0x1p-53
-      let dst = rng.next() % n, typeA = Int(rng.next() % 3), wA = Int64(rng.next() % 1_000_000)
-      let src = rng.next() % n, typeB = Int(rng.next() % 3), wB = Int64(rng.next() % 1_000_000)
-      return Draw(label: label, ival: ival, sval: sval, fval: fval, dst: dst, typeA: typeA, wA: wA, src: src, typeB: typeB, wB: wB)
-    }
+    let draws = (0..<10_000).map { _ in SmallTransaction(&rng, n: n) }
     let next = Atomic<Int>(0)
     let results = Mutex<(latencies: Latencies, failure: String?)>((Latencies(), nil))
     let start = now()
@@ -261,13 +239,9 @@ struct BenchRun {
       while failure == nil {
         let i = next.wrappingAdd(1, ordering: .relaxed).oldValue
         guard i < draws.count, !(cap > 0 && now() - start > cap * 2) else { break }
-        let d = draws[i]
         do {
           let tx = try db.beginWrite()
-          let id = try tx.createNode(
-            labels: [BenchGraph.labelNames[d.label]], properties: ["ival": .int(d.ival), "sval": .string(d.sval), "fval": .double(d.fval)])
-          try tx.createEdge(from: id, to: d.dst + 1, type: BenchGraph.typeNames[d.typeA], properties: ["w": .int(d.wA)])
-          try tx.createEdge(from: d.src + 1, to: id, type: BenchGraph.typeNames[d.typeB], properties: ["w": .int(d.wB)])
+          _ = try draws[i].write(in: tx)
           let t = now()
           try tx.commit()
           lat.add(now() - t)
@@ -291,17 +265,56 @@ struct BenchRun {
     let elapsed = now() - start
     let (lat, failure) = results.withLock { ($0.latencies, $0.failure) }
     if let failure { throw SombraError(.misuse, "group commit transaction failed: \(failure)") }
-    let done = lat.samples.count
     let syncs = db.metrics().walSyncs - syncsBefore
-    var json = lat.json([
-      ("mode", .string("group")), ("threads", .integer(Int64(threads))), ("seed", .integer(Int64(seed))),
-      ("syncs", .integer(Int64(syncs))), ("commits_per_sync", .double(round1(Double(done) / Double(max(syncs, 1))))),
-      ("requested", 10_000), ("capped", .bool(done < 10_000)),
-    ])
+    let json = Self.smallTransactionsJSON(
+      lat, elapsed: elapsed, syncs: syncs,
+      [
+        ("mode", .string("group")), ("threads", .integer(Int64(threads))), ("seed", .integer(Int64(seed))),
+        ("commits_per_sync", .double(round1(Double(lat.samples.count) / Double(max(syncs, 1))))),
+      ])
+    return (json, lat.samples.count)
+  }
+
+  /// A W2 group's JSON: commit latencies, and tx/s over the whole run (not
+  /// over the commits alone).
+  static func smallTransactionsJSON(_ lat: Latencies, elapsed: Double, syncs: UInt64, _ extra: [(String, JSONValue)]) -> JSONValue {
+    let done = lat.samples.count
+    var json = lat.json(extra + [("syncs", .integer(Int64(syncs))), ("requested", 10_000), ("capped", .bool(done < 10_000))])
     if case .object(var members) = json, let i = members.firstIndex(where: { $0.key == "ops_per_s" }) {
       members[i] = JSONMember("ops_per_s", .double(round1(Double(done) / elapsed)))
       json = .object(members)
     }
-    return (json, done)
+    return json
+  }
+}
+
+/// One W2 transaction as WORKLOAD.md draws it: the node's 4 draws (as a graph
+/// node's), then edge A's (new -> dst) 3, then edge B's (src -> new) 3.
+struct SmallTransaction: Sendable {
+  let label: Int, ival: Int64, sval: String, fval: Double
+  let dst: UInt64, typeA: Int, wA: Int64
+  let src: UInt64, typeB: Int, wB: Int64
+
+  init(_ rng: inout SplitMix64, n: UInt64) {
+    label = Int(rng.next() % 5)
+    ival = Int64(rng.next() % 1000)
+    sval = BenchGraph.hex16(rng.next())
+    fval = Double(rng.next() >> 11) * 0x1p-53
+    dst = rng.next() % n
+    typeA = Int(rng.next() % 3)
+    wA = Int64(rng.next() % 1_000_000)
+    src = rng.next() % n
+    typeB = Int(rng.next() % 3)
+    wB = Int64(rng.next() % 1_000_000)
+  }
+
+  /// Creates the node and its two edges in `tx` (workload id i is engine id
+  /// i + 1); returns the node's engine id.
+  func write(in tx: WriteTransaction) throws -> NodeID {
+    let id = try tx.createNode(
+      labels: [BenchGraph.labelNames[label]], properties: ["ival": .int(ival), "sval": .string(sval), "fval": .double(fval)])
+    try tx.createEdge(from: id, to: dst + 1, type: BenchGraph.typeNames[typeA], properties: ["w": .int(wA)])
+    try tx.createEdge(from: src + 1, to: id, type: BenchGraph.typeNames[typeB], properties: ["w": .int(wB)])
+    return id
   }
 }
