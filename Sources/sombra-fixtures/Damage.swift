@@ -85,7 +85,8 @@ enum Damage {
       let victim = frames.first(where: { $0.transaction == first.transaction + 1 && $0.page != 0 })
     else { throw SombraError.misuse("the WAL has no data transaction after the open's") }
     let stale = WALHeader(
-      pageSize: header.pageSize, sequence: header.sequence &- 1, salt1: header.salt1 &- 1, salt2: ~header.salt2, version: header.version)
+      pageSize: header.pageSize, sequence: header.sequence &- 1, salt1: header.salt1 &- 1, salt2: ~header.salt2, version: header.version,
+      databaseID: header.databaseID)
     WALRewrite.rewrite(&wal, victim, header: stale, previous: stale.checksum, pageSize: pageSize)
     try FixtureFiles.write(path + ".wal", wal)
   }

@@ -29,6 +29,7 @@ enum SmallGraph {
     // that depends on how long the generator takes.
     options.wallClock = { 1_767_225_600 }
     options.autoCheckpointInterval = nil
+    options.newDatabaseID = 0x5EED_0000_DB1D_0001
     return options
   }
 

@@ -61,7 +61,8 @@ enum WALRewrite {
   /// and the running checksums recomputed.
   static func normalized(_ wal: [UInt8], pageSize: Int) throws -> [UInt8] {
     let (old, frames) = try frames(wal, pageSize: pageSize)
-    let header = WALHeader(pageSize: old.pageSize, sequence: old.sequence, salt1: salt1, salt2: salt2, version: old.version)
+    let header = WALHeader(
+      pageSize: old.pageSize, sequence: old.sequence, salt1: salt1, salt2: salt2, version: old.version, databaseID: old.databaseID)
     let end = frames.last.map { $0.offset + $0.size(pageSize: pageSize) } ?? WALFormat.headerSize
     var out = Array(wal[0..<end])
     out.replaceSubrange(0..<WALFormat.headerSize, with: header.encode())

@@ -216,8 +216,10 @@ enum DeltaFrameBytes {
       (
         "a delta frame in a version 1 WAL", "\(WALInvalid.badDelta)",
         { wal in
-          // Version 1, with the header's CRC and the chain through frame 0 renewed.
+          // Version 1 (which has no database id), with the header's CRC and
+          // the chain through frame 0 renewed.
           put32(1, into: &wal, at: 4)
+          put32(0, into: &wal, at: 24)
           let seed = wal.withUnsafeBytes { CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[0..<28])) }
           put32(seed, into: &wal, at: 28)
           let chain = wal.withUnsafeBytes { raw in
@@ -227,7 +229,7 @@ enum DeltaFrameBytes {
           }
           put32(chain, into: &wal, at: 32 + 24)
           rechainDelta(&wal, index: 1, pageSize: pageSize)
-        }, "| version    1 "
+        }, "| version      1 "
       ),
     ]
     var failures: [String] = []

@@ -12,6 +12,7 @@ enum InspectFixture {
     options.pageSize = 4096
     options.wallClock = { 1_767_225_600 }  // 2026-01-01 00:00:00 UTC: exact output
     options.autoCheckpointInterval = nil
+    options.newDatabaseID = 0x1D5E_ED00_0000_0042  // exact output
     return options
   }
 
@@ -70,7 +71,7 @@ func rawHex(_ path: String, _ offset: Int, _ count: Int) -> String {
         | database file      28672 bytes                        |
         | WAL file           0 bytes                            |
         +-------------------------------------------------------+
-        | format             3.0 (created by Sombra 0.4.0)      |
+        | format             3.1 (created by Sombra 0.4.0)      |
         | page size          4096 bytes                         |
         | pages              7                                  |
         | free pages         0                                  |
@@ -120,7 +121,7 @@ func rawHex(_ path: String, _ offset: Int, _ count: Int) -> String {
           "databaseBytes": 28672,
           "walBytes": \(walBytes),
           "formatMajor": 3,
-          "formatMinor": 0,
+          "formatMinor": 1,
           "creatorVersion": "0.4.0",
           "pageSize": 4096,
           "pageCount": 7,
@@ -183,7 +184,7 @@ func rawHex(_ path: String, _ offset: Int, _ count: Int) -> String {
         +--------+------+---------------------+------------------+---------------------+
         |      0 |    8 | magic               | 4752504849544500 | GRPHITE\\0 (ok)      |
         |      8 |    2 | format major        | 0300             | 3                   |
-        |     10 |    2 | format minor        | 0000             | 0                   |
+        |     10 |    2 | format minor        | 0100             | 1                   |
         |     12 |    4 | page size           | 00100000         | 4096 bytes          |
         |     16 |    4 | page count          | 07000000         | 7 pages             |
         |     20 |    4 | free-list head      | 00000000         | 0 (empty list)      |
@@ -194,7 +195,7 @@ func rawHex(_ path: String, _ offset: Int, _ count: Int) -> String {
         |     48 |    8 | next node id        | 0400000000000000 | 4                   |
         |     56 |    8 | next edge id        | 0400000000000000 | 4                   |
         |     64 |    4 | creator version     | 00040000         | Sombra 0.4.0        |
-        |     68 |    4 | reserved            | 00000000         | 0                   |
+        |     68 |    4 | durable WAL frames  | 08000000         | 8 (claimed)         |
         |     72 |    4 | root 0              | 00000000         | unused              |
         |     76 |    4 | root 1              | 01000000         | catalog: page 1     |
         |     80 |    4 | root 2              | 02000000         | nodes: page 2       |
@@ -216,7 +217,8 @@ func rawHex(_ path: String, _ offset: Int, _ count: Int) -> String {
         |    152 |    8 | last checkpoint ... | 00b9556900000000 | 2026-01-01 00:00... |
         |    160 |    8 | unclean shutdowns   | 0000000000000000 | 0 (lifetime)        |
         |    168 |    8 | corruption events   | 0000000000000000 | 0 (lifetime)        |
-        |    176 | 3916 | zero                | (all zero)       | ok                  |
+        |    176 |    8 | database id         | 4200000000ed5e1d | 0x1d5eed0000000042  |
+        |    184 | 3908 | zero                | (all zero)       | ok                  |
         |   4092 |    4 | checksum            | \(checksum)         | CRC-32C (valid)     |
         +--------+------+---------------------+------------------+---------------------+
         page 0 of the main file, 4096 bytes
@@ -258,20 +260,21 @@ func rawHex(_ path: String, _ offset: Int, _ count: Int) -> String {
     #expect(
       result.out == """
         +- \(walPath) -+
-        | size       8388 bytes                     |
-        | magic      SWAL (ok)                      |
-        | version    2                              |
-        | page size  4096 bytes                     |
-        | sequence   0 (checkpoint resets)          |
-        | salt 1     \(word(salt1))                     |
-        | salt 2     \(word(salt2))                     |
-        | checksum   valid                          |
+        | size         8388 bytes                   |
+        | magic        SWAL (ok)                    |
+        | version      3                            |
+        | page size    4096 bytes                   |
+        | sequence     0 (checkpoint resets)        |
+        | salt 1       \(word(salt1))                   |
+        | salt 2       \(word(salt2))                   |
+        | database id  0x00000042 (low 32 bits)     |
+        | checksum     valid                        |
         +-------------------------------------------+
         +-------+-------+-----------+-------+---------+-------------+-----------+
         | frame | kind  | pages     | bytes | commit  | transaction | state     |
         +-------+-------+-----------+-------+---------+-------------+-----------+
         |     0 | image | 0         |  4096 | 7 pages |           4 | committed |
-        |     1 | delta | 0-2, 5, 6 |   232 | 7 pages |           5 | committed |
+        |     1 | delta | 0-2, 5, 6 |   240 | 7 pages |           5 | committed |
         |     2 | image | 0         |  4096 | -       |           6 | invalid   |
         +-------+-------+-----------+-------+---------+-------------+-----------+
         3 frames: 2 committed (2 transactions)

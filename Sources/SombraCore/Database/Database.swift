@@ -125,5 +125,8 @@ public final class Database: Sendable {
   }
 
   /// Whether an earlier write or sync failure has made this handle unusable.
+  /// What recovery found wrong with the WAL (`WALDamage`), if anything.
+  package var walDamage: WALDamage? { pager.lock.withLock { _ in pager.walDamage } }
+
   public var isPoisoned: Bool { pager.lock.withLock { _ in pager.poison != nil } }
 }

@@ -78,6 +78,13 @@ public struct OpenOptions: Sendable {
   /// tests fix it so files are reproducible byte for byte).
   package var wallClock: @Sendable () -> UInt64 = { UInt64(max(time(nil), 0)) }
 
+  /// The id a new database gets (fixtures fix it; nil: random).
+  package var newDatabaseID: UInt64? = nil
+  /// Open for writing even when recovery finds a damaged or stray WAL: the
+  /// commits recovery cannot reach are given up (`sombra-repair DB recover
+  /// --accept-loss`, which first keeps a copy of the WAL). Default false.
+  package var acceptWALLoss = false
+
   public init() {}
 
   /// Options for a read-only open.
@@ -132,4 +139,9 @@ public struct OpenReport: Sendable, Equatable {
   /// Why the WAL scan stopped before the end of the file, if it did (torn or
   /// stale frame; not the zeros a WAL is grown by): text for logs and tools.
   public var walStopReason: String?
+  /// Damage in the WAL that recovery cannot get past without losing commits
+  /// that had been acknowledged, or a WAL that belongs to another database.
+  /// A read-write open refuses such a WAL (`corruption`); a read-only open
+  /// serves the commits before the damage (none of a stray WAL's) and says so here.
+  public var walDamage: String?
 }

@@ -61,6 +61,27 @@ package enum FileOperations {
     try POSIXStorageSystem().syncDirectory(of: path)
   }
 
+  /// Whether two files hold the same bytes (false when either cannot be read).
+  package static func identical(_ a: String, _ b: String) -> Bool {
+    let storage = POSIXStorageSystem()
+    guard let first = try? storage.open(a, .readOnly) else { return false }
+    defer { first.close() }
+    guard let second = try? storage.open(b, .readOnly) else { return false }
+    defer { second.close() }
+    guard let size = try? first.size(), (try? second.size()) == size else { return false }
+    let chunk = 1 << 20
+    var left = [UInt8](repeating: 0, count: chunk)
+    var right = [UInt8](repeating: 0, count: chunk)
+    var offset: UInt64 = 0
+    while offset < size {
+      let n = (try? left.withUnsafeMutableBytes { try first.read(into: $0, at: offset) }) ?? -1
+      let m = (try? right.withUnsafeMutableBytes { try second.read(into: $0, at: offset) }) ?? -2
+      guard n == m, n > 0, left[0..<n] == right[0..<m] else { return false }
+      offset += UInt64(n)
+    }
+    return true
+  }
+
   /// Copies `source` into a new file `target` (created exclusively, mode 0644),
   /// fsyncs it and its directory. A partial copy is removed when anything fails.
   package static func copy(_ source: String, to target: String) throws {

@@ -1,10 +1,10 @@
-/// The database header on page 0 (format 3.0). All integers little-endian.
+/// The database header on page 0 (format 3.1). All integers little-endian.
 ///
 /// | offset | size | field                                                        |
 /// |--------|------|--------------------------------------------------------------|
 /// | 0      | 8    | magic `GRPHITE\0` (its `G` is page 0's type byte)            |
 /// | 8      | 2    | format major (3)                                             |
-/// | 10     | 2    | format minor (0)                                             |
+/// | 10     | 2    | format minor (1)                                             |
 /// | 12     | 4    | page size (power of two, 4096...65536, fixed at creation)    |
 /// | 16     | 4    | page count (pages 0..<count exist in the committed state)   |
 /// | 20     | 4    | free-list head (0 = empty)                                   |
@@ -15,14 +15,17 @@
 /// | 48     | 8    | next node id                                                 |
 /// | 56     | 8    | next edge id                                                 |
 /// | 64     | 4    | creator version (major << 16 \| minor << 8 \| patch)         |
-/// | 68     | 4    | reserved (0)                                                 |
+/// | 68     | 4    | durable WAL frames: frames of the current WAL generation a   |
+/// |        |      | sync had covered when this commit was written (see below)    |
 /// | 72     | 64   | 16 tree roots, u32 each (assigned by the graph store; 0 = none) |
 /// | 136    | 8    | lifetime commits (transactions ever committed to the file)  |
 /// | 144    | 8    | lifetime checkpoints (that copied pages into the main file)  |
 /// | 152    | 8    | last checkpoint time, seconds since the Unix epoch (0 never) |
 /// | 160    | 8    | unclean shutdowns detected at open                           |
 /// | 168    | 8    | corruption events seen by read-write sessions                |
-/// | 176    | P-180| zero                                                         |
+/// | 176    | 8    | database id: random, made at creation (0: a file made before |
+/// |        |      | format 3.1, until its next read-write open gives it one)     |
+/// | 184    | P-188| zero                                                         |
 /// | P-4    | 4    | CRC-32C of bytes [0, P-4)                                    |
 ///
 /// Bytes 136..<176 (the lifetime facts) were zero before they existed, so an
@@ -33,12 +36,25 @@
 ///
 /// The header changes only inside transactions: every commit writes page 0 as a
 /// WAL frame (the change counter moves), and a checkpoint copies it home.
+///
+/// Format 3.1 added two fields that format 3.0 wrote as zeros (a 3.0 file is
+/// read as it is; a 3.0 build opens a 3.1 file read-only only, since it would
+/// neither keep the fields nor honour them):
+/// - The database id binds a WAL to its database: every WAL header of version 3
+///   holds its low 32 bits, and a WAL whose id differs is never replayed
+///   (`WALDamage`). Vacuum and salvage write a new file, which gets a new id.
+/// - The durable WAL frames are the writer's claim, made in every commit's page
+///   0, that the frames before that count had been made durable by a sync when
+///   the commit was written. Recovery reads the claims of frames past a bad one
+///   to tell a torn tail (which only a crash makes, of frames no sync had
+///   covered) from damage to frames that had been acknowledged (`WALDamage`).
+///   Meaningless in the main file's copy of page 0.
 package struct DatabaseHeader: Sendable, Equatable {
   package static let magic: [UInt8] = Array("GRPHITE".utf8) + [0]
   /// Format 3 packs adjacency lists (`AdjacencyList.swift`); format 2 (Sombra
   /// 0.3 development builds) kept one adjacency entry per edge and is refused.
   package static let currentMajor: UInt16 = 3
-  package static let currentMinor: UInt16 = 0
+  package static let currentMinor: UInt16 = 1
   package static let creatorVersion: UInt32 = 0 << 16 | 4 << 8 | 0
   package static let rootSlots = 16
   /// Bytes of page 0 that must be readable to learn the geometry.
@@ -59,6 +75,23 @@ package struct DatabaseHeader: Sendable, Equatable {
   package var roots: [PageNumber] = Array(repeating: 0, count: rootSlots)
   /// Bytes 136..<176: the lifetime facts.
   package var lifetime = LifetimeFacts()
+  /// Bytes 176..<184: the database id (0 in a file made before format 3.1).
+  package var databaseID: UInt64 = 0
+  /// Bytes 68..<72: frames of the WAL generation durable when the commit was written.
+  package var durableWALFrames: UInt32 = 0
+
+  /// Offset of `durableWALFrames` in page 0 (recovery reads it from WAL frames).
+  package static let durableWALFramesOffset = 68
+  /// The bytes of `durableWALFrames`: every delta record of page 0 writes them.
+  package static let durableClaimBytes = durableWALFramesOffset..<durableWALFramesOffset + 4
+  /// Offset of `databaseID` in page 0.
+  package static let databaseIDOffset = 176
+
+  /// A random database id, never 0 (0 means "none").
+  package static func newDatabaseID() -> UInt64 {
+    var rng = SystemRandomNumberGenerator()
+    return max(rng.next() as UInt64, 1)
+  }
 
   package init(pageSize: UInt32) {
     self.pageSize = pageSize
@@ -80,12 +113,14 @@ package struct DatabaseHeader: Sendable, Equatable {
     page.putLE(nextNodeID, at: 48)
     page.putLE(nextEdgeID, at: 56)
     page.putLE(creator, at: 64)
+    page.putLE(durableWALFrames, at: Self.durableWALFramesOffset)
     for (i, root) in roots.prefix(Self.rootSlots).enumerated() { page.putLE(root, at: 72 + 4 * i) }
     page.putLE(lifetime.commits, at: 136)
     page.putLE(lifetime.checkpoints, at: 144)
     page.putLE(lifetime.lastCheckpointTime, at: 152)
     page.putLE(lifetime.uncleanShutdowns, at: 160)
     page.putLE(lifetime.corruptionEvents, at: 168)
+    page.putLE(databaseID, at: Self.databaseIDOffset)
     PageLayout.seal(page)
   }
 
@@ -142,11 +177,12 @@ package struct DatabaseHeader: Sendable, Equatable {
     h.nextNodeID = try r.u64()
     h.nextEdgeID = try r.u64()
     h.creator = try r.u32()
-    _ = try r.u32()
+    h.durableWALFrames = try r.u32()
     for i in 0..<rootSlots { h.roots[i] = try r.u32() }
     h.lifetime = LifetimeFacts(
       commits: try r.u64(), checkpoints: try r.u64(), lastCheckpointTime: try r.u64(),
       uncleanShutdowns: try r.u64(), corruptionEvents: try r.u64())
+    h.databaseID = try r.u64()
     guard h.pageCount >= 1 else {
       throw SombraError.corruption("header page count is 0", page: 0, offset: 16, path: path)
     }

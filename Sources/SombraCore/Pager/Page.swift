@@ -55,6 +55,9 @@ package enum PageLayout {
   package static let maximumPageSize = 65536
   package static let defaultPageSize = 8192
 
+  /// Every valid page size, ascending.
+  package static let validPageSizes = (12...16).map { 1 << $0 }
+
   package static func isValidPageSize(_ size: Int) -> Bool {
     size >= minimumPageSize && size <= maximumPageSize && size & (size - 1) == 0
   }

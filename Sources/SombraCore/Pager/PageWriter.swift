@@ -313,6 +313,14 @@ package final class PageWriter {
     headerChanged = true
   }
 
+  /// Brings a file made before the current format minor up to it, with its
+  /// database id (the open's first commit).
+  func adoptCurrentFormat(databaseID: UInt64) {
+    header.minor = DatabaseHeader.currentMinor
+    header.databaseID = databaseID
+    headerChanged = true
+  }
+
   /// Marks the header clean or unclean (open and close).
   func setCleanShutdown(_ clean: Bool) {
     header.cleanShutdown = clean

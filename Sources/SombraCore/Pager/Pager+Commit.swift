@@ -175,6 +175,7 @@ extension Pager {
       lastSyncNanoseconds = synced &- syncing
       counters.walSyncs += 1
       syncedThrough = max(syncedThrough, target)
+      if generationThen == generation { durableFrames = max(durableFrames, frames) }
       // New snapshots may now see everything up to `target`.
       if let view = durableView, view.header.changeCounter < target, generationThen == generation {
         durableView = target >= header.changeCounter ? nil : (frames, latest)
@@ -195,12 +196,13 @@ extension Pager {
     let hints = writer.takeLeafInserts()
     leafInsertHints = hints.count <= 1 << 16 ? hints : [:]
     let started = monotonicNanoseconds()
-    let unpersistedCorruption = try lock.withLock { _ in
+    let (unpersistedCorruption, durable) = try lock.withLock { _ in
       try checkUsable()
-      return counters.corruptionErrors - corruptionPersisted
+      return (counters.corruptionErrors - corruptionPersisted, durableFrames)
     }
 
     var newHeader = writer.header
+    newHeader.durableWALFrames = UInt32(clamping: durable)
     newHeader.changeCounter = writer.base.header.changeCounter + 1
     newHeader.lifetime.commits += 1
     newHeader.lifetime.corruptionEvents += unpersistedCorruption
@@ -218,7 +220,7 @@ extension Pager {
     let numbers = writer.dirty.numbers.sorted()
 
     guard let wal = walFile else { throw SombraError.misuse("no WAL is open") }
-    let walHeader = self.walHeader ?? WALHeader.fresh(pageSize: UInt32(pageSize))
+    let walHeader = self.walHeader ?? WALHeader.fresh(pageSize: UInt32(pageSize), databaseID: writer.header.databaseID)
     let firstFrame = committedFrames
     var plan = logPlan(writer, pages: [0] + numbers, walHeader: walHeader, image: image)
     defer { if !plan.pinned.isEmpty { lock.withLock { _ in for slot in plan.pinned { cache.unpin(slot) } } } }
@@ -345,7 +347,10 @@ extension Pager {
       committedFrames += frameCount
       runningChecksum = running
       header = newHeader
-      if mustSync { syncedThrough = transaction }
+      if mustSync {
+        syncedThrough = transaction
+        durableFrames = committedFrames
+      }
       if !group { counters.commits += 1 }  // under `.full`, once it is durable (`awaitSync`)
       counters.framesWritten += UInt64(frameCount)
       counters.walBytesWritten += UInt64(total)
@@ -446,7 +451,9 @@ extension Pager {
       let start = plan.records.count
       plan.records.append(contentsOf: repeatElement(0, count: recordLimit))
       let end = plan.records.withUnsafeMutableBytes { out in
-        WALDelta.encode(page: number, old: committed, new: image(number), into: out, at: start, limit: start + recordLimit)
+        WALDelta.encode(
+          page: number, old: committed, new: image(number), into: out, at: start, limit: start + recordLimit,
+          forcing: number == 0 ? DatabaseHeader.durableClaimBytes : nil)
       }
       plan.records.removeLast(plan.records.count - (end ?? start))
       guard let end else {

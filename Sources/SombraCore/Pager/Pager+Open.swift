@@ -61,8 +61,13 @@ extension Pager {
       }
       if let existingWAL, try existingWAL.size() > 0 {
         // Leftovers of a database at this path that never committed (a torn
-        // first commit starts with our magic, or zeros); anything else is not ours.
+        // first commit starts with our magic, or zeros); anything else is not
+        // ours. A young database (everything still in the WAL) whose WAL is
+        // damaged looks the same until `WALDamage` has looked: never truncated.
         try refuseForeignWAL(existingWAL, path: walPath)
+        if let damage = try assessLeftoverWAL(existingWAL) {
+          try refuseDamagedWAL(damage, path: path, walPath: walPath, options: options)
+        }
         try existingWAL.truncate(to: 0)
         try existingWAL.sync()
       }
@@ -72,6 +77,7 @@ extension Pager {
     pager.walFile = existingWAL
     if created {
       pager.header = DatabaseHeader(pageSize: UInt32(pager.pageSize))
+      pager.header.databaseID = options.newDatabaseID ?? DatabaseHeader.newDatabaseID()
       pager.report.created = true
     } else {
       try pager.recover()
@@ -90,6 +96,10 @@ extension Pager {
     if pager.header.cleanShutdown || pager.report.uncleanShutdown {
       let writer = try pager.beginWrite()
       writer.setCleanShutdown(false)
+      // A file made before format 3.1 gets its id (and the minor that says so).
+      if pager.header.databaseID == 0 || pager.header.minor < DatabaseHeader.currentMinor {
+        writer.adoptCurrentFormat(databaseID: pager.header.databaseID == 0 ? DatabaseHeader.newDatabaseID() : pager.header.databaseID)
+      }
       if pager.report.uncleanShutdown { writer.recordUncleanShutdown() }
       try pager.commit(writer)
     }
@@ -120,6 +130,10 @@ extension Pager {
     let walPath = path + ".wal"
     let wal = storage.exists(walPath) ? try storage.open(walPath, .readOnly) : nil
     guard let pageSize = try probe(main, path: path, walFallback: wal) else {
+      // A young database (all of it still in the WAL) whose WAL is damaged.
+      if let wal, try wal.size() > 0, let damage = try assessLeftoverWAL(wal) {
+        throw SombraError.corruption("the database file is empty and \(damage); nothing can be read without the damaged part", path: walPath)
+      }
       throw SombraError(.notASombraFile, "not a Sombra database: the file is empty", path: path)
     }
     let pager = Pager(path: path, options: options, storage: storage, main: main, pageSize: pageSize)
@@ -192,14 +206,27 @@ extension Pager {
     return (bytes, pageSize)
   }
 
-  /// Scans the WAL and installs its committed frames and the header (read-write open).
+  /// Scans the WAL and installs its committed frames and the header (read-write
+  /// open). A damaged or stray WAL (`WALDamage`) is refused unless
+  /// `options.acceptWALLoss`; recovered frames are synced before this session
+  /// counts them as durable (a previous session may have written them without
+  /// a sync that succeeded).
   private func recover() throws {
-    let scan = try walFile.map { try WALScanner.scan($0, pageSize: pageSize) } ?? WALScan()
+    var scan = try walFile.map { try WALScanner.scan($0, pageSize: pageSize) } ?? WALScan()
     if case .badPageSize(let size)? = scan.headerProblem {
       throw SombraError.corruption("the WAL is for \(size)-byte pages but the database has \(pageSize)-byte pages: it belongs to another database; move it away", path: walPath)
     }
+    if let wal = walFile, let damage = try assessWAL(wal, scan: &scan) {
+      lock.withLock { _ in noteWALDamage(damage) }
+      try Self.refuseDamagedWAL(damage, path: path, walPath: walPath, options: options)
+      logger.error("WAL damage accepted: the commits after it are given up", metadata: ["damage": .string(damage.description)])
+    }
+    if let wal = walFile, !scan.committed.isEmpty {
+      do { try wal.sync() } catch { throw poisoned(by: error) }
+    }
     try lock.withLock { _ in
       adopt(scan, replacing: true)
+      durableFrames = committedFrames
       walHeaderOnDisk = scan.header != nil
       if scan.header == nil { walHeader = nil }
       report.recoveredTransactions = scan.transactions
@@ -225,6 +252,68 @@ extension Pager {
       syncedThrough = header.changeCounter
       try checkGeometry()
     }
+  }
+
+  /// The main file's own header, when it has a valid one (nil for a young
+  /// database whose pages are all still in the WAL, or a damaged page 0).
+  func mainFileHeader() -> DatabaseHeader? {
+    let page = UnsafeMutableRawBufferPointer.allocate(byteCount: pageSize, alignment: 64)
+    defer { page.deallocate() }
+    guard (try? main.read(into: page, at: 0)) == pageSize,
+      (try? PageLayout.verify(UnsafeRawBufferPointer(page), number: 0, path: path, source: "the database file")) != nil
+    else { return nil }
+    return try? DatabaseHeader.decode(UnsafeRawBufferPointer(page), path: path)
+  }
+
+  /// Rules 3-5 of `WALDamage` for a scan of this database's WAL: a stray WAL
+  /// (its scan is emptied: nothing of it is replayed) or damage that cuts off
+  /// acknowledged commits. Reads only; the caller notes what it found.
+  func assessWAL(_ wal: any StorageFile, scan: inout WALScan) throws -> WALDamage? {
+    let home = mainFileHeader()
+    var damage = home.flatMap { WALDamage.foreign(scan.header, databaseID: $0.databaseID) }
+    if damage == nil {
+      damage = try WALDamage.assess(wal, scan: scan, pageSize: pageSize, checkpointed: home?.changeCounter ?? 0)
+    }
+    if case .foreign? = damage?.kind { scan = WALScan() }
+    return damage
+  }
+
+  /// Reports WAL damage once per handle: in the open report, the log (error)
+  /// and the corruption count. Call under `lock`.
+  func noteWALDamage(_ damage: WALDamage) {
+    guard report.walDamage != damage.description else { return }
+    report.walDamage = damage.description
+    walDamage = damage
+    counters.corruptionErrors += 1
+    logger.error("WAL damage", metadata: ["wal": .string(walPath), "damage": .string(damage.description)])
+  }
+
+  /// A WAL beside an empty database file (what would be truncated as the
+  /// leftovers of a database that never committed) checked for damage.
+  private static func assessLeftoverWAL(_ wal: any StorageFile) throws -> WALDamage? {
+    var raw = [UInt8](repeating: 0, count: WALFormat.headerSize)
+    let n = try raw.withUnsafeMutableBytes { try wal.read(into: $0, at: 0) }
+    let header = raw.withUnsafeBytes { try? WALHeader.decode(UnsafeRawBufferPointer(rebasing: $0[0..<n])).get() }
+    // A damaged header hides the page size: try each.
+    let sizes = header.map { [Int($0.pageSize)] } ?? PageLayout.validPageSizes
+    for size in sizes {
+      let scan = try WALScanner.scan(wal, pageSize: size)
+      if let damage = try WALDamage.assess(wal, scan: scan, pageSize: size, checkpointed: 0) { return damage }
+    }
+    return nil
+  }
+
+  /// Throws `corruption` for a damaged or stray WAL unless the caller accepts
+  /// the loss; the WAL is left exactly as it is.
+  static func refuseDamagedWAL(_ damage: WALDamage, path: String, walPath: String, options: OpenOptions) throws {
+    guard !options.acceptWALLoss else { return }
+    let what: String
+    if case .foreign = damage.kind {
+      what = "\(damage): it was not replayed and is kept as it is. Move it away if it is not this database's (a leftover beside a restored copy), or run 'sombra-repair DB recover' to keep a copy and start a new WAL"
+    } else {
+      what = "\(damage). Nothing was written and the WAL is kept as it is; a read-only open serves the commits before the damage. 'sombra-repair DB recover' shows what recovery can keep, and 'sombra-repair DB recover --accept-loss --yes' keeps a copy of the WAL and gives up the rest"
+    }
+    throw SombraError.corruption(what, path: walPath)
   }
 
   /// Every page below the page count must be in the main file or the WAL. Call under `lock`.

@@ -24,7 +24,7 @@ import Synchronization
 ///    its sync and to new read snapshots only after it: while commits wait
 ///    for their sync (`SyncGroup`), `durableView` is the newest state that is
 ///    durable, and `beginRead` starts there. `syncedThrough` is the newest
-///    transaction a WAL sync has covered.
+///    transaction a WAL sync has covered, `durableFrames` the frames it covered.
 ///
 /// Cross-process (DESIGN.md §5): the read-write handle holds `LockRange.writer`
 /// exclusively for its life. A read-only handle holds `LockRange.readers` shared
@@ -61,6 +61,11 @@ package final class Pager: @unchecked Sendable {
   var closed = false
   /// The newest transaction (change counter) a sync of the WAL has covered.
   var syncedThrough: UInt64 = 0
+  /// Frames of this WAL generation a sync has covered: each commit claims it in
+  /// its page 0 (`DatabaseHeader.durableWALFrames`, read by `WALDamage`).
+  var durableFrames = 0
+  /// What `WALDamage` found at the open or a read-only refresh, if anything.
+  package var walDamage: WALDamage?
   /// What new read snapshots see while later commits wait for their sync
   /// (nil: the latest commit).
   var durableView: (frames: Int, header: DatabaseHeader)?
@@ -302,6 +307,8 @@ package final class Pager: @unchecked Sendable {
         if case .badPageSize(let size)? = scan.headerProblem {
           throw SombraError.corruption("the WAL is for \(size)-byte pages but the database has \(pageSize)-byte pages: it belongs to another database; move it away", path: walPath)
         }
+        // Damage: serve what comes before it and say so; a stray: none of it.
+        if let damage = try assessWAL(wal, scan: &scan) { noteWALDamage(damage) }
         adopt(scan, replacing: true)
       }
     } else if walHeader != nil || committedFrames > 0 {

@@ -11,6 +11,25 @@
 /// confirmed by a second look before it is reported.
 extension Verifier {
   func checkWALTail() throws {
+    // What the open found (`WALDamage`) is the stronger finding: a stray WAL,
+    // or damage a later commit proves was acknowledged.
+    if let damage = pager.lock.withLock({ _ in pager.walDamage }) {
+      let code: VerifyProblem.Code
+      let record: String
+      switch damage.kind {
+      case .foreign:
+        code = .walForeign
+        record = "WAL header"
+      case .header:
+        code = .walDamaged
+        record = "WAL header"
+      case .frame(let frame, _):
+        code = .walDamaged
+        record = "WAL frame \(frame)"
+      }
+      problem(code, record: record, "\(damage)", hint: VerifyHint.recover)
+      return
+    }
     let mark = snapshot.mark
     let (header, wal) = pager.lock.withLock { _ in (pager.walHeader, pager.walFile) }
     guard let header, let wal else { return }

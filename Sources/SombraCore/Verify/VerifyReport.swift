@@ -98,6 +98,13 @@ public struct VerifyProblem: Sendable, Equatable, Hashable, CustomStringConverti
     public static let walStaleFrame: Code = "WAL_STALE_FRAME"
     /// A committed WAL frame names another page than the one it was indexed for.
     public static let walFramePage: Code = "WAL_FRAME_PAGE"
+    /// The WAL is damaged inside what had been made durable (a later commit
+    /// records it), or its header is damaged in front of committed frames:
+    /// acknowledged commits are cut off. A read-write open refuses the WAL.
+    public static let walDamaged: Code = "WAL_DAMAGED"
+    /// The WAL beside the database belongs to another database (its id differs);
+    /// it is not replayed, and a read-write open refuses it.
+    public static let walForeign: Code = "WAL_FOREIGN"
 
     // MARK: Level structure
     /// A page below the page count that nothing owns (leaked).
@@ -156,7 +163,7 @@ public struct VerifyProblem: Sendable, Equatable, Hashable, CustomStringConverti
     /// Every code, in the order above.
     public static let all: [Code] = [
       pageChecksum, pageType, pageNumber, pageMissing, pageSuperseded, headerInvalid, walHeader, walFrameChecksum,
-      walStaleFrame, walFramePage, pageUnreachable, pageDoubleUse, freeListCycle, freeListBadPage, freeListCount,
+      walStaleFrame, walFramePage, walDamaged, walForeign, pageUnreachable, pageDoubleUse, freeListCycle, freeListBadPage, freeListCount,
       btreeNode, btreeKeyOrder, btreeSeparator, btreeDepth, btreeChild, btreeCycle, btreeEmptyNode, overflowChain,
       rootsInvalid, catalogInvalid, recordInvalid, edgeDangling, adjacencyMissing, adjacencyExtra, labelIndexMissing,
       labelIndexExtra, propertyIndexMissing, propertyIndexExtra, countMismatch,
@@ -206,6 +213,7 @@ public enum VerifyHint {
   public static let rebuildIndexes = "sombra-repair DB rebuild-indexes"
   public static let salvage = "sombra-repair DB salvage --output NEW"
   public static let vacuum = "sombra-repair DB vacuum"
+  public static let recover = "sombra-repair DB recover (keeps a copy of the WAL; --accept-loss gives up what the damage cut off)"
 }
 
 /// What was checked: every count is of things actually examined.

@@ -20,29 +20,36 @@ package enum WALDelta {
   ///
   /// Runs are found a word (8 bytes) at a time; one equal aligned word between
   /// two changes ends a run, because a run header (4 bytes) costs less than
-  /// the 8 or more equal bytes it then leaves out.
+  /// the 8 or more equal bytes it then leaves out. The bytes of `forcing`, when
+  /// given, are written in one run whether or not they changed (page 0's
+  /// durable-frames claim: recovery reads it from any one record).
   package static func encode(
     page: PageNumber, old: UnsafeRawBufferPointer, new: UnsafeRawBufferPointer,
-    into out: UnsafeMutableRawBufferPointer, at start: Int, limit: Int
+    into out: UnsafeMutableRawBufferPointer, at start: Int, limit: Int, forcing: Range<Int>? = nil
   ) -> Int? {
     let size = min(old.count, new.count) & ~7
     let limit = min(limit, out.count)
     guard start + recordHeaderSize <= limit else { return nil }
+    // The aligned words that hold the forced bytes (empty when none).
+    let forced = forcing.map { ($0.lowerBound & ~7)..<min($0.upperBound, size) } ?? 0..<0
     var end = start + recordHeaderSize
     var runs = 0
     var i = 0
     while i < size {
-      if word(old, i) == word(new, i) {
+      if word(old, i) == word(new, i) && !forced.contains(i) {
         i += 8
         continue
       }
-      // Exact first and last changed bytes of the run of unequal words [i, j).
+      // Exact first and last changed (or forced) bytes of the run of unequal words [i, j).
       var j = i + 8
-      while j < size && word(old, j) != word(new, j) { j += 8 }
+      while j < size && (word(old, j) != word(new, j) || forced.contains(j)) { j += 8 }
+      let holdsForced = forcing.map { $0.lowerBound < j && $0.upperBound > i } ?? false
+      let keepFrom = holdsForced ? max(forcing?.lowerBound ?? j, i) : j
+      let keepTo = holdsForced ? min(forcing?.upperBound ?? i, j) : i
       var first = i
-      while old[first] == new[first] { first += 1 }
+      while first < keepFrom && old[first] == new[first] { first += 1 }
       var last = j
-      while old[last - 1] == new[last - 1] { last -= 1 }
+      while last > keepTo && old[last - 1] == new[last - 1] { last -= 1 }
       let length = last - first
       guard end + runHeaderSize + length <= limit, runs < Int(UInt16.max) else { return nil }
       out.putLE(UInt16(truncatingIfNeeded: first), at: end)
@@ -99,6 +106,25 @@ package enum WALDelta {
       records.append(Record(page: page, runs: runs, body: bodyStart..<at))
     }
     return records
+  }
+
+  /// The bytes `range` of the record's page when one run of the record
+  /// (from `records`, already checked) covers all of them, else nil.
+  package static func bytes(_ range: Range<Int>, in record: Record, from bytes: UnsafeRawBufferPointer) -> [UInt8]? {
+    var at = record.body.lowerBound
+    for _ in 0..<record.runs {
+      guard at + runHeaderSize <= record.body.upperBound else { return nil }
+      let offset = Int(bytes.le(at, as: UInt16.self))
+      let length = Int(bytes.le(at + 2, as: UInt16.self))
+      let source = at + runHeaderSize
+      guard source + length <= record.body.upperBound else { return nil }
+      if offset <= range.lowerBound && range.upperBound <= offset + length {
+        let from = source + range.lowerBound - offset
+        return Array(bytes[from..<from + range.count])
+      }
+      at = source + length
+    }
+    return nil
   }
 
   /// Writes a record's runs (from `records`, already checked) over `page`.

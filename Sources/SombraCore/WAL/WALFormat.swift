@@ -5,13 +5,18 @@
 /// | offset | size | meaning                                                  |
 /// |--------|------|----------------------------------------------------------|
 /// | 0      | 4    | magic `SWAL`                                             |
-/// | 4      | 4    | WAL format version (2; 1 is read: it has no delta frames)|
+/// | 4      | 4    | WAL format version (3; 1 and 2 are read)                 |
 /// | 8      | 4    | page size (equals the database's)                        |
 /// | 12     | 4    | checkpoint sequence: +1 at every reset (0 in a new WAL)  |
 /// | 16     | 4    | salt 1: +1 at every reset (random in a new WAL)          |
 /// | 20     | 4    | salt 2: random at every reset                            |
-/// | 24     | 4    | reserved (0; a header with other bytes here is invalid)  |
+/// | 24     | 4    | version 3: database id, low 32 bits (`DatabaseHeader`);  |
+/// |        |      | versions 1-2: 0 (other bytes here make it invalid)       |
 /// | 28     | 4    | CRC-32C of bytes [0, 28)                                 |
+///
+/// Version 1 has image frames only; 2 added delta frames; 3 binds the WAL to
+/// its database (offset 24): a WAL whose id is not its database's is never
+/// replayed. A version 1-2 WAL (id 0) is unbound: it is replayed as before.
 ///
 /// Frame i starts at 32 + i × (32 + P): a frame takes one slot of 32 + P bytes
 /// whatever it holds. It is a 32-byte frame header and either a page image or
@@ -76,9 +81,9 @@
 package enum WALFormat {
   package static let magic: UInt32 = 0x4C41_5753  // "SWAL" little-endian
   /// The version new WAL generations are written with.
-  package static let version: UInt32 = 2
-  /// Versions this build reads (1 has image frames only).
-  package static let readableVersions: ClosedRange<UInt32> = 1...2
+  package static let version: UInt32 = 3
+  /// Versions this build reads (1 has image frames only, 2 no database id).
+  package static let readableVersions: ClosedRange<UInt32> = 1...3
   /// The page-number field of a delta frame.
   package static let deltaFrameMarker: PageNumber = .max
   package static let headerSize = 32
@@ -129,29 +134,46 @@ package struct WALHeader: Sendable, Equatable {
   package var sequence: UInt32
   package var salt1: UInt32
   package var salt2: UInt32
+  /// The low 32 bits of the database's id (version 3); 0: unbound (versions 1-2).
+  package var databaseID: UInt32
 
-  package init(pageSize: UInt32, sequence: UInt32, salt1: UInt32, salt2: UInt32, version: UInt32 = WALFormat.version) {
+  package init(
+    pageSize: UInt32, sequence: UInt32, salt1: UInt32, salt2: UInt32, version: UInt32 = WALFormat.version, databaseID: UInt32 = 0
+  ) {
     self.version = version
     self.pageSize = pageSize
     self.sequence = sequence
     self.salt1 = salt1
     self.salt2 = salt2
+    self.databaseID = version >= 3 ? databaseID : 0
+  }
+
+  /// The WAL header's form of a database id (`DatabaseHeader.databaseID`).
+  package static func binding(_ databaseID: UInt64) -> UInt32 { UInt32(truncatingIfNeeded: databaseID) }
+
+  /// Whether this WAL may be replayed into a database with id `databaseID`:
+  /// an unbound WAL (id 0: version 1-2, or a database made before ids) or
+  /// database (id 0) binds nothing; otherwise the ids must agree.
+  package func belongs(to databaseID: UInt64) -> Bool {
+    self.databaseID == 0 || databaseID == 0 || self.databaseID == Self.binding(databaseID)
   }
 
   /// Whether frames of this generation may hold delta records.
   package var allowsDeltas: Bool { version >= 2 }
 
-  /// The header that follows this one at a reset (in the current version).
-  package func next() -> WALHeader {
+  /// The header that follows this one at a reset (in the current version),
+  /// bound to the database whose id is `databaseID`.
+  package func next(databaseID: UInt64) -> WALHeader {
     var rng = SystemRandomNumberGenerator()
     var salt2 = rng.next() as UInt32
     if salt2 == self.salt2 { salt2 &+= 1 }  // wrapping: salts are arbitrary bits
-    return WALHeader(pageSize: pageSize, sequence: sequence &+ 1, salt1: salt1 &+ 1, salt2: salt2)
+    return WALHeader(pageSize: pageSize, sequence: sequence &+ 1, salt1: salt1 &+ 1, salt2: salt2, databaseID: Self.binding(databaseID))
   }
 
-  package static func fresh(pageSize: UInt32) -> WALHeader {
+  /// The header of a new WAL for the database whose id is `databaseID`.
+  package static func fresh(pageSize: UInt32, databaseID: UInt64) -> WALHeader {
     var rng = SystemRandomNumberGenerator()
-    return WALHeader(pageSize: pageSize, sequence: 0, salt1: rng.next(), salt2: rng.next())
+    return WALHeader(pageSize: pageSize, sequence: 0, salt1: rng.next(), salt2: rng.next(), databaseID: binding(databaseID))
   }
 
   package func encode() -> [UInt8] {
@@ -162,7 +184,7 @@ package struct WALHeader: Sendable, Equatable {
     w.u32(sequence)
     w.u32(salt1)
     w.u32(salt2)
-    w.u32(0)
+    w.u32(databaseID)
     let crc = w.bytes.withUnsafeBytes { CRC32C.checksum($0) }
     w.u32(crc)
     return w.bytes
@@ -182,8 +204,10 @@ package struct WALHeader: Sendable, Equatable {
     guard crc == bytes.le(28, as: UInt32.self) else { return .failure(.headerChecksum) }
     let version: UInt32 = bytes.le(4)
     guard WALFormat.readableVersions.contains(version) else { return .failure(.unsupportedVersion(version)) }
-    guard bytes.le(24, as: UInt32.self) == 0 else { return .failure(.headerChecksum) }
-    let header = WALHeader(pageSize: bytes.le(8), sequence: bytes.le(12), salt1: bytes.le(16), salt2: bytes.le(20), version: version)
+    let id: UInt32 = bytes.le(24)
+    guard version >= 3 || id == 0 else { return .failure(.headerChecksum) }
+    let header = WALHeader(
+      pageSize: bytes.le(8), sequence: bytes.le(12), salt1: bytes.le(16), salt2: bytes.le(20), version: version, databaseID: id)
     guard let size = Int(exactly: header.pageSize), PageLayout.isValidPageSize(size) else {
       return .failure(.badPageSize(header.pageSize))
     }

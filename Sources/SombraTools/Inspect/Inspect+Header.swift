@@ -106,7 +106,7 @@ extension SombraInspect {
     add(48, 8, "next node id") { "\($0)" }
     add(56, 8, "next edge id") { "\($0)" }
     add(64, 4, "creator version") { "Sombra " + versionText(UInt32(truncatingIfNeeded: $0)) }
-    add(68, 4, "reserved") { $0 == 0 ? "0" : "\($0) (written as 0)" }
+    add(68, 4, "durable WAL frames") { "\($0) (claimed)" }
     for slot in 0..<DatabaseHeader.rootSlots {
       let tree = InspectSession.treeName(slot: slot)
       add(72 + 4 * slot, 4, "root \(slot)") { value in
@@ -123,12 +123,13 @@ extension SombraInspect {
     add(152, 8, "last checkpoint time") { $0 == 0 ? "never" : utcText($0) }
     add(160, 8, "unclean shutdowns") { "\($0) (lifetime)" }
     add(168, 8, "corruption events") { "\($0) (lifetime)" }
+    add(176, 8, "database id") { $0 == 0 ? "none (made before format 3.1)" : ByteText.hex($0) }
     let trailer = page.count - 4
-    let padding = bytes(176, max(trailer - 176, 0))
+    let padding = bytes(184, max(trailer - 184, 0))
     let nonZero = padding.filter { $0 != 0 }.count
     fields.append(
       HeaderField(
-        offset: 176, size: padding.count, name: "zero", raw: nonZero == 0 ? "(all zero)" : "(\(nonZero) non-zero)",
+        offset: 184, size: padding.count, name: "zero", raw: nonZero == 0 ? "(all zero)" : "(\(nonZero) non-zero)",
         number: nil, meaning: nonZero == 0 ? "ok" : "should be zero"))
     let stored = UInt32(truncatingIfNeeded: number(trailer, 4))
     let computed = CRC32C.checksum(Array(page.prefix(max(trailer, 0))))

@@ -76,6 +76,7 @@ extension SombraInspect {
         header += [
           JSONMember("version", json(h.version)), JSONMember("pageSize", json(h.pageSize)),
           JSONMember("sequence", json(h.sequence)), JSONMember("salt1", json(h.salt1)), JSONMember("salt2", json(h.salt2)),
+          JSONMember("databaseID", json(h.databaseID)),
         ]
       }
       context.writeJSON([
@@ -110,11 +111,11 @@ extension SombraInspect {
       pairs += [
         ("magic", "SWAL (ok)"), ("version", "\(h.version)"), ("page size", "\(h.pageSize) bytes"),
         ("sequence", "\(h.sequence) (checkpoint resets)"), ("salt 1", ByteText.hex(h.salt1)), ("salt 2", ByteText.hex(h.salt2)),
-        ("checksum", "valid"),
+        ("database id", h.databaseID == 0 ? "none (unbound)" : "\(ByteText.hex(h.databaseID)) (low 32 bits)"), ("checksum", "valid"),
       ]
     } else {
       pairs.append(("header", "invalid: \(scan.headerProblem.map { "\($0)" } ?? "unknown") (raw \(ByteText.hex(headerBytes)))"))
-      pairs.append(("frames", "ignored: a WAL without a valid header holds nothing"))
+      pairs.append(("frames", "not replayed; a read-write open refuses them when they hold commits (sombra-verify)"))
     }
     context.standardOutput.write(box(title: walPath, [pairs], style: style, width: context.width))
     if rows.isEmpty { return .success }

@@ -3,7 +3,7 @@ import SombraCore
 
 /// `sombra-repair DB COMMAND`: maintenance and repair, safe by default.
 ///
-/// Commands: `checkpoint`, `vacuum`, `rebuild-indexes`, `salvage --output NEW`;
+/// Commands: `checkpoint`, `vacuum`, `rebuild-indexes`, `recover`, `salvage --output NEW`;
 /// each one a file `Repair+NAME.swift`. Every command follows the same steps
 /// (`RepairRun`), in this order:
 /// 1. Parse; a bad `--lock-timeout` or a missing `--output` is a usage error (2).
@@ -23,7 +23,7 @@ public enum SombraRepair {
   /// The declaration that drives parsing and `--help` (and the man page).
   public static let spec = CommandSpec(
     name: tool,
-    overview: "Maintain and repair a Sombra database: checkpoint its WAL, vacuum it, rebuild its indexes, or salvage what is readable into a new file.",
+    overview: "Maintain and repair a Sombra database: checkpoint its WAL, vacuum it, rebuild its indexes, recover from a damaged WAL, or salvage what is readable into a new file.",
     positionals: [PositionalSpec("database", help: "The database file (its WAL is the file beside it ending in .wal).")],
     options: [
       .flag("dry-run", help: "Print the plan and change nothing."),
@@ -48,6 +48,14 @@ public enum SombraRepair {
       CommandSpec(
         name: "rebuild-indexes",
         overview: "Rebuild adjacency, the label index, the property indexes and the counts from the node and edge records."),
+      CommandSpec(
+        name: "recover",
+        overview: "Say what to do when the WAL is damaged or belongs to another database (the read-write open refuses it); with --accept-loss, keep a copy of the WAL beside the database and give up the commits the damage cut off.",
+        options: [
+          .flag(
+            "accept-loss",
+            help: "Copy DATABASE.wal to DATABASE.wal.damaged-YYYYMMDD-HHMMSS, then open the database keeping the commits before the damage (none of a stray WAL's) and give up the rest.")
+        ]),
       CommandSpec(
         name: "salvage",
         overview: "Read everything still readable from a damaged database into a new database and report exactly what was lost; never writes the source.",
@@ -86,6 +94,8 @@ public enum SombraRepair {
         return try vacuum(run)
       case "rebuild-indexes":
         return try rebuildIndexes(run)
+      case "recover":
+        return try recover(run, acceptLoss: parsed.flag("accept-loss"))
       case "salvage":
         guard let output = parsed.value("output"), !output.isEmpty else {
           throw commandLine.usageError(

@@ -111,9 +111,11 @@ public enum SombraVerify {
     _ error: SombraError, path: String, level: VerifyOptions.Level, output: OutputOptions, quiet: Bool, _ context: ToolContext
   ) -> ExitCode {
     let page = error.page ?? 0
+    // The WAL of a young database (everything still in it) is damaged.
+    let inWAL = error.path == path + ".wal"
     let problem = VerifyProblem(
-      page == 0 ? .headerInvalid : .pageChecksum, page: page, record: nil,
-      message: "the database cannot be opened: \(error.message)", hint: VerifyHint.salvage)
+      inWAL ? .walDamaged : page == 0 ? .headerInvalid : .pageChecksum, page: inWAL ? nil : page, record: inWAL ? "WAL header" : nil,
+      message: "the database cannot be opened: \(error.message)", hint: inWAL ? VerifyHint.recover : VerifyHint.salvage)
     var report = VerifyReport(level: level, transactionID: 0)
     report.problems = [problem]
     report.totalProblems = 1
