@@ -132,7 +132,9 @@ extension Pager {
     guard let pageSize = try probe(main, path: path, walFallback: wal) else {
       // A young database (all of it still in the WAL) whose WAL is damaged.
       if let wal, try wal.size() > 0, let damage = try assessLeftoverWAL(wal) {
-        throw SombraError.corruption("the database file is empty and \(damage); nothing can be read without the damaged part", path: walPath)
+        throw SombraError.corruption(
+          "the database file is empty and \(damage); nothing can be read without the damaged part, and the WAL is kept as it is: 'sombra-repair DB recover' says what can be done",
+          path: walPath)
       }
       throw SombraError(.notASombraFile, "not a Sombra database: the file is empty", path: path)
     }

@@ -50,7 +50,8 @@ package struct WALDamage: Sendable, Equatable, CustomStringConvertible {
   package var keptFrames = 0
   /// The most durable frames a genuine frame after the damage claims.
   package var claimedDurable = 0
-  /// Genuine commit frames after the damage: the transactions lost with it.
+  /// Committed transactions lost with the damage: from the one after the last
+  /// kept to the newest genuine commit frame found.
   package var lostCommits = 0
   /// The ids of those transactions (lowest, highest), when any were found.
   package var lostTransactions: ClosedRange<UInt64>?
@@ -92,9 +93,9 @@ extension WALDamage {
       var walker = GenuineFrames(salts: (header.salt1, header.salt2), pageSize: pageSize, checkpointed: 0)
       try walker.walk(wal, from: stop.frame + 1, seed: try storedChecksum(wal, frame: stop.frame, pageSize: pageSize), fileSize: scan.fileSize)
       guard walker.claimed > kept else { return nil }
-      return WALDamage(
-        kind: .frame(stop.frame, stop.reason), keptFrames: kept, claimedDurable: walker.claimed,
-        lostCommits: walker.commits, lostTransactions: walker.transactions)
+      var damage = WALDamage(kind: .frame(stop.frame, stop.reason), keptFrames: kept, claimedDurable: walker.claimed)
+      damage.lose(after: scan.committed.last?.transaction ?? checkpointed, through: walker.transactions?.upperBound)
+      return damage
     }
     guard let problem = scan.headerProblem else { return nil }
     if case .badPageSize = problem { return nil }  // the open refuses it on its own
@@ -117,13 +118,20 @@ extension WALDamage {
       try walker.walk(wal, from: 0, seed: candidate.seed, fileSize: scan.fileSize)
       let damaged = newer || (zeros ? walker.claimed > 0 : walker.genuine > 0)
       guard damaged else { continue }
-      let found = WALDamage(
-        kind: .header(problem), keptFrames: 0, claimedDurable: walker.claimed, lostCommits: walker.commits,
-        lostTransactions: walker.transactions)
+      var found = WALDamage(kind: .header(problem), keptFrames: 0, claimedDurable: walker.claimed)
+      found.lose(after: checkpointed, through: walker.transactions?.upperBound)
       if best.map({ $0.lostCommits < found.lostCommits }) ?? true { best = found }
     }
     if best == nil && newer { best = WALDamage(kind: .header(problem)) }
     return best
+  }
+
+  /// Records the transactions lost: transaction ids are consecutive, so they
+  /// run from the one after the last kept to the newest genuine commit found.
+  mutating func lose(after kept: UInt64, through newest: UInt64?) {
+    guard let newest, newest > kept else { return }
+    lostTransactions = (kept + 1)...newest
+    lostCommits = Int(clamping: newest - kept)
   }
 
   /// The stray check of rule 5: a damage report when `header` binds the WAL to
@@ -156,7 +164,6 @@ struct GenuineFrames {
   let checkpointed: UInt64
   var genuine = 0
   var claimed = 0
-  var commits = 0
   var transactions: ClosedRange<UInt64>?
 
   init(salts: (UInt32, UInt32), pageSize: Int, checkpointed: UInt64) {
@@ -190,7 +197,6 @@ struct GenuineFrames {
       genuine += 1
       if let claim { claimed = max(claimed, claim) }
       if head.isCommit {
-        commits += 1
         transactions = transactions.map { min($0.lowerBound, head.transaction)...max($0.upperBound, head.transaction) }
           ?? head.transaction...head.transaction
       }

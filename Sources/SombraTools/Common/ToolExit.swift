@@ -42,10 +42,22 @@ extension ToolContext {
     var options = OpenOptions.readOnly
     options.lockTimeout = lockTimeout
     options.logger = logger
+    let database: Database
     do {
-      return try Database.open(path, options: options)
+      database = try Database.open(path, options: options)
     } catch {
       throw exit(for: error, tool: tool)
     }
+    warnOfWALDamage(database, tool: tool)
+    return database
+  }
+
+  /// A read-only open serves the commits before WAL damage (or none of a stray
+  /// WAL): say so on stderr, whatever the log level.
+  public func warnOfWALDamage(_ database: Database, tool: String) {
+    guard let damage = database.openReport.walDamage else { return }
+    standardError.writeLine(
+      "\(tool): warning: " + TerminalText.escapingControlCharacters(damage)
+        + "; showing the commits before it (sombra-repair DB recover says what can be done)")
   }
 }

@@ -47,6 +47,7 @@ public final class ShellSession {
     self.path = path
     self.readOnly = readOnly
     self.database = try Self.openDatabase(path, readOnly: readOnly)
+    if let database { context.warnOfWALDamage(database, tool: Self.tool) }
   }
 
   static func openDatabase(_ path: String, readOnly: Bool) throws -> Database {
