@@ -14,9 +14,12 @@ import Testing
 /// Acceptable outcomes of an iteration:
 /// 1. any step throws a `SombraError` (any code), or
 /// 2. every read gives a committed state: the checkpointed one or one of the
-///    commits in the WAL (a damaged WAL cuts the later commits off); the empty
-///    state only when the main file was cut to nothing and the open reports that
-///    it created a new database.
+///    commits in the WAL; the empty state only when the main file was cut to
+///    nothing and the open reports that it created a new database. An earlier
+///    commit than the last is acceptable only when nothing in the WAL proves the
+///    commits after it durable: every commit was synced, and the last one claims
+///    so (`WALDamage`), so while its frames (and the checksum they chain from)
+///    are intact, a read-write open must refuse rather than serve less.
 /// After a successful read, write and close, the reopened database must hold
 /// exactly the state read plus the write (a failed write rolls back: the state
 /// read). Read-only and read-write opens of the same bytes must agree, and a
@@ -122,6 +125,22 @@ extension CorruptionFuzz {
     let wal: [UInt8]
     /// The checkpointed state, then the state after each WAL commit.
     let states: [PageStore.State]
+    /// The bytes that make the last commit's frames genuine: the running
+    /// checksum stored in the frame before them, and the frames themselves.
+    let lastCommitProof: [Range<Int>]
+
+    /// The byte ranges of `lastCommitProof` in `wal`.
+    static func proof(of wal: [UInt8], disk: SimulatedDisk) throws -> [Range<Int>] {
+      let file = try disk.open(walPath, .readOnly)
+      defer { file.close() }
+      let frames = try WALScanner.scan(file, pageSize: 4096).committed
+      guard let last = frames.last?.transaction, let first = frames.firstIndex(where: { $0.transaction == last }), first > 0,
+        let before = WALFormat.frameOffset(first - 1, pageSize: 4096).map(Int.init),
+        let start = WALFormat.frameOffset(first, pageSize: 4096).map(Int.init),
+        let end = WALFormat.frameOffset(frames.count, pageSize: 4096).map(Int.init)
+      else { throw SombraError.misuse("the base WAL has no last commit after another") }
+      return [before + 24..<before + 28, start..<min(end, wal.count)]
+    }
 
     static func make() throws -> Base {
       let disk = SimulatedDisk()
@@ -161,7 +180,7 @@ extension CorruptionFuzz {
       guard let main = image.contents(path), let wal = image.contents(walPath) else {
         throw SombraError(.notFound, "the base database has no files")
       }
-      return Base(main: main, wal: wal, states: states)
+      return Base(main: main, wal: wal, states: states, lastCommitProof: try proof(of: wal, disk: image))
     }
   }
 
@@ -286,6 +305,9 @@ enum CorruptionFuzz {
     case .value(let state):
       if let i = base.states.firstIndex(of: state) {
         outcome.stateIndex = i
+        if i < Base.walCommits, base.lastCommitProof.allSatisfy({ $0.upperBound <= wal.count && wal[$0] == base.wal[$0] }) {
+          return failed("served commit \(i) of \(Base.walCommits) though the last commit is intact and claims the rest durable")
+        }
       } else if !(state.isEmpty && db.openReport.created && main.isEmpty) {
         return failed("read a state never committed: \(state)")
       }

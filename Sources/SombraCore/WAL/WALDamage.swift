@@ -109,8 +109,12 @@ extension WALDamage {
     if n == WALFormat.headerSize, !zeros {
       raw.withUnsafeBytes { candidates.append(((($0.le(16) as UInt32), $0.le(20) as UInt32), $0.le(28) as UInt32)) }
     }
-    if let frame0 = try frameHeader(wal, frame: 0, pageSize: pageSize) {
-      candidates.append(((frame0.salt1, frame0.salt2), candidates.first?.seed))
+    // The first frames' salts too: damage may have hit frame 0's header with the WAL's.
+    for frame in 0..<8 {
+      guard let head = try frameHeader(wal, frame: frame, pageSize: pageSize) else { break }
+      if !candidates.contains(where: { $0.salts == (head.salt1, head.salt2) }) {
+        candidates.append(((head.salt1, head.salt2), candidates.first?.seed))
+      }
     }
     var best: WALDamage?
     for candidate in candidates {
