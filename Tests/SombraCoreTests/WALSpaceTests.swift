@@ -176,4 +176,44 @@ import Testing
       }
     }
   }
+
+  /// A full disk while the open's recovery checkpoint copies pages into the
+  /// main file: the open succeeds and reads every commit from the WAL, the WAL
+  /// keeps them, and once there is room the next open checkpoints them.
+  @Test func aFullDiskDuringTheOpensRecoveryCheckpointLeavesTheDatabaseReadable() throws {
+    let base = SimulatedDisk()
+    do {
+      let db = try Database.open(Self.path, options: Self.options, storage: base)
+      for i in 0..<40 { _ = try db.write { try $0.createNode(labels: ["N"], properties: ["i": .int(Int64(i))]) } }
+      // Dropped without close: the commits are only in the WAL.
+    }
+    let main = try #require(base.contents(Self.path))
+    let wal = try #require(base.contents(Self.path + ".wal"))
+    func fresh() -> SimulatedDisk {
+      let disk = SimulatedDisk()
+      disk.setContents(Self.path, main)
+      disk.setContents(Self.path + ".wal", wal)
+      return disk
+    }
+    // Where the open writes the main file: only its checkpoint does.
+    let dry = fresh()
+    let opened = try Database.open(Self.path, options: Self.options, storage: dry)
+    let afterOpen = dry.operations
+    try opened.close()
+    let checkpointWrites = dry.log.filter { $0.number <= afterOpen && $0.path == Self.path && $0.call == "pwrite" }.map(\.number)
+    #expect(checkpointWrites.count > 1, "the recovery checkpoint copies pages")
+    for point in checkpointWrites {
+      let disk = fresh()
+      disk.inject(.enospc, atOperation: point)
+      let db = try Database.open(Self.path, options: Self.options, storage: disk)
+      #expect(try db.read { try $0.nodeIDs(label: "N").count } == 40, "full disk at operation \(point)")
+      #expect(!db.isPoisoned)
+      _ = try db.write { try $0.createNode(labels: ["N"]) }
+      try db.close()
+      let again = try Database.open(Self.path, options: .readOnly, storage: disk)
+      #expect(try again.read { try $0.nodeIDs(label: "N").count } == 41, "after the full disk at operation \(point)")
+      #expect(again.openReport.recoveredFrames == 0, "the close checkpointed once there was room")
+      try again.close()
+    }
+  }
 }

@@ -74,6 +74,9 @@ import Testing
     // Read-only: the commits before the damage, with the damage said.
     let served = try #require(try Self.nodes(path))
     #expect(served > 0 && served < 240)
+    let listing = try Self.run("sombra-inspect", [path, "wal"])
+    #expect(listing.status == 0)
+    #expect(listing.out.contains("\ndamage: WAL frame 120 is damaged"), "\(listing.out)")
     let shell = try Self.run("sombra", ["--readonly", path, "--command", ".info"])
     #expect(shell.status == 0)
     #expect(shell.err.hasPrefix("sombra: warning: WAL frame 120 is damaged"), "\(shell.err)")

@@ -11,7 +11,9 @@ import Logging
 ///    while they read): passive tries once, full and truncate wait up to the lock
 ///    timeout.
 /// 3. Copy, for every page, its newest frame below every live snapshot's mark into
-///    the main file; then fdatasync the main file.
+///    the main file; then fdatasync the main file. A full disk (ENOSPC, EDQUOT)
+///    while copying fails the checkpoint and nothing else: the WAL still holds
+///    every page copied so far. Any other write or sync failure poisons the handle.
 /// 4. When every frame was copied and no snapshot is live, reset the WAL: a new
 ///    header with new salts, synced before any new frame is written (old frames
 ///    become stale), or for `truncate` the file cut to zero and synced. A crash
@@ -146,6 +148,13 @@ extension Pager {
           try main.write(UnsafeRawBufferPointer(page), at: UInt64(number) * UInt64(pageSize))
         }
         try main.sync()
+      } catch let error as SombraError where error.errno == ENOSPC || error.errno == EDQUOT {
+        // A full disk before the sync: the pages written so far are versions
+        // that WAL frames still hold (no snapshot reads their main copies, and
+        // nothing is reset), so the handle stays usable and a later
+        // checkpoint copies them again.
+        logger.warning("checkpoint stopped: the disk is full", metadata: ["error": "\(error)"])
+        throw error
       } catch {
         throw poisoned(by: error)
       }

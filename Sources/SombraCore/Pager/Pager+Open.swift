@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+  import Glibc
+#endif
+
 /// Opening and closing.
 ///
 /// Read-write open:
@@ -104,8 +108,14 @@ extension Pager {
       try pager.commit(writer)
     }
     if pager.report.recoveredFrames > 0 {
-      // Passive: readers in other processes only postpone it; an I/O error fails the open.
-      _ = try pager.checkpoint(.passive)
+      // Passive: readers in other processes only postpone it; so does a full
+      // disk (the WAL keeps the frames, and the database is readable). Any
+      // other I/O error fails the open.
+      do {
+        _ = try pager.checkpoint(.passive)
+      } catch let error as SombraError where error.errno == ENOSPC || error.errno == EDQUOT {
+        pager.logger.warning("the open's checkpoint is postponed: the disk is full", metadata: ["error": "\(error)"])
+      }
     }
     return pager
   }

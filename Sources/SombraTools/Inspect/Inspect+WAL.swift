@@ -90,6 +90,7 @@ extension SombraInspect {
         JSONMember("committedTransactions", json(scan.transactions)),
         JSONMember("uncommittedFrames", json(scan.uncommittedFrames)),
         JSONMember("unwrittenBytes", json(unwrittenBytes(scan, pageSize: session.pageSize) ?? 0)),
+        JSONMember("damage", session.database.walDamage.map { .string($0.description) } ?? .null),
         JSONMember(
           "checkpoint",
           .array(
@@ -144,6 +145,10 @@ extension SombraInspect {
       guard let problem = row.problem else { continue }
       let consequence = row.state == "invalid" ? "recovery stops there and ignores the rest" : "recovery ignores it"
       context.standardOutput.writeLine("frame \(row.index): \(problem); \(consequence)")
+    }
+    if let damage = session.database.walDamage {
+      context.standardOutput.writeLine(
+        "damage: \(TerminalText.escapingControlCharacters(damage.description)); a read-write open refuses this WAL (sombra-repair DB recover)")
     }
 
     if plan.isEmpty {
