@@ -220,9 +220,9 @@ extension Pager {
 
   /// Scans the WAL and installs its committed frames and the header (read-write
   /// open). A damaged or stray WAL (`WALDamage`) is refused unless
-  /// `options.acceptWALLoss`; recovered frames are synced before this session
-  /// counts them as durable (a previous session may have written them without
-  /// a sync that succeeded).
+  /// `options.acceptWALLoss`; recovered frames are written again and synced
+  /// before this session counts them as durable (a previous session may have
+  /// written them without a sync that succeeded: `rewriteRecovered`).
   private func recover() throws {
     var scan = try walFile.map { try WALScanner.scan($0, pageSize: pageSize) } ?? WALScan()
     if case .badPageSize(let size)? = scan.headerProblem {
@@ -234,7 +234,7 @@ extension Pager {
       logger.error("WAL damage accepted: the commits after it are given up", metadata: ["damage": .string(damage.description)])
     }
     if let wal = walFile, !scan.committed.isEmpty {
-      do { try wal.sync() } catch { throw poisoned(by: error) }
+      do { try rewriteRecovered(wal, frames: scan.committed.count, fileSize: scan.fileSize) } catch { throw poisoned(by: error) }
     }
     try lock.withLock { _ in
       adopt(scan, replacing: true)
@@ -264,6 +264,28 @@ extension Pager {
       syncedThrough = header.changeCounter
       try checkGeometry()
     }
+  }
+
+  /// Makes the recovered frames durable before this session builds on them:
+  /// writes their bytes again, as read, and syncs the WAL. A sync alone is not
+  /// enough: after a failed fdatasync Linux may drop the pages it could not
+  /// write and report the error once, so a reopen in the same boot reads
+  /// frames from the page cache that are not on the disk, and a sync finds
+  /// nothing dirty to write. Writing them again makes them dirty.
+  private func rewriteRecovered(_ wal: any StorageFile, frames: Int, fileSize: UInt64) throws {
+    let end = min(WALFormat.frameOffset(frames, pageSize: pageSize) ?? fileSize, fileSize)
+    let chunk = 1 << 20
+    let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunk, alignment: 64)
+    defer { buffer.deallocate() }
+    var at: UInt64 = 0
+    while at < end {
+      let want = Int(min(UInt64(chunk), end - at))
+      let n = try wal.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<want]), at: at)
+      guard n > 0 else { break }
+      try wal.write(UnsafeRawBufferPointer(rebasing: buffer[0..<n]), at: at)
+      at += UInt64(n)
+    }
+    try wal.sync()
   }
 
   /// The main file's own header, when it has a valid one (nil for a young
