@@ -489,6 +489,7 @@ private final class HookedFile: StorageFile {
   func truncate(to size: UInt64) throws { try file.truncate(to: size) }
   func lock(_ range: LockRange, _ mode: LockMode, wait: Bool) throws -> Bool { try file.lock(range, mode, wait: wait) }
   func unlock(_ range: LockRange) throws { try file.unlock(range) }
+  func firstLock(in range: LockRange) throws -> (start: UInt64, mode: LockMode)? { try file.firstLock(in: range) }
   func close() { file.close() }
   func identity() throws -> FileIdentity { try file.identity() }
 }
