@@ -175,6 +175,8 @@ extension Pager {
       lastSyncNanoseconds = synced &- syncing
       counters.walSyncs += 1
       syncedThrough = max(syncedThrough, target)
+      // Other processes too (`Pager+DurableMark.swift`).
+      advanceDurableMark(to: frames, generation: generationThen)
       // New snapshots may now see everything up to `target`.
       if let view = durableView, view.header.changeCounter < target, generationThen == generation {
         durableView = target >= header.changeCounter ? nil : (frames, latest)
@@ -345,7 +347,10 @@ extension Pager {
       committedFrames += frameCount
       runningChecksum = running
       header = newHeader
-      if mustSync { syncedThrough = transaction }
+      if mustSync {
+        syncedThrough = transaction
+        advanceDurableMark(to: committedFrames, generation: generation)
+      }
       if !group { counters.commits += 1 }  // under `.full`, once it is durable (`awaitSync`)
       counters.framesWritten += UInt64(frameCount)
       counters.walBytesWritten += UInt64(total)

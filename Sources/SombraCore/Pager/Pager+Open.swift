@@ -82,6 +82,9 @@ extension Pager {
       // as surely as the commits inside them.
       try storage.syncDirectory(of: path)
     }
+    // Before the first commit of the session: other processes read no
+    // further than this (`Pager+DurableMark.swift`).
+    try pager.publishRecoveredFrames()
     ok = true
 
     // This session is now responsible for closing cleanly; an unclean shutdown

@@ -64,6 +64,10 @@ package final class Pager: @unchecked Sendable {
   /// What new read snapshots see while later commits wait for their sync
   /// (nil: the latest commit).
   var durableView: (frames: Int, header: DatabaseHeader)?
+  /// Where this read-write handle holds its durable mark (frames of the
+  /// current generation a sync has covered), nil before the open places it
+  /// (`Pager+DurableMark.swift`).
+  var durableMark: Int?
   /// Durable commits waiting for their sync (group commit).
   let syncGroup = SyncGroup()
   /// How long the last group-commit sync took.
@@ -280,36 +284,52 @@ package final class Pager: @unchecked Sendable {
     }
   }
 
-  /// Brings a read-only handle up to the WAL's latest commit. Call under `lock`
-  /// while holding the shared readers lock and no snapshot is live.
+  /// Brings a read-only handle up to the WAL's latest durable commit (the
+  /// reader's rules in `Pager+DurableMark.swift`). Call under `lock` while
+  /// holding the shared readers lock and no snapshot is live.
   func refreshReadOnly() throws {
     if walFile == nil, storage.exists(walPath) {
       walFile = try storage.open(walPath, .readOnly)
     }
-    var scan = WALScan()
     if let wal = walFile {
-      var raw = [UInt8](repeating: 0, count: WALFormat.headerSize)
-      let n = try raw.withUnsafeMutableBytes { try wal.read(into: $0, at: 0) }
-      let current = raw.withUnsafeBytes { try? WALHeader.decode(UnsafeRawBufferPointer(rebasing: $0[0..<n])).get() }
-      if let current, current == walHeader {
-        scan = try WALScanner.scan(wal, pageSize: pageSize, start: committedFrames, resume: (current, runningChecksum))
-        adopt(scan, replacing: false)
-        if scan.committed.isEmpty { return }
-      } else {
-        scan = try WALScanner.scan(wal, pageSize: pageSize)
-        // As in a read-write open (`recover`): a WAL of another page size is not
-        // this database's, and ignoring it would hide whatever it holds.
-        if case .badPageSize(let size)? = scan.headerProblem {
-          throw SombraError.corruption("the WAL is for \(size)-byte pages but the database has \(pageSize)-byte pages: it belongs to another database; move it away", path: walPath)
-        }
-        adopt(scan, replacing: true)
+      let mark = try publishedDurableFrames()
+      var (scan, resumed) = try scanForRefresh(wal, limit: mark)
+      if mark == nil, let placed = try publishedDurableFrames() {
+        // A writer placed its mark during the scan and may have written past it.
+        (scan, resumed) = try scanForRefresh(wal, limit: placed)
       }
+      adopt(scan, replacing: !resumed)
+      if resumed && scan.committed.isEmpty { return }
     } else if walHeader != nil || committedFrames > 0 {
-      adopt(scan, replacing: true)
+      adopt(WALScan(), replacing: true)
+    }
+    if committedFrames == 0, try main.size() == 0 {
+      // A new database whose first commit is written but not yet durable.
+      throw SombraError(.notASombraFile, "not a Sombra database yet: the file is empty and its first commit is not durable yet", path: path)
     }
     let slot = try pin(0, mark: committedFrames)
     defer { cache.unpin(slot) }
     header = try DatabaseHeader.decode(UnsafeRawBufferPointer(cache.buffer(slot)), path: path)
+  }
+
+  /// Scans the WAL for `refreshReadOnly`, no further than `limit` frames: on
+  /// from the last adopted frame when the header is the one adopted (`resumed`),
+  /// else anew (a reset happened).
+  private func scanForRefresh(_ wal: any StorageFile, limit: Int?) throws -> (scan: WALScan, resumed: Bool) {
+    var raw = [UInt8](repeating: 0, count: WALFormat.headerSize)
+    let n = try raw.withUnsafeMutableBytes { try wal.read(into: $0, at: 0) }
+    let current = raw.withUnsafeBytes { try? WALHeader.decode(UnsafeRawBufferPointer(rebasing: $0[0..<n])).get() }
+    if let current, current == walHeader {
+      let scan = try WALScanner.scan(wal, pageSize: pageSize, start: committedFrames, resume: (current, runningChecksum), limit: limit ?? .max)
+      return (scan, true)
+    }
+    let scan = try WALScanner.scan(wal, pageSize: pageSize, limit: limit ?? .max)
+    // As in a read-write open (`recover`): a WAL of another page size is not
+    // this database's, and ignoring it would hide whatever it holds.
+    if case .badPageSize(let size)? = scan.headerProblem {
+      throw SombraError.corruption("the WAL is for \(size)-byte pages but the database has \(pageSize)-byte pages: it belongs to another database; move it away", path: walPath)
+    }
+    return (scan, false)
   }
 
   /// Installs a scan's committed frames. Call under `lock`.
