@@ -288,6 +288,7 @@ package final class Pager: @unchecked Sendable {
   /// reader's rules in `Pager+DurableMark.swift`). Call under `lock` while
   /// holding the shared readers lock and no snapshot is live.
   func refreshReadOnly() throws {
+    try checkStillAtPath()
     if walFile == nil, storage.exists(walPath) {
       walFile = try storage.open(walPath, .readOnly)
     }
@@ -330,6 +331,21 @@ package final class Pager: @unchecked Sendable {
       throw SombraError.corruption("the WAL is for \(size)-byte pages but the database has \(pageSize)-byte pages: it belongs to another database; move it away", path: walPath)
     }
     return (scan, false)
+  }
+
+  /// Fails when the path no longer names the file this handle has open: a
+  /// vacuum renamed a new file over it (or it was removed). Reading on would
+  /// pair this file with the WAL of the new one. Call under `lock`.
+  func checkStillAtPath() throws {
+    let now = storage.identity(of: path)
+    guard try now == main.identity() else {
+      throw SombraError(
+        .notFound,
+        now == nil
+          ? "the database file was removed since this handle opened it; close the handle"
+          : "the database file was replaced (a vacuum renames a new file over it) since this handle opened it; close the handle and open the database again",
+        path: path)
+    }
   }
 
   /// Installs a scan's committed frames. Call under `lock`.
