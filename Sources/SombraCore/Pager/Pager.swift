@@ -30,7 +30,10 @@ import Synchronization
 /// exclusively for its life. A read-only handle holds `LockRange.readers` shared
 /// for the length of each read transaction; a checkpoint takes it exclusively
 /// before writing main-file pages, so a reader in another process never sees main
-/// pages newer than its WAL snapshot.
+/// pages newer than its WAL snapshot. The read-write handle publishes the
+/// durable mark, how many WAL frames a sync has covered, and a read-only handle
+/// reads no further (`Pager+DurableMark.swift`); it also fails its reads once
+/// the path names another file than the one it opened (`checkStillAtPath`).
 package final class Pager: @unchecked Sendable {
   // @unchecked: the mutable state is guarded by `lock` (see the invariants); the
   // files are safe to read from any thread and only the gate holder writes them.
