@@ -280,7 +280,7 @@ import Testing
     #expect(try db.read { try $0.neighbors(of: nodes[0], direction: .both) } == [nodes[2], nodes[2]])
     let tx = try db.beginWrite()
     for i in 0..<50 { _ = try tx.createEdge(from: nodes[10], to: nodes[11 + i], type: "T") }
-    tx.rollback()
+    try tx.rollback()
     #expect(try db.read { try $0.degree(of: nodes[10]) } == 0)
 
     // Past the queue's limit: the items are added in several flushes.

@@ -46,7 +46,7 @@ import Testing
     let tx = try f.db.beginWrite()
     _ = try [UInt8]([5]).withUnsafeBytes { key in try f.tree.withMutableValue(bytes: key, in: tx.pages) { $0[0] = 9 } }
     #expect(try f.tree.get([5], in: tx.pages) == [9, 2, 3])
-    tx.rollback()
+    try tx.rollback()
     #expect(try f.read { try f.tree.get([5], in: $0) } == [1, 2, 3])
   }
 }

@@ -114,7 +114,7 @@ struct BTreeScenario {
         stats.maxDepth = max(stats.maxDepth, check.depth)
       }
       if rng.below(5) == 0 {
-        tx.rollback()
+        try tx.rollback()
         stats.rollbacks += 1
       } else {
         try tx.commit()

@@ -53,7 +53,7 @@ import Testing
     #expect(try db.read { $0.header } == before)
     let explicit = try db.beginWrite()
     try PageStore.apply([(7, 7)], in: explicit)
-    explicit.rollback()
+    try explicit.rollback()
     #expect(try state(db) == [1: 1])
   }
 

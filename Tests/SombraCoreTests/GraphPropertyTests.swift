@@ -55,7 +55,7 @@ import Testing
         try model.check(tx, context())
       }
       if rng.below(4) == 0 {
-        tx.rollback()
+        try tx.rollback()
       } else {
         try tx.commit()
         committed = model

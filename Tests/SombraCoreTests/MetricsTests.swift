@@ -19,7 +19,7 @@ import Testing
     try db.write { try PageStore.apply([(3, 30)], in: $0) }
     let tx = try db.beginWrite()
     try PageStore.apply([(4, 40)], in: tx)
-    tx.rollback()
+    try tx.rollback()
     _ = try db.read { try PageStore.read($0) }
     try db.checkpoint(.full)
     let m = db.metrics()

@@ -53,7 +53,7 @@ import Testing
     let db = try open()
     let tx = try db.beginWrite()
     let (robot, serial) = (try tx.nodeLabel("Robot"), try tx.propertyKey("serial"))
-    tx.rollback()
+    try tx.rollback()
     try db.write { tx in
       #expect { try tx.createNode(labels: [robot], properties: [:]) } throws: { code($0) == .misuse }
       #expect { try tx.createNode(labels: [], properties: [serial: 7]) } throws: { code($0) == .misuse }

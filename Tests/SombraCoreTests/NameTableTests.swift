@@ -44,7 +44,7 @@ import Testing
     let db = try reopenedWithNames()
     let tx = try db.beginWrite()
     try tx.createNode(labels: ["Person", "Robot"], properties: ["name": "R2", "model": "astromech"])
-    tx.rollback()
+    try tx.rollback()
     #expect(db.names.id(.label, "Robot") == nil)
     #expect(db.names.id(.key, "model") == nil)
     #expect(db.names.id(.label, "Person") == nil)
@@ -63,7 +63,7 @@ import Testing
     #expect(recent.id(.key, "name") == 1)
     let tx = try db.beginWrite()
     #expect(tx.recentNames.id(.label, "Person") == 1)
-    tx.rollback()
+    try tx.rollback()
   }
 
   @Test func recentNamesOfARolledBackTransactionAreNotHandedOn() throws {
@@ -71,7 +71,7 @@ import Testing
     try db.write { tx in try tx.createNode(labels: ["Person"]) }
     let tx = try db.beginWrite()
     try tx.createNode(labels: ["Ghost"], properties: ["boo": true])
-    tx.rollback()
+    try tx.rollback()
     var recent = db.names.committedRecentNames()
     #expect(recent.id(.label, "Ghost") == nil)
     #expect(recent.id(.key, "boo") == nil)

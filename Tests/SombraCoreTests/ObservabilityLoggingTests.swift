@@ -19,7 +19,7 @@ import Testing
     let db = try open(log)
     try db.write { try PageStore.apply([(1, 10)], in: $0) }
     let tx = try db.beginWrite()
-    tx.rollback()
+    try tx.rollback()
     try db.checkpoint(.full)
     try db.close()
     let opened = try #require(log.first("opened"))

@@ -105,7 +105,7 @@ import Testing
     let error = #expect(throws: SombraError.self) { try PageStore.apply([(4, 4)], in: stale) }
     #expect(error?.code == .timeout)
     #expect(#expect(throws: SombraError.self) { try stale.commit() }?.code == .timeout)
-    stale.rollback()
+    try stale.rollback()
     #expect(db.metrics().timeouts == 1)
     try expectClean(db, [1: 1, 3: 3])
   }
@@ -135,7 +135,7 @@ import Testing
       finished.signal()
     }
     usleepSeconds(1.0)  // long enough for the other thread to reach the gate, even on a loaded machine
-    tx.rollback()
+    try tx.rollback()
     finished.wait()
     let wrote = done.load(ordering: .acquiring)
     #expect(wrote)

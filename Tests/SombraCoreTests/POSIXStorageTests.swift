@@ -312,6 +312,40 @@ import Testing
     #expect(try !a.lock(.writer, .shared, wait: false), "b holds it now")
   }
 
+  /// `firstLock(in:)` is how a reader finds the durable mark: it reports the
+  /// lowest lock another handle holds in the range, with its mode, takes
+  /// nothing, and works through a read-only handle. The simulator's locks
+  /// must answer the same.
+  @Test(arguments: ["posix", "simulated"])
+  func firstLockReportsTheLowestLockOfAnotherHandleAndTakesNothing(storage: String) throws {
+    let dir = try StorageScratchDirectory()
+    defer { dir.remove() }
+    let path = dir.path + "/db"
+    let system: any StorageSystem = storage == "posix" ? self.system : SimulatedDisk()
+    let a = try system.open(path, .readWriteCreate)
+    let c = try system.open(path, .readWrite)
+    let reader = try system.open(path, .readOnly)
+    defer { a.close(); c.close(); reader.close() }
+    let base = LockRange.durableMarks.start
+
+    #expect(try reader.firstLock(in: .durableMarks) == nil)
+    #expect(try a.lock(.durableMark(5), .exclusive, wait: false))
+    #expect(try reader.firstLock(in: .durableMarks)?.start == base + 5)
+    #expect(try reader.firstLock(in: .durableMarks)?.mode == .exclusive)
+    #expect(try a.firstLock(in: .durableMarks) == nil, "a handle's own locks are not reported to it")
+    #expect(try a.lock(.durableMark(3), .exclusive, wait: false))
+    #expect(try reader.firstLock(in: .durableMarks)?.start == base + 3, "the lower of two")
+    #expect(try reader.firstLock(in: LockRange(start: base + 4, length: 10))?.start == base + 5, "only inside the range")
+    #expect(try c.lock(.durableMark(9), .exclusive, wait: false), "the looks took no lock")
+
+    try a.unlock(.durableMarks)
+    #expect(try reader.firstLock(in: LockRange(start: base, length: 9)) == nil, "unlocking the range dropped both of a's locks")
+    #expect(try reader.firstLock(in: .durableMarks)?.start == base + 9)
+    try c.unlock(.durableMark(9))
+    #expect(try c.lock(.durableMark(2), .shared, wait: false))
+    #expect(try reader.firstLock(in: .durableMarks)?.mode == .shared)
+  }
+
   // MARK: Helpers
 
   /// Two read-write handles on one 3-byte file.

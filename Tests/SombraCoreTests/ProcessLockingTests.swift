@@ -180,6 +180,9 @@ import Testing
     let db = try Database.open(path, options: options)
     var version: UInt64 = 1
     try db.write { try PageStore.apply(generationChanges(version), in: $0) }
+    // Other processes read only what a WAL sync covered (every 4 commits
+    // here): the checkpoint's sync makes the first version theirs to read.
+    #expect(try db.checkpoint(.passive).walReset)
     setenv(Self.databasePathVariable, path, 1)
 
     // The writer runs on its own thread: the cooperative pool is busy with the
@@ -419,6 +422,86 @@ import Testing
     }
   }
 
+  // MARK: (f) Durable visibility: the writer's durable mark
+
+  /// The child writes a commit and dies inside the commit's fdatasync, before
+  /// it runs: what a power loss between the frame write and its sync leaves
+  /// unsure. While the child lives, the parent (a reader in another process)
+  /// must not read that commit, though its frames are in the WAL file; once the
+  /// child is gone (its locks with it) a reader reads every valid commit, as the
+  /// next read-write open recovers them all.
+  @Test func aReaderProcessSeesNoCommitBeforeItsSyncAndEveryValidCommitOnceTheWriterDies() async throws {
+    let dir = try StorageScratchDirectory()
+    defer { dir.remove() }
+    let path = dir.path + "/db.sombra"
+    let db = try Database.open(path)
+    for batch in fixedBatches()[0..<3] {
+      try db.write { try PageStore.apply(batch, in: $0) }
+    }
+    try db.close()
+    setenv(Self.databasePathVariable, path, 1)
+
+    struct Seen: Sendable {
+      var state: PageStore.State?
+      var mark: Int?
+      var framesInWAL = 0
+      var error: String?
+    }
+    let seen = Mutex(Seen())
+    let reader = try BlockingWorkThread {
+      // Lets the child go on (and die), whatever happened here.
+      defer { try? POSIXStorageSystem().open(path + ".seen", .readWriteCreate).close() }
+      guard waitForFile(path + ".held", seconds: 20) else {
+        seen.withLock { $0.error = "the child never held its sync" }
+        return
+      }
+      do {
+        let ro = try Database.open(path, options: .readOnly)
+        let state = try ro.read { try PageStore.read($0) }
+        let mark = try ro.pager.publishedDurableFrames()
+        let wal = try POSIXStorageSystem().open(path + ".wal", .readOnly)
+        let frames = try WALScanner.scan(wal, pageSize: ro.pageSize).committed.count
+        wal.close()
+        try ro.close()
+        seen.withLock { $0 = Seen(state: state, mark: mark, framesInWAL: frames) }
+      } catch {
+        seen.withLock { $0.error = "\(error)" }
+      }
+    }
+    await #expect(processExitsWith: .success) {
+      let path = childDatabasePath()
+      let storage = SyncHookStorage {
+        // The commit's frames are written; the process dies before its sync.
+        childSignal(path + ".held")
+        _ = waitForFile(path + ".seen", seconds: 20)
+        _exit(0)
+      }
+      do {
+        let db = try Database.open(path, options: OpenOptions(), storage: storage)
+        storage.arm()
+        try db.write { try PageStore.apply(fixedBatches()[3], in: $0) }
+        childFail("the commit returned without its sync")
+      } catch {
+        childFail("the writer failed before its commit's sync: \(error)")
+      }
+    }
+    reader.join()
+
+    let whileAlive = seen.withLock { $0 }
+    #expect(whileAlive.error == nil)
+    #expect(whileAlive.state == fixedState(batches: 3), "a reader saw the commit whose sync had not run")
+    let mark = try #require(whileAlive.mark, "the live writer published no mark")
+    #expect(whileAlive.framesInWAL > mark, "the unsynced commit's frames were in the WAL, past the mark")
+
+    let after = try Database.open(path, options: .readOnly)
+    #expect(try after.pager.publishedDurableFrames() == nil, "the dead writer's mark went with it")
+    #expect(try after.read { try PageStore.read($0) } == fixedState(batches: 4))
+    try after.close()
+    let recovered = try Database.open(path)
+    #expect(try recovered.read { try PageStore.read($0) } == fixedState(batches: 4), "what the reader read is what recovery finds")
+    try recovered.close()
+  }
+
   // MARK: Parent helpers
 
   /// The file's bytes, or nil when it does not exist.
@@ -441,6 +524,54 @@ private func waitForFile(_ path: String, seconds: Double) -> Bool {
     usleepSeconds(0.005)
   }
   return true
+}
+
+/// POSIX storage that, once armed, runs `hook` before the next sync of the WAL.
+private final class SyncHookStorage: StorageSystem {
+  let hook: @Sendable () -> Void
+  private let armed = Atomic<Bool>(false)
+
+  init(hook: @escaping @Sendable () -> Void) { self.hook = hook }
+
+  func arm() { armed.store(true, ordering: .releasing) }
+
+  func open(_ path: String, _ mode: OpenMode) throws -> any StorageFile {
+    let file = try POSIXStorageSystem().open(path, mode)
+    return path.hasSuffix(".wal") ? SyncHookFile(file, storage: self) : file
+  }
+
+  func exists(_ path: String) -> Bool { POSIXStorageSystem().exists(path) }
+  func syncDirectory(of path: String) throws { try POSIXStorageSystem().syncDirectory(of: path) }
+  func identity(of path: String) -> FileIdentity? { POSIXStorageSystem().identity(of: path) }
+
+  fileprivate func beforeSync() {
+    if armed.exchange(false, ordering: .acquiringAndReleasing) { hook() }
+  }
+}
+
+private final class SyncHookFile: StorageFile {
+  let file: any StorageFile
+  let storage: SyncHookStorage
+  var path: String { file.path }
+
+  init(_ file: any StorageFile, storage: SyncHookStorage) {
+    self.file = file
+    self.storage = storage
+  }
+
+  func read(into buffer: UnsafeMutableRawBufferPointer, at offset: UInt64) throws -> Int { try file.read(into: buffer, at: offset) }
+  func write(_ bytes: UnsafeRawBufferPointer, at offset: UInt64) throws { try file.write(bytes, at: offset) }
+  func sync() throws {
+    storage.beforeSync()
+    try file.sync()
+  }
+  func size() throws -> UInt64 { try file.size() }
+  func truncate(to size: UInt64) throws { try file.truncate(to: size) }
+  func lock(_ range: LockRange, _ mode: LockMode, wait: Bool) throws -> Bool { try file.lock(range, mode, wait: wait) }
+  func unlock(_ range: LockRange) throws { try file.unlock(range) }
+  func firstLock(in range: LockRange) throws -> (start: UInt64, mode: LockMode)? { try file.firstLock(in: range) }
+  func close() { file.close() }
+  func identity() throws -> FileIdentity { try file.identity() }
 }
 
 /// POSIX storage that runs `hook` once, right after the first read of the main
@@ -489,6 +620,7 @@ private final class HookedFile: StorageFile {
   func truncate(to size: UInt64) throws { try file.truncate(to: size) }
   func lock(_ range: LockRange, _ mode: LockMode, wait: Bool) throws -> Bool { try file.lock(range, mode, wait: wait) }
   func unlock(_ range: LockRange) throws { try file.unlock(range) }
+  func firstLock(in range: LockRange) throws -> (start: UInt64, mode: LockMode)? { try file.firstLock(in: range) }
   func close() { file.close() }
   func identity() throws -> FileIdentity { try file.identity() }
 }

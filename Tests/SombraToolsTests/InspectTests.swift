@@ -1,7 +1,9 @@
+import Dispatch
 import Glibc
 import SombraCLI
 import SombraCore
 import SombraTools
+import Synchronization
 import Testing
 
 enum InspectFixture {
@@ -627,6 +629,77 @@ func rawHex(_ path: String, _ offset: Int, _ count: Int) -> String {
     let missing = try InspectBinary.run(binary, [dir.file("w.sombra"), "info"])
     #expect(missing.status == 3)
     #expect(missing.out == "")
+  }
+
+  /// The executable is another process: next to a live writer whose commit
+  /// is written but still waits for its fdatasync, it reads only what is
+  /// durable (the writer's durable mark), then the commit once it is.
+  @Test func theBuiltExecutableNextToALiveWriterReadsOnlyDurableCommits() throws {
+    let binary = try #require(InspectBinary.find(), "sombra-inspect is not built next to the test bundle")
+    let dir = try ScratchDirectory()
+    let path = dir.file("g.sombra")
+    try InspectFixture.makeGraph(at: path)
+    let storage = HeldWALSync()
+    let db = try Database.open(path, options: InspectFixture.options, storage: storage)
+    storage.arm()
+    let committer = try BlockingWorkThread { _ = try? db.write { try $0.createNode(labels: ["City"]) } }
+    storage.waitUntilHeld()
+    #expect(try db.read { try $0.nodeCount } == 3, "the commit is written, not durable")
+    let during = try InspectBinary.run(binary, [path, "info", "--json"])
+    #expect(during.status == 0)
+    #expect(try JSONParser.parse(during.out)["nodes"] == 3, "sombra-inspect read a commit before its sync")
+    storage.release()
+    committer.join()
+    #expect(try db.read { try $0.nodeCount } == 4)
+    let after = try InspectBinary.run(binary, [path, "info", "--json"])
+    #expect(try JSONParser.parse(after.out)["nodes"] == 4)
+    try db.close()
+  }
+}
+
+/// POSIX storage whose next WAL sync after `arm()` waits for `release()`.
+final class HeldWALSync: StorageSystem, Sendable {
+  private let armed = Atomic<Bool>(false)
+  private let entered = DispatchSemaphore(value: 0)
+  private let released = DispatchSemaphore(value: 0)
+
+  func arm() { armed.store(true, ordering: .releasing) }
+  func waitUntilHeld() { entered.wait() }
+  func release() { released.signal() }
+
+  func open(_ path: String, _ mode: OpenMode) throws -> any StorageFile {
+    let file = try POSIXStorageSystem().open(path, mode)
+    return path.hasSuffix(".wal") ? File(file, owner: self) : file
+  }
+  func exists(_ path: String) -> Bool { POSIXStorageSystem().exists(path) }
+  func syncDirectory(of path: String) throws { try POSIXStorageSystem().syncDirectory(of: path) }
+  func identity(of path: String) -> FileIdentity? { POSIXStorageSystem().identity(of: path) }
+
+  private final class File: StorageFile, @unchecked Sendable {
+    // @unchecked: both properties are immutable; the wrapped file is Sendable.
+    let file: any StorageFile
+    let owner: HeldWALSync
+    var path: String { file.path }
+    init(_ file: any StorageFile, owner: HeldWALSync) {
+      self.file = file
+      self.owner = owner
+    }
+    func sync() throws {
+      if owner.armed.exchange(false, ordering: .acquiringAndReleasing) {
+        owner.entered.signal()
+        owner.released.wait()
+      }
+      try file.sync()
+    }
+    func read(into buffer: UnsafeMutableRawBufferPointer, at offset: UInt64) throws -> Int { try file.read(into: buffer, at: offset) }
+    func write(_ bytes: UnsafeRawBufferPointer, at offset: UInt64) throws { try file.write(bytes, at: offset) }
+    func size() throws -> UInt64 { try file.size() }
+    func truncate(to size: UInt64) throws { try file.truncate(to: size) }
+    func lock(_ range: LockRange, _ mode: LockMode, wait: Bool) throws -> Bool { try file.lock(range, mode, wait: wait) }
+    func unlock(_ range: LockRange) throws { try file.unlock(range) }
+    func firstLock(in range: LockRange) throws -> (start: UInt64, mode: LockMode)? { try file.firstLock(in: range) }
+    func close() { file.close() }
+    func identity() throws -> FileIdentity { try file.identity() }
   }
 }
 

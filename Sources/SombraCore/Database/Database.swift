@@ -70,7 +70,9 @@ public final class Database: Sendable {
   }
 
   /// Runs `body` in the write transaction: commits when it returns, rolls back
-  /// when it throws (and rethrows).
+  /// when it throws and rethrows, once what it read is durable (see
+  /// ``WriteTransaction/rollback()``; if that sync fails, its error is thrown
+  /// instead of the body's).
   ///
   /// ```swift
   /// let ada = try db.write { tx in
@@ -84,7 +86,7 @@ public final class Database: Sendable {
     do {
       result = try body(tx)
     } catch {
-      tx.rollback()
+      try tx.rollback()
       throw error
     }
     try tx.commit()

@@ -8,16 +8,20 @@ public struct OpenOptions: Sendable {
   /// When a commit is durable.
   public enum SyncMode: Sendable, Equatable {
     /// fdatasync the WAL before every commit returns. A commit is visible to
-    /// new read transactions of this handle only once it is durable (a
-    /// read-only handle reads it from the WAL file before). Commits of several
-    /// threads that wait at the same time share one sync (group commit): the
-    /// next write transaction can start while a commit waits for the disk.
+    /// new read transactions of this handle, and to read-only handles (other
+    /// processes), only once it is durable. Commits of several threads that
+    /// wait at the same time share one sync (group commit): the next write
+    /// transaction can start while a commit waits for the disk.
     case full
     /// fdatasync the WAL every `commits` commits and before every checkpoint; a
     /// power loss may lose the commits since the last sync, never consistency.
+    /// This handle's readers see a commit at once; read-only handles (other
+    /// processes) only once a sync covers it.
     case normal(commits: Int)
-    /// Never sync the WAL (checkpoints still sync the main file before the WAL is
-    /// reset, so a crash loses recent commits but never consistency).
+    /// Sync the WAL only before a checkpoint copies it (which also syncs the
+    /// main file before the WAL is reset) and after an open recovered frames
+    /// from it, so a crash loses recent commits but never consistency. This handle's readers see a commit at once;
+    /// read-only handles (other processes) only after such a sync.
     case off
   }
 

@@ -92,7 +92,7 @@ public final class WriteTransaction: Transaction {
       do {
         try flushGraphState()
       } catch {
-        rollback()
+        pager.rollback(pages)
         throw error
       }
     }
@@ -101,7 +101,18 @@ public final class WriteTransaction: Transaction {
   }
 
   /// Discards every change.
-  public func rollback() { pager.rollback(pages) }
+  ///
+  /// Under ``OpenOptions/SyncMode/full`` it returns once the commits this
+  /// transaction started from are durable: it may have read commits that
+  /// still wait for their sync, and what it read must not be acted on before
+  /// a power loss can no longer take it back. Throws when that sync fails
+  /// (the handle is then poisoned). Dropping the transaction also rolls it
+  /// back, without that wait.
+  public func rollback() throws {
+    let open = !pages.isFinished
+    pager.rollback(pages)
+    if open { try pager.awaitDurableBase(of: pages) }
+  }
 
   public var isFinished: Bool { pages.isFinished }
 }

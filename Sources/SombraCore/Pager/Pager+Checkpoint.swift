@@ -14,9 +14,10 @@ import Logging
 ///    the main file; then fdatasync the main file. A full disk (ENOSPC, EDQUOT)
 ///    while copying fails the checkpoint and nothing else: the WAL still holds
 ///    every page copied so far. Any other write or sync failure poisons the handle.
-/// 4. When every frame was copied and no snapshot is live, reset the WAL: a new
-///    header with new salts, synced before any new frame is written (old frames
-///    become stale), or for `truncate` the file cut to zero and synced. A crash
+/// 4. When every frame was copied and no snapshot is live, reset the WAL: move
+///    the durable mark to 0 (`Pager+DurableMark.swift`), then a new header with
+///    new salts, synced before any new frame is written (old frames become
+///    stale), or for `truncate` the file cut to zero and synced. A crash
 ///    anywhere before the reset replays the same frames again at the next open,
 ///    which is harmless; replaying only a prefix of them would not be, which is why
 ///    the new header must be durable first.
@@ -175,6 +176,9 @@ extension Pager {
         result.busy = bound < committedFrames
         return
       }
+      // Other processes see no frame of the new generation until a sync
+      // covers it; none of them is reading (the readers lock is ours).
+      try moveDurableMark(to: 0)
       // Reset: the newest version of every page now lives in the main file.
       for (number, frames) in index.all where number != 0 {
         if let newest = frames.last { cache.rekey(.frame(newest, page: number), to: .main(number)) }

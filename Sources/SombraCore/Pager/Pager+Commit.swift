@@ -24,7 +24,8 @@ import Logging
 ///    wait together share one. New read snapshots see the commit once a sync
 ///    covers it (`durableView`), and the commit returns then. A transaction
 ///    that changed nothing writes nothing, but still waits for a sync that
-///    covers the commit it started from (it may have read one still waiting).
+///    covers the commit it started from (it may have read one still waiting);
+///    so does one rolled back (`WriteTransaction.rollback`).
 /// A crash before the commit's sync completes loses this transaction and those
 /// written after it, none of which has returned (recovery stops at the first
 /// torn or missing commit frame). A failed write of step 2 with ENOSPC fails the
@@ -107,14 +108,23 @@ extension Pager {
     }
     if let pending {
       try awaitSync(pending)
-    } else if options.sync == .full {
+    } else {
       // Nothing to write, but the transaction read the commits before it,
       // which may still wait for their sync: what it read (and its caller
       // returns) must be as durable as a read snapshot's.
-      let base = writer.base.header.changeCounter
-      if lock.withLock({ _ in syncedThrough < base }) {
-        try syncGroup.wait(for: base) { try leadSync(holdingGate: false) }
-      }
+      try awaitDurableBase(of: writer)
+    }
+  }
+
+  /// Under `SyncMode.full`, returns once the commit a write transaction
+  /// started from is durable: it may have read commits that still wait for
+  /// their sync. Throws when that sync fails (what it read may be lost). Call
+  /// after the transaction has handed the writer gate on.
+  package func awaitDurableBase(of writer: PageWriter) throws {
+    guard options.sync == .full else { return }
+    let base = writer.base.header.changeCounter
+    if lock.withLock({ _ in syncedThrough < base }) {
+      try syncGroup.wait(for: base) { try leadSync(holdingGate: false) }
     }
   }
 
@@ -176,6 +186,8 @@ extension Pager {
       counters.walSyncs += 1
       syncedThrough = max(syncedThrough, target)
       if generationThen == generation { durableFrames = max(durableFrames, frames) }
+      // Other processes too (`Pager+DurableMark.swift`).
+      advanceDurableMark(to: frames, generation: generationThen)
       // New snapshots may now see everything up to `target`.
       if let view = durableView, view.header.changeCounter < target, generationThen == generation {
         durableView = target >= header.changeCounter ? nil : (frames, latest)
@@ -350,6 +362,7 @@ extension Pager {
       if mustSync {
         syncedThrough = transaction
         durableFrames = committedFrames
+        advanceDurableMark(to: committedFrames, generation: generation)
       }
       if !group { counters.commits += 1 }  // under `.full`, once it is durable (`awaitSync`)
       counters.framesWritten += UInt64(frameCount)

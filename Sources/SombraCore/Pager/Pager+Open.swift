@@ -19,13 +19,15 @@
 /// 5. Read and verify the header as of the last commit; report an unclean
 ///    shutdown when its clean flag is off. Only then create the WAL if missing
 ///    (and sync the directory), so a foreign file gets nothing beside it.
-/// 6. Commit clean = false for this session (the first commit of a new database).
+/// 6. Sync the WAL when frames were recovered and place the durable mark
+///    (`Pager+DurableMark.swift`), before anything of this session is written.
+///    Then commit clean = false for this session (the first commit of a new database).
 /// 7. Checkpoint recovered frames into the main file when no reader prevents it.
 ///
 /// Read-only open reads the same way and writes nothing: it takes only the shared
 /// readers lock while it reads (from before the probe, so a checkpoint cannot
 /// move pages between the main file and the WAL under it), and keeps the WAL's
-/// frames in its index.
+/// frames, up to the durable mark, in its index.
 ///
 /// Close: commit clean = true, checkpoint with `truncate`, release the lock.
 extension Pager {
@@ -92,6 +94,9 @@ extension Pager {
       // as surely as the commits inside them.
       try storage.syncDirectory(of: path)
     }
+    // Before the first commit of the session: other processes read no
+    // further than this (`Pager+DurableMark.swift`).
+    try pager.publishRecoveredFrames()
     ok = true
 
     // This session is now responsible for closing cleanly; an unclean shutdown

@@ -30,7 +30,10 @@ import Synchronization
 /// exclusively for its life. A read-only handle holds `LockRange.readers` shared
 /// for the length of each read transaction; a checkpoint takes it exclusively
 /// before writing main-file pages, so a reader in another process never sees main
-/// pages newer than its WAL snapshot.
+/// pages newer than its WAL snapshot. The read-write handle publishes the
+/// durable mark, how many WAL frames a sync has covered, and a read-only handle
+/// reads no further (`Pager+DurableMark.swift`); it also fails its reads once
+/// the path names another file than the one it opened (`checkStillAtPath`).
 package final class Pager: @unchecked Sendable {
   // @unchecked: the mutable state is guarded by `lock` (see the invariants); the
   // files are safe to read from any thread and only the gate holder writes them.
@@ -69,6 +72,10 @@ package final class Pager: @unchecked Sendable {
   /// What new read snapshots see while later commits wait for their sync
   /// (nil: the latest commit).
   var durableView: (frames: Int, header: DatabaseHeader)?
+  /// Where this read-write handle holds its durable mark (frames of the
+  /// current generation a sync has covered), nil before the open places it
+  /// (`Pager+DurableMark.swift`).
+  var durableMark: Int?
   /// Durable commits waiting for their sync (group commit).
   let syncGroup = SyncGroup()
   /// How long the last group-commit sync took.
@@ -285,38 +292,70 @@ package final class Pager: @unchecked Sendable {
     }
   }
 
-  /// Brings a read-only handle up to the WAL's latest commit. Call under `lock`
-  /// while holding the shared readers lock and no snapshot is live.
+  /// Brings a read-only handle up to the WAL's latest durable commit (the
+  /// reader's rules in `Pager+DurableMark.swift`). Call under `lock` while
+  /// holding the shared readers lock and no snapshot is live.
   func refreshReadOnly() throws {
+    try checkStillAtPath()
     if walFile == nil, storage.exists(walPath) {
       walFile = try storage.open(walPath, .readOnly)
     }
-    var scan = WALScan()
     if let wal = walFile {
-      var raw = [UInt8](repeating: 0, count: WALFormat.headerSize)
-      let n = try raw.withUnsafeMutableBytes { try wal.read(into: $0, at: 0) }
-      let current = raw.withUnsafeBytes { try? WALHeader.decode(UnsafeRawBufferPointer(rebasing: $0[0..<n])).get() }
-      if let current, current == walHeader {
-        scan = try WALScanner.scan(wal, pageSize: pageSize, start: committedFrames, resume: (current, runningChecksum))
-        adopt(scan, replacing: false)
-        if scan.committed.isEmpty { return }
-      } else {
-        scan = try WALScanner.scan(wal, pageSize: pageSize)
-        // As in a read-write open (`recover`): a WAL of another page size is not
-        // this database's, and ignoring it would hide whatever it holds.
-        if case .badPageSize(let size)? = scan.headerProblem {
-          throw SombraError.corruption("the WAL is for \(size)-byte pages but the database has \(pageSize)-byte pages: it belongs to another database; move it away", path: walPath)
-        }
-        // Damage: serve what comes before it and say so; a stray: none of it.
-        if let damage = try assessWAL(wal, scan: &scan) { noteWALDamage(damage) }
-        adopt(scan, replacing: true)
+      let mark = try publishedDurableFrames()
+      var (scan, resumed) = try scanForRefresh(wal, limit: mark)
+      if mark == nil, let placed = try publishedDurableFrames() {
+        // A writer placed its mark during the scan and may have written past it.
+        (scan, resumed) = try scanForRefresh(wal, limit: placed)
       }
+      adopt(scan, replacing: !resumed)
+      if resumed && scan.committed.isEmpty { return }
     } else if walHeader != nil || committedFrames > 0 {
-      adopt(scan, replacing: true)
+      adopt(WALScan(), replacing: true)
+    }
+    if committedFrames == 0, try main.size() == 0 {
+      // A new database whose first commit is written but not yet durable.
+      throw SombraError(.notASombraFile, "not a Sombra database yet: the file is empty and its first commit is not durable yet", path: path)
     }
     let slot = try pin(0, mark: committedFrames)
     defer { cache.unpin(slot) }
     header = try DatabaseHeader.decode(UnsafeRawBufferPointer(cache.buffer(slot)), path: path)
+  }
+
+  /// Scans the WAL for `refreshReadOnly`, no further than `limit` frames: on
+  /// from the last adopted frame when the header is the one adopted (`resumed`),
+  /// else anew (a reset happened).
+  private func scanForRefresh(_ wal: any StorageFile, limit: Int?) throws -> (scan: WALScan, resumed: Bool) {
+    var raw = [UInt8](repeating: 0, count: WALFormat.headerSize)
+    let n = try raw.withUnsafeMutableBytes { try wal.read(into: $0, at: 0) }
+    let current = raw.withUnsafeBytes { try? WALHeader.decode(UnsafeRawBufferPointer(rebasing: $0[0..<n])).get() }
+    if let current, current == walHeader {
+      let scan = try WALScanner.scan(wal, pageSize: pageSize, start: committedFrames, resume: (current, runningChecksum), limit: limit ?? .max)
+      return (scan, true)
+    }
+    var scan = try WALScanner.scan(wal, pageSize: pageSize, limit: limit ?? .max)
+    // As in a read-write open (`recover`): a WAL of another page size is not
+    // this database's, and ignoring it would hide whatever it holds.
+    if case .badPageSize(let size)? = scan.headerProblem {
+      throw SombraError.corruption("the WAL is for \(size)-byte pages but the database has \(pageSize)-byte pages: it belongs to another database; move it away", path: walPath)
+    }
+    // Damage: serve what comes before it and say so; a stray: none of it.
+    if let damage = try assessWAL(wal, scan: &scan) { noteWALDamage(damage) }
+    return (scan, false)
+  }
+
+  /// Fails when the path no longer names the file this handle has open: a
+  /// vacuum renamed a new file over it (or it was removed). Reading on would
+  /// pair this file with the WAL of the new one. Call under `lock`.
+  func checkStillAtPath() throws {
+    let now = storage.identity(of: path)
+    guard try now == main.identity() else {
+      throw SombraError(
+        .notFound,
+        now == nil
+          ? "the database file was removed since this handle opened it; close the handle"
+          : "the database file was replaced (a vacuum renames a new file over it) since this handle opened it; close the handle and open the database again",
+        path: path)
+    }
   }
 
   /// Installs a scan's committed frames. Call under `lock`.

@@ -183,6 +183,29 @@ package final class POSIXFile: StorageFile, @unchecked Sendable {
     guard rc == 0 else { throw SombraError.io("fcntl(F_UNLCK)", errno: Glibc.errno, path: path) }
   }
 
+  package func firstLock(in range: LockRange) throws -> (start: UInt64, mode: LockMode)? {
+    // F_OFD_GETLK reports one lock that would block the probe, not
+    // necessarily the lowest: probe again below each hit until none is left.
+    var found: (start: UInt64, mode: LockMode)?
+    var end = range.start + range.length
+    for _ in 0..<64 {
+      guard end > range.start else { break }
+      var fl = flock()
+      fl.l_type = Int16(F_WRLCK)  // conflicts with any lock another open file holds
+      fl.l_whence = Int16(SEEK_SET)
+      fl.l_start = off_t(range.start)
+      fl.l_len = off_t(end - range.start)
+      fl.l_pid = 0
+      var rc: Int32
+      repeat { rc = fcntl(fd, Self.F_OFD_GETLK, &fl) } while rc < 0 && Glibc.errno == EINTR
+      guard rc == 0 else { throw SombraError.io("fcntl(F_OFD_GETLK)", errno: Glibc.errno, path: path) }
+      guard fl.l_type != Int16(F_UNLCK), let start = UInt64(exactly: fl.l_start) else { break }
+      found = (start, fl.l_type == Int16(F_RDLCK) ? .shared : .exclusive)
+      end = start
+    }
+    return found
+  }
+
   package func close() {
     if fd >= 0 {
       _ = Glibc.close(fd)

@@ -268,8 +268,19 @@ package final class SimulatedDisk: StorageSystem, @unchecked Sendable {
     }
   }
 
+  /// Drops the owner's locks inside `range` (all of them for nil).
   func unlock(_ path: String, owner: ObjectIdentifier, _ range: LockRange?) {
-    lock.withLock { _ in locks[path]?.removeAll { $0.owner == owner && (range == nil || $0.range == range) } }
+    lock.withLock { _ in locks[path]?.removeAll { held in held.owner == owner && (range?.contains(held.range) ?? true) } }
+  }
+
+  /// The lowest lock another owner holds that overlaps `range`.
+  func firstLock(_ path: String, except owner: ObjectIdentifier, in range: LockRange) -> (start: UInt64, mode: LockMode)? {
+    lock.withLock { _ in
+      locks[path, default: []]
+        .filter { $0.owner != owner && $0.range.overlaps(range) }
+        .min { $0.range.start < $1.range.start }
+        .map { ($0.range.start, $0.mode) }
+    }
   }
 }
 
@@ -321,6 +332,10 @@ final class SimulatedFile: StorageFile, @unchecked Sendable {
     disk.unlock(path, owner: ObjectIdentifier(self), range)
   }
 
+  func firstLock(in range: LockRange) throws -> (start: UInt64, mode: LockMode)? {
+    disk.firstLock(path, except: ObjectIdentifier(self), in: range)
+  }
+
   func close() {
     if closed { return }
     closed = true
@@ -340,6 +355,17 @@ package struct SplitMix64: RandomNumberGenerator {
     z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
     z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
     return z ^ (z >> 31)
+  }
+}
+
+extension LockRange {
+  /// Whether every byte of `other` is in this range.
+  func contains(_ other: LockRange) -> Bool {
+    other.start >= start && other.start + other.length <= start + length
+  }
+
+  func overlaps(_ other: LockRange) -> Bool {
+    other.start < start + length && start < other.start + other.length
   }
 }
 

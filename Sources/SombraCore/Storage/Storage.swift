@@ -23,6 +23,9 @@ package protocol StorageFile: AnyObject, Sendable {
   /// elsewhere in a conflicting mode.
   func lock(_ range: LockRange, _ mode: LockMode, wait: Bool) throws -> Bool
   func unlock(_ range: LockRange) throws
+  /// The lock with the lowest offset that another open file holds in `range`
+  /// (shared or exclusive), or nil: a look that takes nothing.
+  func firstLock(in range: LockRange) throws -> (start: UInt64, mode: LockMode)?
   func close()
   /// Which file this handle has open (device and inode), to tell whether the
   /// path still names it: a vacuum may rename a new file over the path.
@@ -47,6 +50,15 @@ package struct LockRange: Sendable, Hashable {
   /// Held shared by every read-only handle's read transaction; taken exclusively
   /// by a checkpoint before it overwrites main-file pages or resets the WAL.
   package static let readers = LockRange(start: (1 << 40) + 1, length: 1)
+  /// Where the read-write handle publishes its durable point: it holds one
+  /// byte at `durableMarks.start + n` exclusively, n being the frames of the
+  /// current WAL generation that a sync has covered (`Pager+DurableMark.swift`).
+  package static let durableMarks = LockRange(start: 1 << 41, length: 1 << 32)
+
+  /// The durable mark at `frames` (0 ..< 2^32).
+  package static func durableMark(_ frames: Int) -> LockRange {
+    LockRange(start: durableMarks.start + UInt64(UInt32(clamping: frames)), length: 1)
+  }
 }
 
 package enum OpenMode: Sendable {

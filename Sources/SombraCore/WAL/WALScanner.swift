@@ -47,9 +47,12 @@ package struct WALScan: Sendable {
 
 package enum WALScanner {
   /// Scans `file` from frame `start` (0 for a full scan). When resuming, `resume`
-  /// carries the header and running checksum at `start`.
+  /// carries the header and running checksum at `start`. Frames at or past
+  /// `limit` are not read (a reader's durable mark): the scan ends there as at
+  /// the end of the file.
   package static func scan(
-    _ file: any StorageFile, pageSize: Int, start: Int = 0, resume: (header: WALHeader, checksum: UInt32)? = nil
+    _ file: any StorageFile, pageSize: Int, start: Int = 0, resume: (header: WALHeader, checksum: UInt32)? = nil,
+    limit: Int = .max
   ) throws -> WALScan {
     var result = WALScan()
     result.fileSize = try file.size()
@@ -84,7 +87,7 @@ package enum WALScanner {
     defer { buffer.deallocate() }
     var pending: [WALScan.Frame] = []
     var index = start
-    while true {
+    while index < limit {
       guard let offset = WALFormat.frameOffset(index, pageSize: pageSize), offset < result.fileSize else { break }
       let n = try file.read(into: buffer, at: offset)
       if n < WALFormat.frameHeaderSize {

@@ -72,9 +72,13 @@ public final class ShellSession {
       write(result)
     } catch let interrupted as ShellInterrupted {
       if let transaction {
-        transaction.rollback()
         self.transaction = nil
-        context.standardError.writeLine("interrupted: the transaction was rolled back")
+        do {
+          try transaction.rollback()
+          context.standardError.writeLine("interrupted: the transaction was rolled back")
+        } catch {
+          context.standardError.writeLine("interrupted: the transaction was rolled back, but what it read may be lost: \(error)")
+        }
       } else {
         context.standardError.writeLine("interrupted")
       }
@@ -125,13 +129,13 @@ public final class ShellSession {
       do {
         try transaction.commit()
       } catch {
-        if !transaction.isFinished { transaction.rollback() }
+        if !transaction.isFinished { try? transaction.rollback() }
         throw error
       }
     default:
       guard let transaction else { throw ShellError("no transaction is open (begin starts one)") }
-      transaction.rollback()
       self.transaction = nil
+      try transaction.rollback()
     }
     return .none
   }
@@ -163,9 +167,13 @@ public final class ShellSession {
   /// database.
   public func close() {
     if let transaction {
-      transaction.rollback()
       self.transaction = nil
-      context.standardError.writeLine("warning: the open transaction was rolled back (it was not committed)")
+      do {
+        try transaction.rollback()
+        context.standardError.writeLine("warning: the open transaction was rolled back (it was not committed)")
+      } catch {
+        ErrorReport.report(error, tool: Self.tool, to: context.standardError)
+      }
     }
     if let database {
       do {
