@@ -83,12 +83,14 @@ extension Database {
     }
 
     let wal = m.walBytes
+    let blocker = pager.lock.withLock { _ in pager.checkpointBlocker }
     let walStatus: HealthStatus = wal > maxWAL &* thresholds.walUnhealthyFactor ? .unhealthy : wal > maxWAL ? .degraded : .healthy
     checks.append(HealthCheck(
       name: "wal_size", status: walStatus, value: Double(wal), threshold: Double(maxWAL),
       message: walStatus == .healthy
         ? "WAL \(wal) bytes of \(maxWAL)"
-        : "WAL \(wal) bytes is over maxWALSize (\(maxWAL)): long readers keep checkpoints from resetting it"))
+        : "WAL \(wal) bytes is over maxWALSize (\(maxWAL)): "
+          + (blocker.map { "\($0), so checkpoints cannot reset it" } ?? "long readers keep checkpoints from resetting it")))
 
     let session = m.corruptionErrors
     let lifetime = m.lifetime.corruptionEvents

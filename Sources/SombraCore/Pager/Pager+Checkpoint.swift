@@ -8,8 +8,9 @@ import Logging
 ///    file must never get pages whose frames could still vanish), through
 ///    `SyncGroup` like a commit's sync: after a failed sync this step fails.
 /// 2. Take `LockRange.readers` exclusively (read-only processes hold it shared
-///    while they read): passive tries once, full and truncate wait up to the lock
-///    timeout.
+///    while they read): passive tries once (waits briefly when the WAL is over
+///    its size), full and truncate wait up to the lock timeout, behind a sign
+///    that makes new read transactions yield (`Pager+ReaderYield.swift`).
 /// 3. Copy, for every page, its newest frame below every live snapshot's mark into
 ///    the main file; then fdatasync the main file. A full disk (ENOSPC, EDQUOT)
 ///    while copying fails the checkpoint and nothing else: the WAL still holds
@@ -96,8 +97,14 @@ extension Pager {
       try syncGroup.wait(for: latest) { try leadSync(holdingGate: true) }
     }
 
-    let gotLock: Bool = try mode == .passive ? main.lock(.readers, .exclusive, wait: false) : lockWithTimeout(.readers, .exclusive)
+    // Readers in other processes: a full or truncate checkpoint waits for them,
+    // and so does a passive one when the WAL is over its size, behind the
+    // sign that makes new read transactions yield (`Pager+ReaderYield.swift`).
+    let oversize = mode == .passive && walSize >= options.maxWALSize
+    let wait = mode == .passive ? (oversize ? Self.oversizeWait : 0) : max(options.lockTimeout, 0.001)
+    let gotLock = try lockReadersForCheckpoint(timeout: wait)
     guard gotLock else {
+      lock.withLock { _ in noteCheckpointBlocked(byOtherProcesses: true) }
       if mode == .passive {
         result.busy = true
         result.walBytesAfter = result.walBytesBefore
@@ -174,8 +181,10 @@ extension Pager {
       counters.pagesWritten += UInt64(plan.count)
       guard bound == committedFrames, readerMarks.isEmpty else {
         result.busy = bound < committedFrames
+        noteCheckpointBlocked(byOtherProcesses: false)
         return
       }
+      checkpointBlocker = nil
       // Other processes see no frame of the new generation until a sync
       // covers it; none of them is reading (the readers lock is ours).
       try moveDurableMark(to: 0)

@@ -403,7 +403,14 @@ extension Pager {
     // A commit of another thread may still be syncing the WAL (it found the
     // handle open); a waiting one that has not started finds it closed.
     syncGroup.waitUntilIdle()
-    if !readOnly { try? main.unlock(.writer) }
+    // Let go of every lock before the descriptor: a process spawned by another
+    // thread meanwhile shares the open file until it execs, and with it any
+    // lock that closing the descriptor alone would release. The mark goes
+    // first, so no new writer finds it.
+    if !readOnly {
+      try? main.unlock(.durableMarks)
+      try? main.unlock(.writer)
+    }
     walFile?.close()
     main.close()
     if let failure {

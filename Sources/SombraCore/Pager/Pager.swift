@@ -67,6 +67,8 @@ package final class Pager: @unchecked Sendable {
   /// Frames of this WAL generation a sync has covered: each commit claims it in
   /// its page 0 (`DatabaseHeader.durableWALFrames`, read by `WALDamage`).
   var durableFrames = 0
+  /// Who kept the last checkpoint from resetting the WAL (nil once one did).
+  var checkpointBlocker: String?
   /// What `WALDamage` found at the open or a read-only refresh, if anything.
   package var walDamage: WALDamage?
   /// What new read snapshots see while later commits wait for their sync
@@ -254,6 +256,7 @@ package final class Pager: @unchecked Sendable {
   // MARK: Read-only handles
 
   private func acquireReadLock() throws {
+    yieldToWaitingCheckpoint()
     let first = lock.withLock { _ in
       fileReadLocks += 1
       return fileReadLocks == 1

@@ -50,6 +50,9 @@ package struct LockRange: Sendable, Hashable {
   /// Held shared by every read-only handle's read transaction; taken exclusively
   /// by a checkpoint before it overwrites main-file pages or resets the WAL.
   package static let readers = LockRange(start: (1 << 40) + 1, length: 1)
+  /// Held exclusively by a checkpoint while it waits for `readers`: new read
+  /// transactions of read-only handles yield to it (`Pager+ReaderYield.swift`).
+  package static let checkpointWaiting = LockRange(start: (1 << 40) + 2, length: 1)
   /// Where the read-write handle publishes its durable point: it holds one
   /// byte at `durableMarks.start + n` exclusively, n being the frames of the
   /// current WAL generation that a sync has covered (`Pager+DurableMark.swift`).

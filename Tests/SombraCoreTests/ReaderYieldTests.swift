@@ -1,0 +1,81 @@
+#if canImport(Glibc)
+  import Glibc
+#endif
+import Synchronization
+import Testing
+
+@testable import SombraCore
+
+/// A read-only handle whose read transactions overlap (so that it always holds
+/// the readers lock) must not stop every checkpoint for ever
+/// (`Pager+ReaderYield.swift`), and `health()` says who holds the WAL.
+@Suite struct ReaderYieldTests {
+  static let path = "/db/yield.sombra"
+
+  static func writer(on disk: SimulatedDisk, maxWALSize: UInt64 = 1 << 40, lockTimeout: Double = 3) throws -> Database {
+    var options = OpenOptions()
+    options.lockTimeout = lockTimeout
+    options.autoCheckpointInterval = nil
+    options.maxWALSize = maxWALSize
+    let db = try Database.open(path, options: options, storage: disk)
+    for i in 0..<20 { _ = try db.write { try $0.createNode(labels: ["N"], properties: ["i": .int(Int64(i))]) } }
+    return db
+  }
+
+  @Test func overlappingReadTransactionsOfAReadOnlyHandleDoNotStarveAFullCheckpoint() throws {
+    let disk = SimulatedDisk()
+    let db = try Self.writer(on: disk)
+    let reader = try Database.open(Self.path, options: .readOnly, storage: disk)
+    let stop = Atomic<Bool>(false)
+    let reads = Atomic<Int>(0)
+    let failures = Atomic<Int>(0)
+    // Three threads whose read transactions overlap: one is always open, so
+    // the handle never lets go of the readers lock on its own.
+    let threads = try (0..<3).map { offset in
+      try BlockingWorkThread {
+        usleep(UInt32(offset * 3_000))
+        while !stop.load(ordering: .acquiring) {
+          do {
+            _ = try reader.read { tx in
+              usleep(9_000)
+              return try tx.nodeIDs(label: "N").count
+            }
+            reads.add(1, ordering: .relaxed)
+          } catch {
+            failures.add(1, ordering: .relaxed)
+          }
+        }
+      }
+    }
+    usleep(50_000)
+    #expect(try db.checkpoint(.passive).busy, "the readers hold the lock")
+    let result = try db.checkpoint(.full)
+    stop.store(true, ordering: .releasing)
+    threads.forEach { $0.join() }
+    #expect(result.walReset, "the checkpoint copied and reset the WAL")
+    #expect(reads.load(ordering: .relaxed) > 10, "the readers kept reading")
+    #expect(failures.load(ordering: .relaxed) == 0)
+    try reader.close()
+    try db.close()
+  }
+
+  @Test func healthSaysReadersInAnotherHandleHoldTheWAL() throws {
+    let disk = SimulatedDisk()
+    let db = try Self.writer(on: disk, maxWALSize: 16 << 10, lockTimeout: 0.3)
+    let reader = try Database.open(Self.path, options: .readOnly, storage: disk)
+    let open = try reader.beginRead()
+    // The reader's transaction holds the readers lock: the WAL grows past its
+    // size, and the checkpoints the commits run give up (after a short wait).
+    for _ in 0..<3 { _ = try db.write { try $0.createNode(labels: ["Late"]) } }
+    let busy = #expect(throws: SombraError.self) { try db.checkpoint(.full) }
+    #expect(busy?.code == .busy)
+    let wal = try #require(db.health().checks.first { $0.name == "wal_size" })
+    #expect(wal.status != .healthy)
+    #expect(wal.message.contains("read-only handles (other processes) hold the readers lock"), "\(wal.message)")
+    open.end()
+    #expect(try db.checkpoint(.full).walReset)
+    #expect(try #require(db.health().checks.first { $0.name == "wal_size" }).status == .healthy)
+    try reader.close()
+    try db.close()
+  }
+}
