@@ -25,10 +25,6 @@ import sombra_fixtures
     var error: String? = nil
     /// Whether a read-only open succeeds (`sombra-inspect info` works).
     var opens = true
-    /// Why the verifier does not report this yet (a known finding): the
-    /// verification runs as a known issue until it does, then fails so the
-    /// entry gets updated.
-    var knownMiss: String? = nil
 
     var testDescription: String { name }
   }
@@ -107,11 +103,7 @@ import sombra_fixtures
 
     let json = verify(["--json", "--max-errors", "0", copy])
     let text = verify([original])
-    if let miss = expected.knownMiss {
-      withKnownIssue(Comment(rawValue: miss)) { try check(expected, json: json, text: text, path: original) }
-    } else {
-      try check(expected, json: json, text: text, path: original)
-    }
+    try check(expected, json: json, text: text, path: original)
     #expect(snapshot(expected.name) == before, "verify changed \(expected.name)")
   }
 
