@@ -25,6 +25,7 @@
 ///    with their ids, which re-creates adjacency, label and property indexes and
 ///    counts; next ids are at least the source header's. It is closed cleanly
 ///    and its empty WAL removed.
+/// Every file operation goes through the given `StorageSystem`.
 package struct SalvageReport: Sendable, Equatable {
   package struct Lost: Sendable, Equatable {
     package var id: UInt64
@@ -57,8 +58,9 @@ package struct SalvageReport: Sendable, Equatable {
 
 extension Database {
   /// Salvages the database at `path` into the new file `newPath` (see `SalvageReport`).
-  package static func salvage(_ path: String, into newPath: String) throws -> SalvageReport {
-    let storage = POSIXStorageSystem()
+  package static func salvage(
+    _ path: String, into newPath: String, storage: any StorageSystem = POSIXStorageSystem()
+  ) throws -> SalvageReport {
     for p in [newPath, newPath + ".wal"] where storage.exists(p) {
       throw SombraError.invalidArgument("\(p) already exists; salvage writes a new file and never overwrites one")
     }
@@ -66,7 +68,7 @@ extension Database {
     var report = SalvageReport()
     let salvager = Salvager()
     do {
-      let database = try Database.open(path, options: .readOnly)
+      let database = try Database.open(path, options: .readOnly, storage: storage)
       defer { try? database.close() }
       let tx = try database.beginRead()
       defer { tx.end() }
@@ -80,7 +82,7 @@ extension Database {
       try salvager.scan(pages)
     }
     salvager.account(into: &report)
-    try salvager.write(newPath, report: &report)
+    try salvager.write(newPath, storage: storage, report: &report)
     return report
   }
 }

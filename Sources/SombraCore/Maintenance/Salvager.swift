@@ -232,17 +232,17 @@ final class Salvager {
 
   // MARK: 5. Writing
 
-  func write(_ newPath: String, report: inout SalvageReport) throws {
+  func write(_ newPath: String, storage: any StorageSystem, report: inout SalvageReport) throws {
     var options = OpenOptions()
     options.pageSize = pageSize
     options.sync = .off
-    let target = try Database.open(newPath, options: options)
+    let target = try Database.open(newPath, options: options, storage: storage)
     var done = false
     defer {
       if !done {
         try? target.close()
-        _ = try? FileOperations.remove(newPath)
-        _ = try? FileOperations.remove(newPath + ".wal")
+        _ = try? storage.remove(newPath)
+        _ = try? storage.remove(newPath + ".wal")
       }
     }
 
@@ -322,8 +322,8 @@ final class Salvager {
       start = end
     }
     try target.close()
-    try FileOperations.remove(newPath + ".wal")
-    try FileOperations.syncDirectory(of: newPath)
+    try storage.remove(newPath + ".wal")
+    try storage.syncDirectory(of: newPath)
     done = true
   }
 }

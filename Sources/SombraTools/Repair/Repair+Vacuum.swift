@@ -4,7 +4,9 @@ import SombraCore
 /// `sombra-repair DB vacuum`: replace the database with a compact copy.
 ///
 /// Order of operations, and what a crash at each point leaves (DB is the
-/// database, DB.wal its WAL, TMP = DB.vacuum-tmp, BAK the backup):
+/// database, DB.wal its WAL, TMP = DB.vacuum-tmp, BAK the backup). Every file
+/// operation goes through the context's storage (`ToolContext.storage`), so the
+/// crash simulation runs this very code.
 /// 1. Open DB read-write: the writer lock is held from here to step 9 (another
 ///    writer: exit 4). Checkpoint with `truncate`: every commit is in DB and
 ///    DB.wal is zero bytes and synced (readers in another process that block it
@@ -64,11 +66,11 @@ extension SombraRepair {
     defer { if open { try? database.close() } }
     try database.checkpoint(.truncate)
     let expected = try database.read { (nodes: try $0.nodeCount, edges: try $0.edgeCount) }
-    let sizeBefore = FileOperations.size(of: run.path) ?? 0
+    let sizeBefore = run.storage.size(of: run.path) ?? 0
     try run.checkInterrupted()
 
     // 2.
-    let available = try FileOperations.availableBytes(near: run.path)
+    let available = try run.storage.availableBytes(at: run.path)
     let needed = live + UInt64(4 * facts.pageSize)
     guard available >= needed else {
       throw run.context.fail(
@@ -77,8 +79,8 @@ extension SombraRepair {
     }
 
     // 3, 4.
-    try FileOperations.remove(temp)
-    try FileOperations.remove(temp + ".wal")
+    try run.storage.remove(temp)
+    try run.storage.remove(temp + ".wal")
     let result = try database.vacuum(into: temp) { tree, entries in
       run.progress.update("vacuum: copying the \(tree) tree: \(entries) entries")
     }
@@ -86,7 +88,7 @@ extension SombraRepair {
     do {
       try run.checkInterrupted()
     } catch {
-      _ = try? FileOperations.remove(temp)
+      _ = try? run.storage.remove(temp)
       throw error
     }
 
@@ -94,16 +96,16 @@ extension SombraRepair {
     let report: VerifyReport
     let copied: (nodes: Int, edges: Int)
     do {
-      report = try RepairRun.verify(temp)
-      let copy = try Database.open(temp, options: .readOnly)
+      report = try run.verify(temp)
+      let copy = try Database.open(temp, options: .readOnly, storage: run.storage)
       defer { try? copy.close() }
       copied = try copy.read { (try $0.nodeCount, try $0.edgeCount) }
     } catch {
-      _ = try? FileOperations.remove(temp)
+      _ = try? run.storage.remove(temp)
       throw error
     }
     guard report.isClean, copied == expected else {
-      _ = try? FileOperations.remove(temp)
+      _ = try? run.storage.remove(temp)
       let first = report.problems.first.map { ": \($0)" } ?? ""
       throw run.context.fail(
         "the vacuumed copy failed verification (\(RepairRun.count(report.totalErrors, "problem")), \(copied.nodes) of \(expected.nodes) nodes, \(copied.edges) of \(expected.edges) edges)\(first); \(run.path) was not changed",
@@ -113,7 +115,7 @@ extension SombraRepair {
     do {
       try run.checkInterrupted()
     } catch {
-      _ = try? FileOperations.remove(temp)
+      _ = try? run.storage.remove(temp)
       throw error
     }
 
@@ -122,23 +124,23 @@ extension SombraRepair {
     if run.backup {
       let target = run.backupPath()
       do {
-        try FileOperations.link(run.path, as: target)
+        try run.storage.link(run.path, as: target)
       } catch {
-        try FileOperations.copy(run.path, to: target)
+        try run.storage.copy(run.path, to: target)
       }
       backupPath = target
     }
 
     // 7, 8.
-    try FileOperations.remove(run.path + ".wal")
-    try FileOperations.syncDirectory(of: run.path)
-    try FileOperations.rename(temp, over: run.path)
-    try FileOperations.syncDirectory(of: run.path)
+    try run.storage.remove(run.path + ".wal")
+    try run.storage.syncDirectory(of: run.path)
+    try run.storage.rename(temp, over: run.path)
+    try run.storage.syncDirectory(of: run.path)
 
     // 9.
     open = false
     try? database.close()
-    let sizeAfter = FileOperations.size(of: run.path) ?? 0
+    let sizeAfter = run.storage.size(of: run.path) ?? 0
 
     if run.output.format == .json {
       run.context.writeJSON([
