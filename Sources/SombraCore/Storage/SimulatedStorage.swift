@@ -315,7 +315,7 @@ package final class SimulatedDisk: StorageSystem, @unchecked Sendable {
   func write(_ inode: Inode, path: String, _ data: UnsafeRawBufferPointer, at offset: UInt64) throws {
     try lock.withLock { _ in
       let fault = try nextOperation(path, "pwrite")
-      guard var state = inodes[inode] else { throw SombraError.io("pwrite", errno: EBADF, path: path) }
+      guard inodes[inode] != nil else { throw SombraError.io("pwrite", errno: EBADF, path: path) }
       guard offset < 1 << 40 else { throw SombraError.io("pwrite", errno: EFBIG, path: path) }
       var bytes = Array(data)
       switch fault {
@@ -325,9 +325,10 @@ package final class SimulatedDisk: StorageSystem, @unchecked Sendable {
       default: break
       }
       let op = Pending.write(offset: Int(offset), bytes: bytes)
-      Self.apply(op, to: &state.live)
-      state.pending.append(op)
-      inodes[inode] = state
+      // In place (`default:` is never used): a copy of the state would copy
+      // the whole file at every write.
+      Self.apply(op, to: &inodes[inode, default: FileState()].live)
+      inodes[inode, default: FileState()].pending.append(op)
       if fault == .shortWrite { throw SombraError.io("pwrite", errno: EIO, path: path, offset: offset + UInt64(bytes.count)) }
     }
   }
@@ -343,28 +344,24 @@ package final class SimulatedDisk: StorageSystem, @unchecked Sendable {
     if let hook = beforeSync { hook(path) }
     try lock.withLock { _ in
       let fault = try nextOperation(path, "fdatasync")
-      guard var state = inodes[inode] else { return }
+      guard let pending = inodes[inode]?.pending else { return }
+      inodes[inode, default: FileState()].pending.removeAll()
       if let fault {
         // The writeback failed: the pages are clean again without having
         // reached the disk (model, 5).
-        state.pending.removeAll()
-        inodes[inode] = state
         throw SombraError.io("fdatasync", errno: fault == .enospc ? ENOSPC : EIO, path: path)
       }
-      for op in state.pending { Self.apply(op, to: &state.durable) }
-      state.pending.removeAll()
-      inodes[inode] = state
+      for op in pending { Self.apply(op, to: &inodes[inode, default: FileState()].durable) }
     }
   }
 
   func truncate(_ inode: Inode, path: String, to size: UInt64) throws {
     try lock.withLock { _ in
       _ = try nextOperation(path, "ftruncate")
-      guard var state = inodes[inode] else { return }
+      guard inodes[inode] != nil else { return }
       let op = Pending.truncate(Int(size))
-      Self.apply(op, to: &state.live)
-      state.pending.append(op)
-      inodes[inode] = state
+      Self.apply(op, to: &inodes[inode, default: FileState()].live)
+      inodes[inode, default: FileState()].pending.append(op)
     }
   }
 
