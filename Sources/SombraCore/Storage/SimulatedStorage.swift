@@ -25,7 +25,8 @@ import Synchronization
 /// 5. A failed sync behaves as Linux does after a failed writeback: the file's
 ///    pending writes are dropped (they will not survive a power loss) while
 ///    live reads still show them; the error is reported once, and the next sync
-///    of the file succeeds without making the dropped writes durable.
+///    of the file succeeds without making the dropped writes durable. Pending
+///    truncations are metadata, not pages: they stay pending for the next sync.
 ///    A failed directory sync makes no entry durable.
 /// 6. `afterPowerLoss` gives the disk a machine would find on reboot, from the
 ///    durable entries and bytes plus, by `Recovery` model, none, all, or a seeded
@@ -345,12 +346,14 @@ package final class SimulatedDisk: StorageSystem, @unchecked Sendable {
     try lock.withLock { _ in
       let fault = try nextOperation(path, "fdatasync")
       guard let pending = inodes[inode]?.pending else { return }
-      inodes[inode, default: FileState()].pending.removeAll()
       if let fault {
         // The writeback failed: the pages are clean again without having
-        // reached the disk (model, 5).
+        // reached the disk; a truncation (metadata) waits for the next sync
+        // (model, 5).
+        inodes[inode, default: FileState()].pending.removeAll { if case .write = $0 { true } else { false } }
         throw SombraError.io("fdatasync", errno: fault == .enospc ? ENOSPC : EIO, path: path)
       }
+      inodes[inode, default: FileState()].pending.removeAll()
       for op in pending { Self.apply(op, to: &inodes[inode, default: FileState()].durable) }
     }
   }
