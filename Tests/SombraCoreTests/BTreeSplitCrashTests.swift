@@ -111,7 +111,7 @@ import Testing
     let expected = Self.run(seed: seed, on: clean)
     #expect(!expected.failed)
     #expect(expected.depth >= 3, "the root split and an interior level split")
-    let points = CrashPoints.sample(clean.log)
+    let points = clean.crashPoints()
     #expect(points.count > 40)
     for point in points {
       let disk = SimulatedDisk()

@@ -6,9 +6,9 @@ import Testing
 /// the workload changes hundreds of pages, so its frames go to the WAL in
 /// several writes of at most `Pager.commitChunkFrames` frames before the one
 /// sync, and the checkpoints after them copy hundreds of pages. A power loss
-/// at any of those writes (sampled inside a checkpoint's run of page writes,
-/// `CrashPoints`), or at a sync or directory operation, then a reboot in each
-/// model must leave a committed prefix holding every acknowledged commit: a
+/// at any of those writes (sampled inside a checkpoint's run of page writes:
+/// `SimulatedDisk.crashPoints`), or at a sync or directory operation, then a
+/// reboot in each model must leave a committed prefix holding every acknowledged commit: a
 /// commit whose first chunk landed and whose last did not is never replayed.
 @Suite struct LargeCommitCrashTests {
   static func workload(seed: UInt64) -> Workload {
@@ -28,7 +28,7 @@ import Testing
     let outcome = workload.run(on: clean)
     #expect(outcome.error == nil && outcome.closed)
     #expect(outcome.largestCommitFrames > UInt64(Pager.commitChunkFrames), "a commit spans two chunks or more")
-    let points = CrashPoints.sample(clean.log, stride: 16)
+    let points = clean.crashPoints(stride: 16)
     #expect(points.count > 30 && points.count < clean.operations)
     let checks = CrashSimulationTests()
     for point in points {

@@ -65,7 +65,7 @@ import Testing
       let probed = Self.secondSession(on: probe, workload: workload, first: failed, context: context)
       #expect(probed.returned == 3, "the second session runs; \(context)")
 
-      for point in CrashPoints.sample(probe.log, after: start) {
+      for point in probe.crashPoints(after: start) {
         let disk = SimulatedDisk()
         disk.inject(.syncFailure, atOperation: sync.number)
         let first = workload.run(on: disk)

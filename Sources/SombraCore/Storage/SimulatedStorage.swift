@@ -107,6 +107,8 @@ package final class SimulatedDisk: StorageSystem, @unchecked Sendable {
   package private(set) var poweredOff = false
   /// Every operation so far: its number, system call and path.
   package private(set) var log: [(number: Int, call: String, path: String)] = []
+  /// The file each write, sync and truncation went to, by operation number.
+  private var fileOfOperation: [Int: Inode] = [:]
 
   package init() {}
 
@@ -149,6 +151,15 @@ package final class SimulatedDisk: StorageSystem, @unchecked Sendable {
   /// The bytes that would survive a power loss now, if its entry does.
   package func durableContents(_ path: String) -> [UInt8]? {
     lock.withLock { _ in names[path].flatMap { inodes[$0]?.durable } }
+  }
+
+  /// Operations that wrote to, synced or truncated the file `path` names now,
+  /// whatever path its handle was opened by.
+  package func operations(onFileAt path: String) -> [Int] {
+    lock.withLock { _ in
+      guard let inode = names[path] else { return [] }
+      return fileOfOperation.filter { $0.value == inode }.keys.sorted()
+    }
   }
 
   /// The paths that name a file now, sorted.
@@ -316,6 +327,7 @@ package final class SimulatedDisk: StorageSystem, @unchecked Sendable {
   func write(_ inode: Inode, path: String, _ data: UnsafeRawBufferPointer, at offset: UInt64) throws {
     try lock.withLock { _ in
       let fault = try nextOperation(path, "pwrite")
+      fileOfOperation[operations] = inode
       guard inodes[inode] != nil else { throw SombraError.io("pwrite", errno: EBADF, path: path) }
       guard offset < 1 << 40 else { throw SombraError.io("pwrite", errno: EFBIG, path: path) }
       var bytes = Array(data)
@@ -345,6 +357,7 @@ package final class SimulatedDisk: StorageSystem, @unchecked Sendable {
     if let hook = beforeSync { hook(path) }
     try lock.withLock { _ in
       let fault = try nextOperation(path, "fdatasync")
+      fileOfOperation[operations] = inode
       guard let pending = inodes[inode]?.pending else { return }
       if let fault {
         // The writeback failed: the pages are clean again without having
@@ -361,6 +374,7 @@ package final class SimulatedDisk: StorageSystem, @unchecked Sendable {
   func truncate(_ inode: Inode, path: String, to size: UInt64) throws {
     try lock.withLock { _ in
       _ = try nextOperation(path, "ftruncate")
+      fileOfOperation[operations] = inode
       guard inodes[inode] != nil else { return }
       let op = Pending.truncate(Int(size))
       Self.apply(op, to: &inodes[inode, default: FileState()].live)

@@ -1,16 +1,28 @@
-/// Copying a file through the storage layer (backups).
+/// Copying and comparing files through the storage layer (backups, the copy
+/// of a damaged WAL).
+///
+/// Copy order, so that a copy that exists under its name is whole after any
+/// crash (a file system may keep a new name and lose its unsynced contents):
+/// 1. Create `TARGET.partial` exclusively (a stale one from a crashed copy is
+///    removed first: only a copy to TARGET writes it).
+/// 2. Stream the source into it, 1 MiB at a time; fdatasync it.
+/// 3. Check that TARGET does not exist (a copy never overwrites), rename the
+///    partial file to TARGET, and fsync the directory.
+/// A crash before step 3 leaves at most a `.partial` file; a failure removes it.
 extension StorageSystem {
-  /// Copies `source` into a new file `target` (created exclusively: a copy never
-  /// overwrites anything), fsyncs it and its directory. A partial copy is
-  /// removed when anything fails.
   package func copy(_ source: String, to target: String) throws {
+    if exists(target) {
+      throw SombraError.invalidArgument("\(target) already exists; a copy never overwrites a file")
+    }
     let input = try open(source, .readOnly)
     defer { input.close() }
-    let output = try open(target, .createNew)
+    let partial = target + ".partial"
+    try remove(partial)
+    let output = try open(partial, .createNew)
     var done = false
     defer {
       output.close()
-      if !done { _ = try? remove(target) }
+      if !done { _ = try? remove(partial) }
     }
     let chunk = 1 << 20
     let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunk, alignment: 64)
@@ -23,12 +35,14 @@ extension StorageSystem {
       offset += UInt64(n)
     }
     try output.sync()
-    try syncDirectory(of: target)
+    if exists(target) {
+      throw SombraError.invalidArgument("\(target) already exists; a copy never overwrites a file")
+    }
+    try rename(partial, over: target)
     done = true
+    try syncDirectory(of: target)
   }
-}
 
-extension StorageSystem {
   /// Whether two files hold the same bytes (false when either cannot be read).
   package func identical(_ a: String, _ b: String) -> Bool {
     guard let first = try? open(a, .readOnly) else { return false }

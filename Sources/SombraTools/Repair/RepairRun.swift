@@ -163,13 +163,15 @@ struct RepairRun {
   }
 
   /// Copies the database (and its WAL when it is not empty) to a new backup;
-  /// call while holding the writer lock. Returns the backup's path.
+  /// call while holding the writer lock. Returns the backup's path. The WAL is
+  /// copied first: a backup file that exists after a crash has its WAL beside
+  /// it (`StorageSystem.copy` makes each whole under its name or absent).
   func copyBackup() throws -> String {
     let target = backupPath()
-    try storage.copy(path, to: target)
     if let walBytes = storage.size(of: path + ".wal"), walBytes > 0 {
       try storage.copy(path + ".wal", to: target + ".wal")
     }
+    try storage.copy(path, to: target)
     return target
   }
 
