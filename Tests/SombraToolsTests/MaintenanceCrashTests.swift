@@ -126,6 +126,43 @@ import Testing
     [("drop unsynced", .dropUnsynced), ("keep all", .keepAll), ("random", .random(seed: UInt64(point))), ("sector tears", .sectors(seed: UInt64(point)))]
   }
 
+  // MARK: Vacuum
+
+  @Test(arguments: [(true, true), (true, false), (false, true)])
+  func afterPowerLossAtEveryOperationOfVacuumThePathIsTheOldOrTheNewDatabaseAndTheBackupIsWhole(backup: Bool, hardLinks: Bool) throws {
+    let (base, before) = try Self.prepared()
+    let arguments = [Self.path, "vacuum", "--yes"] + (backup ? [] : ["--no-backup"])
+    let clean = base.afterPowerLoss(.keepAll)
+    clean.hardLinks = hardLinks
+    let result = Self.repair(arguments, on: clean)
+    #expect(result.status == .success, "\(result.err)")
+    #expect(clean.paths == (backup ? [Self.path, Self.backup] : [Self.path]), "\(clean.paths)")
+    #expect(clean.log.contains { $0.call == "rename" } && clean.log.contains { $0.call == "fsync(dir)" })
+    if backup && hardLinks {
+      // Nothing touches the old file once the backup is a second name for it.
+      let linked = try #require(clean.log.last { $0.call == "link" && $0.path == Self.backup }?.number)
+      let late = clean.operations(onFileAt: Self.backup).filter { $0 > linked }
+      #expect(late.isEmpty, "vacuum wrote into its backup at operations \(late): \(late.map { clean.log[$0 - 1] })")
+    }
+
+    let points = clean.crashPoints()
+    #expect(points.count > 30)
+    for point in points {
+      let disk = base.afterPowerLoss(.keepAll)
+      disk.hardLinks = hardLinks
+      disk.inject(.powerLoss, atOperation: point)
+      Self.repair(arguments, on: disk)
+      for (name, recovery) in Self.reboots(point) {
+        let image = disk.afterPowerLoss(recovery)
+        let context = "backup \(backup), links \(hardLinks): power loss at \(point) of \(clean.operations) (\(disk.log.last?.call ?? "?") \(disk.log.last?.path ?? "")), reboot \(name)"
+        if image.exists(Self.backup) {
+          try Self.expectDatabase(image, Self.backup, records: before, context: context)
+        }
+        try Self.expectDatabase(image, Self.path, records: before, context: context)
+      }
+    }
+  }
+
   // MARK: Rebuild indexes
 
   @Test func afterPowerLossAtEveryOperationOfRebuildIndexesTheDatabaseHasTheOldOrTheRebuiltIndexes() throws {

@@ -7,7 +7,7 @@ import SombraCore
 /// database, DB.wal its WAL, TMP = DB.vacuum-tmp, BAK the backup). Every file
 /// operation goes through the context's storage (`ToolContext.storage`), so the
 /// crash simulation runs this very code.
-/// 1. Open DB read-write: the writer lock is held from here to step 9 (another
+/// 1. Open DB read-write: the writer lock is held from here to step 7 (another
 ///    writer: exit 4). Checkpoint with `truncate`: every commit is in DB and
 ///    DB.wal is zero bytes and synced (readers in another process that block it
 ///    make it fail with busy, exit 4: nothing has changed). Crash: DB intact.
@@ -20,28 +20,19 @@ import SombraCore
 /// 5. Verify TMP (`Database.verify`, graph level, through a read-only open) and
 ///    compare its node and edge counts with DB's. Any problem: TMP is removed,
 ///    DB is untouched, exit 1.
-/// 6. Backup: BAK becomes a second name (hard link) of DB's file, which is
-///    "the old file kept"; where links are not supported, a copy. Crash: DB
-///    intact plus BAK.
-/// 7. Remove DB.wal and fsync the directory. It is empty (step 1) and must not
-///    outlive DB's file: this handle still writes its close into that WAL file
-///    (step 9), and those frames belong to the old file, never to the new one.
-///    Crash: DB without a WAL, which is a complete database.
-/// 8. rename(TMP, DB), fsync the directory: the atomic switch. Crash before the
-///    directory sync: DB is either the old file or the new one, both complete.
-/// 9. Close the old handle: its last commit and checkpoint go to the old file
-///    (now BAK, or unlinked with --no-backup) and to the unlinked old WAL.
+/// 6. `Database.replaceFile(with: TMP, backup: BAK)`: the session on DB ends
+///    as a close would, keeping the writer lock, so nothing writes to the old
+///    file again; BAK becomes a second name (hard link) of the old file, or a
+///    copy where links are not supported; DB.wal is removed; TMP is renamed
+///    over DB; the directory is fsynced after each change (its header gives the
+///    crash states: DB is always the old or the new database, both complete,
+///    and BAK is absent or whole).
+/// 7. The writer lock is released; the handle is closed.
 ///
 /// Ctrl-C (exit 130, `RepairRun.checkInterrupted`) is honoured only before
 /// step 6: after the confirmation, after step 1, after step 4 and after step 5
 /// (TMP is removed; DB is untouched). The copy of step 4 and the verification
-/// of step 5 run to their end first. From step 6 to step 9 the backup link
-/// and the rename sequence always run to completion.
-///
-/// Known window (outside this tool's reach): a process that opened DB before
-/// step 8 and is polling for the writer lock gets the lock of the old file at
-/// step 9 and would then create DB.wal beside the new file. Pager's open should
-/// re-check after taking the lock that the path still names the file it locked.
+/// of step 5 run to their end first. Step 6 always runs to completion.
 extension SombraRepair {
   static func vacuum(_ run: RepairRun) throws -> ExitCode {
     let facts = try run.look()
@@ -119,27 +110,17 @@ extension SombraRepair {
       throw error
     }
 
-    // 6. From here to 9 nothing stops.
-    var backupPath: String?
-    if run.backup {
-      let target = run.backupPath()
-      do {
-        try run.storage.link(run.path, as: target)
-      } catch {
-        try run.storage.copy(run.path, to: target)
-      }
-      backupPath = target
-    }
-
-    // 7, 8.
-    try run.storage.remove(run.path + ".wal")
-    try run.storage.syncDirectory(of: run.path)
-    try run.storage.rename(temp, over: run.path)
-    try run.storage.syncDirectory(of: run.path)
-
-    // 9.
+    // 6, 7. From here nothing stops.
+    let backupPath = run.backup ? run.backupPath() : nil
     open = false
-    try? database.close()
+    do {
+      try database.replaceFile(with: temp, backup: backupPath)
+    } catch {
+      // Before the rename TMP is ours to remove; after it there is none.
+      _ = try? run.storage.remove(temp)
+      try? database.close()
+      throw error
+    }
     let sizeAfter = run.storage.size(of: run.path) ?? 0
 
     if run.output.format == .json {
