@@ -163,6 +163,33 @@ import Testing
     }
   }
 
+  // MARK: Salvage
+
+  @Test func afterPowerLossAtEveryOperationOfSalvageTheSourceIsUntouchedAndTheOutputAbsentOrWhole() throws {
+    let (base, before) = try Self.prepared()
+    let output = "/data/new.sombra"
+    let arguments = [Self.path, "salvage", "--output", output, "--yes"]
+    let source = (base.contents(Self.path), base.contents(Self.path + ".wal"))
+    let clean = base.afterPowerLoss(.keepAll)
+    let result = Self.repair(arguments, on: clean)
+    #expect(result.status == .success, "\(result.err)")
+    #expect(clean.exists(output))
+
+    for point in clean.crashPoints() {
+      let disk = base.afterPowerLoss(.keepAll)
+      disk.inject(.powerLoss, atOperation: point)
+      Self.repair(arguments, on: disk)
+      for (name, recovery) in Self.reboots(point) {
+        let image = disk.afterPowerLoss(recovery)
+        let context = "power loss at \(point) of \(clean.operations) (\(disk.log.last?.call ?? "?") \(disk.log.last?.path ?? "")), reboot \(name)"
+        #expect(image.contents(Self.path) == source.0 && image.contents(Self.path + ".wal") == source.1, "the source changed; \(context)")
+        if image.exists(output) {
+          try Self.expectDatabase(image, output, records: before, context: context)
+        }
+      }
+    }
+  }
+
   // MARK: Rebuild indexes
 
   @Test func afterPowerLossAtEveryOperationOfRebuildIndexesTheDatabaseHasTheOldOrTheRebuiltIndexes() throws {

@@ -23,8 +23,10 @@
 ///    with their ids (a name that was lost but is used gets a placeholder
 ///    `salvaged-<kind>-<id>`), the index definitions, then the nodes and edges
 ///    with their ids, which re-creates adjacency, label and property indexes and
-///    counts; next ids are at least the source header's. It is closed cleanly
-///    and its empty WAL removed.
+///    counts; next ids are at least the source header's. It is written as
+///    `NEW.salvage-tmp` (a stale one from a crashed salvage is removed first),
+///    closed cleanly, its empty WAL removed, then renamed to NEW and the
+///    directory fsynced: after a crash NEW is absent or whole.
 /// Every file operation goes through the given `StorageSystem`.
 package struct SalvageReport: Sendable, Equatable {
   package struct Lost: Sendable, Equatable {
