@@ -126,15 +126,97 @@ import Testing
     [("drop unsynced", .dropUnsynced), ("keep all", .keepAll), ("random", .random(seed: UInt64(point))), ("sector tears", .sectors(seed: UInt64(point)))]
   }
 
+  /// One command on the prepared database, and what must hold after any crash.
+  struct Scenario {
+    static let output = "/data/new.sombra"
+
+    let command: String
+    let arguments: [String]
+    let base: SimulatedDisk
+    let records: Records
+    /// The verify problems (errors) of the database before the command.
+    let errors: [VerifyProblem]
+    /// The source's bytes (salvage never writes them).
+    let source: ([UInt8]?, [UInt8]?)
+
+    init(_ command: String, backup: Bool = true) throws {
+      self.command = command
+      let (base, records) = try MaintenanceCrashTests.prepared(damagedIndexes: command == "rebuild-indexes")
+      self.base = base
+      self.records = records
+      errors = Self.errors(try MaintenanceCrashTests.look(MaintenanceCrashTests.path, on: base).report)
+      source = (base.contents(MaintenanceCrashTests.path), base.contents(MaintenanceCrashTests.path + ".wal"))
+      let path = MaintenanceCrashTests.path
+      switch command {
+      case "salvage": arguments = [path, "salvage", "--output", Self.output, "--yes"]
+      default: arguments = [path, command, "--yes"] + (backup ? [] : ["--no-backup"])
+      }
+    }
+
+    /// Errors, not warnings: a main-file page torn by a crash in a checkpoint,
+    /// which a committed WAL frame replaces, is a warning.
+    static func errors(_ report: VerifyReport) -> [VerifyProblem] { report.problems.filter { $0.severity == .error } }
+
+    /// A fresh copy of the prepared disk.
+    func disk(hardLinks: Bool = true) -> SimulatedDisk {
+      let disk = base.afterPowerLoss(.keepAll)
+      disk.hardLinks = hardLinks
+      return disk
+    }
+
+    /// What must hold on a rebooted disk, whatever the command got to.
+    func expectWhole(_ image: SimulatedDisk, context: String) throws {
+      let path = MaintenanceCrashTests.path
+      let backups = image.paths.filter { $0.hasPrefix(path + ".backup-") && !$0.hasSuffix(".partial") && !$0.hasSuffix(".wal") }
+      switch command {
+      case "salvage":
+        #expect(image.contents(path) == source.0 && image.contents(path + ".wal") == source.1, "the source changed; \(context)")
+        if image.exists(Self.output) {
+          try MaintenanceCrashTests.expectDatabase(image, Self.output, records: records, context: context)
+        }
+      case "rebuild-indexes":
+        // The old indexes or rebuilt ones; a backup is of the database as the
+        // run found it (a run after a failed one may find it rebuilt).
+        let oldOrRebuilt = { (report: VerifyReport) in report.isClean || Self.errors(report) == errors }
+        for backup in backups {
+          try MaintenanceCrashTests.expectDatabase(image, backup, records: records, context: context, accept: oldOrRebuilt)
+        }
+        try MaintenanceCrashTests.expectDatabase(image, path, records: records, context: context, accept: oldOrRebuilt)
+      default:
+        for backup in backups {
+          try MaintenanceCrashTests.expectDatabase(image, backup, records: records, context: context)
+        }
+        try MaintenanceCrashTests.expectDatabase(image, path, records: records, context: context)
+      }
+    }
+
+    /// Power loss at every operation of the command (sampled in long runs of
+    /// writes), each followed by a reboot in every model.
+    func crashEverywhere(hardLinks: Bool = true, label: String = "") throws {
+      let clean = disk(hardLinks: hardLinks)
+      let result = MaintenanceCrashTests.repair(arguments, on: clean)
+      #expect(result.status == .success, "\(result.err)")
+      let points = clean.crashPoints()
+      #expect(points.count > 20)
+      for point in points {
+        let disk = disk(hardLinks: hardLinks)
+        disk.inject(.powerLoss, atOperation: point)
+        MaintenanceCrashTests.repair(arguments, on: disk)
+        for (name, recovery) in MaintenanceCrashTests.reboots(point) {
+          let context = "\(command)\(label): power loss at \(point) of \(clean.operations) (\(disk.log.last?.call ?? "?") \(disk.log.last?.path ?? "")), reboot \(name)"
+          try expectWhole(disk.afterPowerLoss(recovery), context: context)
+        }
+      }
+    }
+  }
+
   // MARK: Vacuum
 
   @Test(arguments: [(true, true), (true, false), (false, true)])
   func afterPowerLossAtEveryOperationOfVacuumThePathIsTheOldOrTheNewDatabaseAndTheBackupIsWhole(backup: Bool, hardLinks: Bool) throws {
-    let (base, before) = try Self.prepared()
-    let arguments = [Self.path, "vacuum", "--yes"] + (backup ? [] : ["--no-backup"])
-    let clean = base.afterPowerLoss(.keepAll)
-    clean.hardLinks = hardLinks
-    let result = Self.repair(arguments, on: clean)
+    let scenario = try Scenario("vacuum", backup: backup)
+    let clean = scenario.disk(hardLinks: hardLinks)
+    let result = Self.repair(scenario.arguments, on: clean)
     #expect(result.status == .success, "\(result.err)")
     #expect(clean.paths == (backup ? [Self.path, Self.backup] : [Self.path]), "\(clean.paths)")
     #expect(clean.log.contains { $0.call == "rename" } && clean.log.contains { $0.call == "fsync(dir)" })
@@ -144,80 +226,54 @@ import Testing
       let late = clean.operations(onFileAt: Self.backup).filter { $0 > linked }
       #expect(late.isEmpty, "vacuum wrote into its backup at operations \(late): \(late.map { clean.log[$0 - 1] })")
     }
-
-    let points = clean.crashPoints()
-    #expect(points.count > 30)
-    for point in points {
-      let disk = base.afterPowerLoss(.keepAll)
-      disk.hardLinks = hardLinks
-      disk.inject(.powerLoss, atOperation: point)
-      Self.repair(arguments, on: disk)
-      for (name, recovery) in Self.reboots(point) {
-        let image = disk.afterPowerLoss(recovery)
-        let context = "backup \(backup), links \(hardLinks): power loss at \(point) of \(clean.operations) (\(disk.log.last?.call ?? "?") \(disk.log.last?.path ?? "")), reboot \(name)"
-        if image.exists(Self.backup) {
-          try Self.expectDatabase(image, Self.backup, records: before, context: context)
-        }
-        try Self.expectDatabase(image, Self.path, records: before, context: context)
-      }
-    }
+    try scenario.crashEverywhere(hardLinks: hardLinks, label: " (backup \(backup), hard links \(hardLinks))")
   }
 
   // MARK: Salvage
 
   @Test func afterPowerLossAtEveryOperationOfSalvageTheSourceIsUntouchedAndTheOutputAbsentOrWhole() throws {
-    let (base, before) = try Self.prepared()
-    let output = "/data/new.sombra"
-    let arguments = [Self.path, "salvage", "--output", output, "--yes"]
-    let source = (base.contents(Self.path), base.contents(Self.path + ".wal"))
-    let clean = base.afterPowerLoss(.keepAll)
-    let result = Self.repair(arguments, on: clean)
-    #expect(result.status == .success, "\(result.err)")
-    #expect(clean.exists(output))
-
-    for point in clean.crashPoints() {
-      let disk = base.afterPowerLoss(.keepAll)
-      disk.inject(.powerLoss, atOperation: point)
-      Self.repair(arguments, on: disk)
-      for (name, recovery) in Self.reboots(point) {
-        let image = disk.afterPowerLoss(recovery)
-        let context = "power loss at \(point) of \(clean.operations) (\(disk.log.last?.call ?? "?") \(disk.log.last?.path ?? "")), reboot \(name)"
-        #expect(image.contents(Self.path) == source.0 && image.contents(Self.path + ".wal") == source.1, "the source changed; \(context)")
-        if image.exists(output) {
-          try Self.expectDatabase(image, output, records: before, context: context)
-        }
-      }
-    }
+    let scenario = try Scenario("salvage")
+    try scenario.crashEverywhere()
   }
 
   // MARK: Rebuild indexes
 
   @Test func afterPowerLossAtEveryOperationOfRebuildIndexesTheDatabaseHasTheOldOrTheRebuiltIndexes() throws {
-    let (base, before) = try Self.prepared(damagedIndexes: true)
-    let original = try Self.look(Self.path, on: base).report
-    #expect(!original.isClean, "the label index is damaged")
-    let arguments = [Self.path, "rebuild-indexes", "--yes"]
-    let clean = base.afterPowerLoss(.keepAll)
-    let result = Self.repair(arguments, on: clean)
-    #expect(result.status == .success, "\(result.err)")
+    let scenario = try Scenario("rebuild-indexes")
+    #expect(!scenario.errors.isEmpty, "the label index is damaged")
+    let clean = scenario.disk()
+    #expect(Self.repair(scenario.arguments, on: clean).status == .success)
     #expect(try Self.look(Self.path, on: clean).report.isClean)
     #expect(clean.exists(Self.backup))
+    try scenario.crashEverywhere()
+  }
 
-    // Warnings aside (a main-file page torn by a crash in a checkpoint, which a
-    // committed WAL frame replaces, is one), the errors are the old ones or none.
-    let errors = { (report: VerifyReport) in report.problems.filter { $0.severity == .error } }
-    let oldOrRebuilt = { (report: VerifyReport) in report.isClean || errors(report) == errors(original) }
-    for point in clean.crashPoints() {
-      let disk = base.afterPowerLoss(.keepAll)
-      disk.inject(.powerLoss, atOperation: point)
-      Self.repair(arguments, on: disk)
-      for (name, recovery) in Self.reboots(point) {
-        let image = disk.afterPowerLoss(recovery)
-        let context = "power loss at \(point) of \(clean.operations) (\(disk.log.last?.call ?? "?") \(disk.log.last?.path ?? "")), reboot \(name)"
-        if image.exists(Self.backup) {
-          try Self.expectDatabase(image, Self.backup, records: before, context: context) { errors($0) == errors(original) }
-        }
-        try Self.expectDatabase(image, Self.path, records: before, context: context, accept: oldOrRebuilt)
+  // MARK: Failed syncs
+
+  /// The fsync-failure model: each sync of the command (of a file or a
+  /// directory) fails in turn. The command must fail and say so; then the
+  /// power is lost at once, or after the operator ran the command again in
+  /// the same boot (which may succeed or refuse, but must not build on what
+  /// the failed sync dropped). Every reboot model must find whole files.
+  @Test(arguments: ["vacuum", "salvage", "rebuild-indexes"])
+  func afterAFailedSyncTheCommandFailsAndNeitherItNorItsRetryLeavesAPartFileAcrossAPowerLoss(command: String) throws {
+    let scenario = try Scenario(command)
+    let clean = scenario.disk()
+    #expect(Self.repair(scenario.arguments, on: clean).status == .success)
+    let syncs = clean.log.filter { $0.call == "fdatasync" || $0.call == "fsync(dir)" }
+    #expect(syncs.count > 3)
+    for sync in syncs {
+      let disk = scenario.disk()
+      disk.inject(.syncFailure, atOperation: sync.number)
+      let failed = Self.repair(scenario.arguments, on: disk)
+      let context = "\(command): \(sync.call) of \(sync.path) (operation \(sync.number)) failed"
+      #expect(failed.status != .success, "the failed sync went unreported; \(context)")
+      for (name, recovery) in Self.reboots(sync.number) {
+        try scenario.expectWhole(disk.afterPowerLoss(recovery), context: "\(context), then power loss, reboot \(name)")
+      }
+      Self.repair(scenario.arguments, on: disk)
+      for (name, recovery) in Self.reboots(sync.number) {
+        try scenario.expectWhole(disk.afterPowerLoss(recovery), context: "\(context), ran again, then power loss, reboot \(name)")
       }
     }
   }
