@@ -25,10 +25,12 @@ package final class HeldWriterLock: @unchecked Sendable {
 
   deinit { release() }
 
-  /// Releases the writer lock and closes the files.
+  /// Releases the durable mark (at 0: the WAL is empty) and the writer lock,
+  /// then closes the files, in the order `Pager.close` does.
   package func release() {
     if released { return }
     released = true
+    try? main.unlock(.durableMarks)
     try? main.unlock(.writer)
     wal?.close()
     main.close()
