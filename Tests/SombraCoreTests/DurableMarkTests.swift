@@ -231,7 +231,12 @@ final class WALReadHook: StorageSystem, @unchecked Sendable {
     return path.hasSuffix(".wal") && mode == .readOnly ? HookedWAL(file, owner: self) : file
   }
   func exists(_ path: String) -> Bool { disk.exists(path) }
+  func size(of path: String) -> UInt64? { disk.size(of: path) }
+  func rename(_ source: String, over target: String) throws { try disk.rename(source, over: target) }
+  func link(_ existing: String, as newPath: String) throws { try disk.link(existing, as: newPath) }
+  func remove(_ path: String) throws -> Bool { try disk.remove(path) }
   func syncDirectory(of path: String) throws { try disk.syncDirectory(of: path) }
+  func availableBytes(at path: String) throws -> UInt64 { try disk.availableBytes(at: path) }
   func identity(of path: String) -> FileIdentity? { disk.identity(of: path) }
 
   fileprivate func beforeFrameRead() {

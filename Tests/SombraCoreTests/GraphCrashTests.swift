@@ -2,9 +2,10 @@ import Testing
 
 @testable import SombraCore
 
-/// Crash simulation for graph operations: power loss at every write, sync and
-/// truncate of a seeded sequence of graph transactions (with checkpoints and a
-/// close); after each reboot the graph must equal the model at a committed
+/// Crash simulation for graph operations: power loss at every write, sync,
+/// truncate and directory operation of a seeded sequence of graph transactions
+/// (with checkpoints and a close); after each reboot (the four models of
+/// `CrashSimulationTests`) the graph must equal the model at a committed
 /// prefix holding every returned commit, with adjacency, label and property
 /// indexes and counts agreeing with the records (`GraphModel.check`).
 @Suite struct GraphCrashTests {
@@ -60,7 +61,7 @@ import Testing
       disk.inject(.powerLoss, atOperation: point)
       let outcome = Self.run(seed: seed, on: disk)
       #expect(outcome.failed)
-      for recovery in [SimulatedDisk.Recovery.dropUnsynced, .keepAll, .random(seed: UInt64(point))] {
+      for recovery in [SimulatedDisk.Recovery.dropUnsynced, .keepAll, .random(seed: UInt64(point)), .sectors(seed: UInt64(point))] {
         let image = disk.afterPowerLoss(recovery)
         let context = "seed \(seed), power loss at \(point)/\(total), \(recovery)"
         let db = try Database.open(Self.path, options: Self.options, storage: image)

@@ -40,7 +40,7 @@ import Testing
     var errors: [SombraError] = []
     for readOnly in [false, true] {
       disk.setContents(path, main)
-      if let wal { disk.setContents(walPath, wal) } else { disk.remove(walPath) }
+      if let wal { disk.setContents(walPath, wal) } else { disk.delete(walPath) }
       let operationsBefore = disk.operations
       var options = readOnly ? OpenOptions.readOnly : OpenOptions()
       options.pageSize = 4096

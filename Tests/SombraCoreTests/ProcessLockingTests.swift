@@ -541,7 +541,12 @@ private final class SyncHookStorage: StorageSystem {
   }
 
   func exists(_ path: String) -> Bool { POSIXStorageSystem().exists(path) }
+  func size(of path: String) -> UInt64? { POSIXStorageSystem().size(of: path) }
+  func rename(_ source: String, over target: String) throws { try POSIXStorageSystem().rename(source, over: target) }
+  func link(_ existing: String, as newPath: String) throws { try POSIXStorageSystem().link(existing, as: newPath) }
+  func remove(_ path: String) throws -> Bool { try POSIXStorageSystem().remove(path) }
   func syncDirectory(of path: String) throws { try POSIXStorageSystem().syncDirectory(of: path) }
+  func availableBytes(at path: String) throws -> UInt64 { try POSIXStorageSystem().availableBytes(at: path) }
   func identity(of path: String) -> FileIdentity? { POSIXStorageSystem().identity(of: path) }
 
   fileprivate func beforeSync() {
@@ -592,7 +597,12 @@ private final class HookedStorage: StorageSystem {
   }
 
   func exists(_ path: String) -> Bool { POSIXStorageSystem().exists(path) }
+  func size(of path: String) -> UInt64? { POSIXStorageSystem().size(of: path) }
+  func rename(_ source: String, over target: String) throws { try POSIXStorageSystem().rename(source, over: target) }
+  func link(_ existing: String, as newPath: String) throws { try POSIXStorageSystem().link(existing, as: newPath) }
+  func remove(_ path: String) throws -> Bool { try POSIXStorageSystem().remove(path) }
   func syncDirectory(of path: String) throws { try POSIXStorageSystem().syncDirectory(of: path) }
+  func availableBytes(at path: String) throws -> UInt64 { try POSIXStorageSystem().availableBytes(at: path) }
   func identity(of path: String) -> FileIdentity? { POSIXStorageSystem().identity(of: path) }
 
   fileprivate func runOnce() {

@@ -95,8 +95,8 @@ import Testing
     let report = try Database.salvage(path, into: dir.path + "/new.sombra")
     #expect(report.openedNormally)
     try expectSalvaged(report, damage, newPath: dir.path + "/new.sombra")
-    #expect(FileOperations.size(of: path) == sizeBefore)
-    #expect(!FileOperations.exists(path + ".wal") || FileOperations.size(of: path + ".wal") == 0)
+    #expect(POSIXStorageSystem().size(of: path) == sizeBefore)
+    #expect(!POSIXStorageSystem().exists(path + ".wal") || POSIXStorageSystem().size(of: path + ".wal") == 0)
   }
 
   @Test func salvageReadsRawPagesWhenTheHeaderIsDamagedToo() throws {

@@ -22,9 +22,9 @@ import Testing
     #expect(try vacuumed.verify().isClean)
     #expect(result.nodes == 150)
     #expect(result.newPages < result.sourcePages)
-    let sizes = (FileOperations.size(of: path) ?? 0, FileOperations.size(of: copy) ?? 0)
+    let sizes = (POSIXStorageSystem().size(of: path) ?? 0, POSIXStorageSystem().size(of: copy) ?? 0)
     #expect(sizes.1 < sizes.0 / 2)
-    #expect(!FileOperations.exists(copy + ".wal"))
+    #expect(!POSIXStorageSystem().exists(copy + ".wal"))
     #expect(before.nodes.count == 150 && before.edges.count > 0)
   }
 
@@ -39,7 +39,7 @@ import Testing
     let db = try Database.open(path, options: .readOnly)
     defer { try? db.close() }
     #expect(throws: SombraError.self) { try db.vacuum(into: copy) }
-    #expect(FileOperations.size(of: copy) == 0)
+    #expect(POSIXStorageSystem().size(of: copy) == 0)
   }
 
   @Test func vacuumOfAnEmptyDatabaseGivesAnEmptyDatabase() throws {

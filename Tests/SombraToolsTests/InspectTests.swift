@@ -672,7 +672,12 @@ final class HeldWALSync: StorageSystem, Sendable {
     return path.hasSuffix(".wal") ? File(file, owner: self) : file
   }
   func exists(_ path: String) -> Bool { POSIXStorageSystem().exists(path) }
+  func size(of path: String) -> UInt64? { POSIXStorageSystem().size(of: path) }
+  func rename(_ source: String, over target: String) throws { try POSIXStorageSystem().rename(source, over: target) }
+  func link(_ existing: String, as newPath: String) throws { try POSIXStorageSystem().link(existing, as: newPath) }
+  func remove(_ path: String) throws -> Bool { try POSIXStorageSystem().remove(path) }
   func syncDirectory(of path: String) throws { try POSIXStorageSystem().syncDirectory(of: path) }
+  func availableBytes(at path: String) throws -> UInt64 { try POSIXStorageSystem().availableBytes(at: path) }
   func identity(of path: String) -> FileIdentity? { POSIXStorageSystem().identity(of: path) }
 
   private final class File: StorageFile, @unchecked Sendable {

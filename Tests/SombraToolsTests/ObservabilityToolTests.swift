@@ -93,7 +93,7 @@ import Testing
     #expect(value(second, "sombra_verify_success") == 0)
     #expect((value(second, "sombra_verify_problems") ?? 0) >= 1)
     #expect(value(second, "sombra_verify_last_clean_timestamp_seconds") == lastClean, "carried over from the clean run")
-    #expect(!FileOperations.exists(metrics + ".tmp-\(getpid())"))
+    #expect(!POSIXStorageSystem().exists(metrics + ".tmp-\(getpid())"))
   }
 
   @Test func logLevelWritesEngineEventsToStderrAsTextOrJSONLines() throws {

@@ -23,8 +23,11 @@
 ///    with their ids (a name that was lost but is used gets a placeholder
 ///    `salvaged-<kind>-<id>`), the index definitions, then the nodes and edges
 ///    with their ids, which re-creates adjacency, label and property indexes and
-///    counts; next ids are at least the source header's. It is closed cleanly
-///    and its empty WAL removed.
+///    counts; next ids are at least the source header's. It is written as
+///    `NEW.salvage-tmp` (a stale one from a crashed salvage is removed first),
+///    closed cleanly, its empty WAL removed, then renamed to NEW and the
+///    directory fsynced: after a crash NEW is absent or whole.
+/// Every file operation goes through the given `StorageSystem`.
 package struct SalvageReport: Sendable, Equatable {
   package struct Lost: Sendable, Equatable {
     package var id: UInt64
@@ -57,8 +60,9 @@ package struct SalvageReport: Sendable, Equatable {
 
 extension Database {
   /// Salvages the database at `path` into the new file `newPath` (see `SalvageReport`).
-  package static func salvage(_ path: String, into newPath: String) throws -> SalvageReport {
-    let storage = POSIXStorageSystem()
+  package static func salvage(
+    _ path: String, into newPath: String, storage: any StorageSystem = POSIXStorageSystem()
+  ) throws -> SalvageReport {
     for p in [newPath, newPath + ".wal"] where storage.exists(p) {
       throw SombraError.invalidArgument("\(p) already exists; salvage writes a new file and never overwrites one")
     }
@@ -66,7 +70,7 @@ extension Database {
     var report = SalvageReport()
     let salvager = Salvager()
     do {
-      let database = try Database.open(path, options: .readOnly)
+      let database = try Database.open(path, options: .readOnly, storage: storage)
       defer { try? database.close() }
       let tx = try database.beginRead()
       defer { tx.end() }
@@ -80,7 +84,7 @@ extension Database {
       try salvager.scan(pages)
     }
     salvager.account(into: &report)
-    try salvager.write(newPath, report: &report)
+    try salvager.write(newPath, storage: storage, report: &report)
     return report
   }
 }

@@ -14,10 +14,13 @@
 ///    The header's lifetime facts (commits, checkpoints, unclean shutdowns,
 ///    corruption events) carry over, added to the new file's own.
 /// 3. The new database is closed (clean flag, checkpoint, WAL truncated, main file
-///    fsynced) and its empty WAL removed: the result is one file.
-/// On any failure the new file and its WAL are removed; this database is never
-/// written. Replacing the original with the copy is the tool's work
-/// (`SombraTools/Repair/Repair+Vacuum.swift` documents the order).
+///    fsynced) and its empty WAL removed, the directory fsynced: the result is
+///    one file.
+/// Every file operation goes through this database's `StorageSystem`. On any
+/// failure the new file and its WAL are removed; this database is never
+/// written. Replacing the original with the copy is `replaceFile(with:backup:)`
+/// (`Database+Replace.swift`); `SombraTools/Repair/Repair+Vacuum.swift` gives the
+/// whole order.
 package struct VacuumResult: Sendable, Equatable {
   /// Pages of the source snapshot, and how many of them were free.
   package var sourcePages: UInt32 = 0
@@ -34,7 +37,7 @@ extension Database {
   /// Writes a compact copy of the committed state into the new file `newPath`.
   /// `progress` is called with the tree being copied and the entries copied so far.
   package func vacuum(into newPath: String, progress: ((String, Int) -> Void)? = nil) throws -> VacuumResult {
-    let storage = POSIXStorageSystem()
+    let storage = pager.storage
     for path in [newPath, newPath + ".wal"] where storage.exists(path) {
       throw SombraError.invalidArgument("\(path) already exists; vacuum writes a new file and never overwrites one")
     }
@@ -45,14 +48,14 @@ extension Database {
     var options = OpenOptions()
     options.pageSize = pageSize
     options.sync = .off  // close() syncs the main file before the WAL goes
-    let target = try Database.open(newPath, options: options)
+    let target = try Database.open(newPath, options: options, storage: storage)
     var closed = false
     var done = false
     defer {
       if !done {
         if !closed { try? target.close() }
-        _ = try? FileOperations.remove(newPath)
-        _ = try? FileOperations.remove(newPath + ".wal")
+        _ = try? storage.remove(newPath)
+        _ = try? storage.remove(newPath + ".wal")
       }
     }
 
@@ -104,8 +107,8 @@ extension Database {
     closed = true
     try target.close()
     // close() truncated the WAL to zero after a synced checkpoint: nothing in it.
-    try FileOperations.remove(newPath + ".wal")
-    try FileOperations.syncDirectory(of: newPath)
+    try storage.remove(newPath + ".wal")
+    try storage.syncDirectory(of: newPath)
     done = true
     return result
   }

@@ -232,17 +232,23 @@ final class Salvager {
 
   // MARK: 5. Writing
 
-  func write(_ newPath: String, report: inout SalvageReport) throws {
+  /// Writes the new database under a temporary name beside `newPath` and
+  /// renames it into place once it is complete (see `Database.salvage`).
+  func write(_ newPath: String, storage: any StorageSystem, report: inout SalvageReport) throws {
     var options = OpenOptions()
     options.pageSize = pageSize
     options.sync = .off
-    let target = try Database.open(newPath, options: options)
+    let temp = newPath + ".salvage-tmp"
+    // Left by a salvage into the same path that crashed: only that writes it.
+    try storage.remove(temp)
+    try storage.remove(temp + ".wal")
+    let target = try Database.open(temp, options: options, storage: storage)
     var done = false
     defer {
       if !done {
         try? target.close()
-        _ = try? FileOperations.remove(newPath)
-        _ = try? FileOperations.remove(newPath + ".wal")
+        _ = try? storage.remove(temp)
+        _ = try? storage.remove(temp + ".wal")
       }
     }
 
@@ -322,8 +328,12 @@ final class Salvager {
       start = end
     }
     try target.close()
-    try FileOperations.remove(newPath + ".wal")
-    try FileOperations.syncDirectory(of: newPath)
+    try storage.remove(temp + ".wal")
+    guard !storage.exists(newPath), !storage.exists(newPath + ".wal") else {
+      throw SombraError.invalidArgument("\(newPath) appeared while salvage ran; salvage never overwrites a file")
+    }
+    try storage.rename(temp, over: newPath)
     done = true
+    try storage.syncDirectory(of: newPath)
   }
 }

@@ -269,6 +269,12 @@ extension Pager {
       syncedThrough = header.changeCounter
       try checkGeometry()
     }
+    if let wal = walFile, scan.committed.isEmpty {
+      // Nothing to recover, but a reset's header or a truncation whose sync
+      // failed in this boot may not be on the disk: store it before this
+      // session writes a new generation where the old one was.
+      do { try rewriteRecovered(wal, frames: 0, fileSize: scan.fileSize) } catch { throw poisoned(by: error) }
+    }
   }
 
   /// Makes the recovered frames durable before this session builds on them:

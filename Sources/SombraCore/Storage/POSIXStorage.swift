@@ -19,6 +19,7 @@ package struct POSIXStorageSystem: StorageSystem {
     case .readWriteCreate: flags = O_RDWR | O_CREAT | O_CLOEXEC
     case .readWrite: flags = O_RDWR | O_CLOEXEC
     case .readOnly: flags = O_RDONLY | O_CLOEXEC
+    case .createNew: flags = O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC
     }
     var fd: Int32
     repeat { fd = Glibc.open(path, flags, 0o644) } while fd < 0 && Glibc.errno == EINTR
@@ -42,25 +43,53 @@ package struct POSIXStorageSystem: StorageSystem {
     return stat(path, &st) == 0
   }
 
+  package func size(of path: String) -> UInt64? {
+    var st = stat()
+    guard stat(path, &st) == 0 else { return nil }
+    return UInt64(clamping: st.st_size)
+  }
+
   package func identity(of path: String) -> FileIdentity? {
     var st = stat()
     guard stat(path, &st) == 0 else { return nil }
     return FileIdentity(device: UInt64(st.st_dev), inode: UInt64(st.st_ino))
   }
 
+  package func rename(_ source: String, over target: String) throws {
+    guard Glibc.rename(source, target) == 0 else { throw SombraError.io("rename", errno: Glibc.errno, path: target) }
+  }
+
+  package func link(_ existing: String, as newPath: String) throws {
+    guard Glibc.link(existing, newPath) == 0 else { throw SombraError.io("link", errno: Glibc.errno, path: newPath) }
+  }
+
+  @discardableResult
+  package func remove(_ path: String) throws -> Bool {
+    if Glibc.unlink(path) == 0 { return true }
+    let e = Glibc.errno
+    if e == ENOENT { return false }
+    throw SombraError.io("unlink", errno: e, path: path)
+  }
+
   package func syncDirectory(of path: String) throws {
-    let dir: String
-    if let slash = path.lastIndex(of: "/") {
-      dir = slash == path.startIndex ? "/" : String(path[..<slash])
-    } else {
-      dir = "."
-    }
-    let fd = Glibc.open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+    let dir = StoragePath.directory(of: path)
+    var fd: Int32
+    repeat { fd = Glibc.open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) } while fd < 0 && Glibc.errno == EINTR
     guard fd >= 0 else { throw SombraError.io("open", errno: Glibc.errno, path: dir) }
     defer { _ = Glibc.close(fd) }
     var rc: Int32
     repeat { rc = fsync(fd) } while rc < 0 && Glibc.errno == EINTR
     guard rc == 0 else { throw SombraError.io("fsync", errno: Glibc.errno, path: dir) }
+  }
+
+  package func availableBytes(at path: String) throws -> UInt64 {
+    let dir = StoragePath.directory(of: path)
+    var info = statvfs()
+    var rc: Int32
+    repeat { rc = statvfs(dir, &info) } while rc < 0 && Glibc.errno == EINTR
+    guard rc == 0 else { throw SombraError.io("statvfs", errno: Glibc.errno, path: dir) }
+    let (bytes, overflow) = UInt64(info.f_bavail).multipliedReportingOverflow(by: UInt64(info.f_frsize))
+    return overflow ? UInt64.max : bytes
   }
 }
 

@@ -1,6 +1,8 @@
-/// The storage protocol: everything the engine does to files goes through these
-/// two protocols, so tests can inject faults and simulate power loss
-/// (`Tests/SombraCoreTests/Support/SimulatedStorage.swift`).
+/// The storage protocol: everything the engine and the tools do to files goes
+/// through these two protocols (reads and writes, syncs, and the directory
+/// operations of vacuum, salvage, backups and the metrics file), so tests can
+/// inject faults and simulate power loss (`SimulatedDisk`). Only
+/// `POSIXStorage.swift` makes system calls.
 ///
 /// Contract:
 /// 1. `read` fills as much of the buffer as the file holds at that offset and
@@ -71,19 +73,49 @@ package enum OpenMode: Sendable {
   case readWrite
   /// Read only; the file must exist.
   case readOnly
+  /// Read and write a file this call creates; fails when the path exists
+  /// (`O_EXCL`: a backup or temporary file never overwrites anything).
+  case createNew
 }
 
 /// Opening files and the directory operations around them.
+///
+/// Directory entries (a file created, renamed, linked or removed) are durable
+/// only once `syncDirectory` of their directory returns: a power loss before it
+/// may undo the change, whatever happened to the file's contents.
 package protocol StorageSystem: Sendable {
   func open(_ path: String, _ mode: OpenMode) throws -> any StorageFile
   func exists(_ path: String) -> Bool
-  /// fsync of the directory that holds `path`, so a created or renamed entry is durable.
+  /// The size of the file `path` names, nil when there is none.
+  func size(of path: String) -> UInt64?
+  /// `rename(2)`: atomically makes `target` name the file `source` names,
+  /// replacing what `target` named (same directory, or at least file system).
+  func rename(_ source: String, over target: String) throws
+  /// `link(2)`: a second name for an existing file; fails when `newPath` exists
+  /// or the file system has no hard links (the caller may copy instead).
+  func link(_ existing: String, as newPath: String) throws
+  /// `unlink(2)`: removes the name; open handles keep the file. A missing
+  /// file is not an error. Returns whether a name was removed.
+  @discardableResult
+  func remove(_ path: String) throws -> Bool
+  /// fsync of the directory that holds `path`, so a created, renamed, linked or
+  /// removed entry is durable.
   func syncDirectory(of path: String) throws
   /// Bytes available to this process on the file system holding `path`
-  /// (statvfs `f_bavail * f_frsize`), for health checks.
+  /// (statvfs `f_bavail * f_frsize` of its directory), for health checks and
+  /// the free-space check of vacuum.
   func availableBytes(at path: String) throws -> UInt64
   /// The identity of the file the path names now, or nil when there is none.
   func identity(of path: String) -> FileIdentity?
+}
+
+/// Paths as the storage layer sees them.
+package enum StoragePath {
+  /// The directory holding `path` (`.` for a bare name, `/` for a name in the root).
+  package static func directory(of path: String) -> String {
+    guard let slash = path.lastIndex(of: "/") else { return "." }
+    return slash == path.startIndex ? "/" : String(path[..<slash])
+  }
 }
 
 extension StorageFile {

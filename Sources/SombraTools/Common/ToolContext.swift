@@ -1,10 +1,11 @@
 import SombraCLI
+import SombraCore
 
 /// Everything a tool command touches outside the database: its streams, its
-/// environment and the terminal's capabilities. Every command function takes
-/// one, so tests run commands in-process with ``MemoryOutput``s and a fixed
-/// environment (`COLUMNS=80 NO_COLOR=1`), and the REPL runs them on its own
-/// streams.
+/// environment, the terminal's capabilities and the storage its files live on.
+/// Every command function takes one, so tests run commands in-process with
+/// ``MemoryOutput``s, a fixed environment (`COLUMNS=80 NO_COLOR=1`) and, for
+/// crash simulation, a simulated disk; the REPL runs them on its own streams.
 ///
 /// ```swift
 /// let context = ToolContext.process()                        // main.swift
@@ -25,6 +26,9 @@ public struct ToolContext {
   /// exit 130 (``checkInterrupted(tool:)``). Never, unless
   /// ``handleInterrupts()`` or a test sets it.
   public var isInterrupted: () -> Bool = { false }
+  /// Every file the command opens, creates, renames, links, removes or syncs
+  /// goes through this (POSIX, unless a test injects a simulated disk).
+  package var storage: any StorageSystem = POSIXStorageSystem()
 
   /// A context from explicit parts.
   public init(

@@ -44,7 +44,7 @@ extension ToolContext {
     options.logger = logger
     let database: Database
     do {
-      database = try Database.open(path, options: options)
+      database = try Database.open(path, options: options, storage: storage)
     } catch {
       throw exit(for: error, tool: tool)
     }

@@ -20,18 +20,21 @@ final class InspectSession {
   let databaseSize: UInt64
   /// Bytes of the WAL, or nil when there is no WAL file.
   let walSize: UInt64?
+  /// Where the files are read from (`ToolContext.storage`).
+  let storage: any StorageSystem
   /// The committed WAL frames the transaction sees (`frames`), read once.
   private var visible: [(page: UInt32, transaction: UInt64)]?
 
   init(path: String, context: ToolContext, logger: Logger = ToolLogging.silent) throws(ToolExit) {
     self.path = path
     let database = try context.openReadOnly(path, tool: SombraInspect.tool, logger: logger)
+    storage = context.storage
     do {
       let transaction = try database.beginRead()
       self.database = database
       self.transaction = transaction
-      databaseSize = try Self.fileSize(path) ?? 0
-      walSize = try Self.fileSize(database.walPath)
+      databaseSize = try Self.fileSize(path, storage: context.storage) ?? 0
+      walSize = try Self.fileSize(database.walPath, storage: context.storage)
     } catch {
       try? database.close()
       throw context.exit(for: error, tool: SombraInspect.tool)
@@ -49,8 +52,7 @@ final class InspectSession {
   var pageCount: UInt32 { header.pageCount }
 
   /// The size of the file at `path`, nil when it does not exist.
-  static func fileSize(_ path: String) throws -> UInt64? {
-    let storage = POSIXStorageSystem()
+  static func fileSize(_ path: String, storage: any StorageSystem) throws -> UInt64? {
     guard storage.exists(path) else { return nil }
     let file = try storage.open(path, .readOnly)
     defer { file.close() }
@@ -59,7 +61,6 @@ final class InspectSession {
 
   /// The WAL scanned raw (`WALScanner`), or nil when there is no WAL file.
   func scanWAL() throws -> (scan: WALScan, file: any StorageFile)? {
-    let storage = POSIXStorageSystem()
     guard storage.exists(database.walPath) else { return nil }
     let file = try storage.open(database.walPath, .readOnly)
     return (try WALScanner.scan(file, pageSize: pageSize), file)

@@ -52,8 +52,8 @@ extension SombraRepair {
     try run.confirm("Give up \(finding.givesUp) of \(run.path), keeping a copy of its WAL?")
     try run.checkInterrupted()
     do {
-      try FileOperations.copy(walPath, to: copy)
-      guard FileOperations.identical(walPath, copy) else {
+      try run.storage.copy(walPath, to: copy)
+      guard run.storage.identical(walPath, copy) else {
         throw SombraError(.io, "the copy of the WAL differs from the WAL; nothing was changed", path: copy)
       }
     } catch {
@@ -66,13 +66,13 @@ extension SombraRepair {
     options.acceptWALLoss = true
     options.logger = run.logger
     do {
-      let database = try Database.open(run.path, options: options)
+      let database = try Database.open(run.path, options: options, storage: run.storage)
       try database.close()
     } catch {
       throw run.context.exit(for: error, tool: tool)
     }
     let verified: VerifyReport
-    do { verified = try RepairRun.verify(run.path) } catch { throw run.context.exit(for: error, tool: tool) }
+    do { verified = try run.verify(run.path) } catch { throw run.context.exit(for: error, tool: tool) }
     return report(
       run, headline: "recovered \(shown): gave up \(finding.givesUp)", lines: finding.lines + [("WAL copy", copy), ("verify", verified.isClean ? "clean" : "\(verified.totalErrors) problem(s)")],
       json: finding.json + [
@@ -113,7 +113,7 @@ extension SombraRepair {
     options.lockTimeout = run.lockTimeout
     options.logger = run.logger
     do {
-      let database = try Database.open(run.path, options: options)
+      let database = try Database.open(run.path, options: options, storage: run.storage)
       defer { try? database.close() }
       guard let damage = database.walDamage else { return nil }
       var finding = Finding(description: damage.description, kept: damage.keptFrames, lost: damage.lostCommits, transactions: damage.lostTransactions)

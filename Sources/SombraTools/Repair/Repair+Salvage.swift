@@ -19,10 +19,10 @@ import SombraCore
 /// NEW.wal) is then removed, since it was never verified.
 extension SombraRepair {
   static func salvage(_ run: RepairRun, output newPath: String) throws -> ExitCode {
-    guard FileOperations.exists(run.path) else {
+    guard run.storage.exists(run.path) else {
       throw run.context.fail("cannot open \(run.path): no such file", tool: run.tool, exitCode: .cannotOpen)
     }
-    guard !FileOperations.exists(newPath), !FileOperations.exists(newPath + ".wal") else {
+    guard !run.storage.exists(newPath), !run.storage.exists(newPath + ".wal") else {
       throw run.context.fail(
         "\(newPath) already exists; salvage never overwrites a file: choose another --output or move it away", tool: run.tool)
     }
@@ -40,17 +40,17 @@ extension SombraRepair {
     let lock = try holdWriterLock(run)
     defer { lock?.close() }
     run.progress.update("salvage: reading \(run.path)")
-    let report = try Database.salvage(run.path, into: newPath)
+    let report = try Database.salvage(run.path, into: newPath, storage: run.storage)
     do {
       try run.checkInterrupted()
     } catch {
       run.progress.finish()
-      _ = try? FileOperations.remove(newPath)
-      _ = try? FileOperations.remove(newPath + ".wal")
+      _ = try? run.storage.remove(newPath)
+      _ = try? run.storage.remove(newPath + ".wal")
       throw error
     }
     run.progress.update("salvage: verifying \(newPath)")
-    let check = try RepairRun.verify(newPath)
+    let check = try run.verify(newPath)
     run.progress.finish()
 
     let lostNodes = report.lostNodes
@@ -113,7 +113,7 @@ extension SombraRepair {
   /// The source's writer lock, through a descriptor that never writes; nil when
   /// the file may not be opened for writing (it is then read without the lock).
   private static func holdWriterLock(_ run: RepairRun) throws -> (any StorageFile)? {
-    guard let file = try? POSIXStorageSystem().open(run.path, .readWrite) else { return nil }
+    guard let file = try? run.storage.open(run.path, .readWrite) else { return nil }
     let deadline = monotonicSeconds() + run.lockTimeout
     while true {
       if try file.lock(.writer, .exclusive, wait: false) { return file }

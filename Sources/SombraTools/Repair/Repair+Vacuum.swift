@@ -4,8 +4,10 @@ import SombraCore
 /// `sombra-repair DB vacuum`: replace the database with a compact copy.
 ///
 /// Order of operations, and what a crash at each point leaves (DB is the
-/// database, DB.wal its WAL, TMP = DB.vacuum-tmp, BAK the backup):
-/// 1. Open DB read-write: the writer lock is held from here to step 9 (another
+/// database, DB.wal its WAL, TMP = DB.vacuum-tmp, BAK the backup). Every file
+/// operation goes through the context's storage (`ToolContext.storage`), so the
+/// crash simulation runs this very code.
+/// 1. Open DB read-write: the writer lock is held from here to step 7 (another
 ///    writer: exit 4). Checkpoint with `truncate`: every commit is in DB and
 ///    DB.wal is zero bytes and synced (readers in another process that block it
 ///    make it fail with busy, exit 4: nothing has changed). Crash: DB intact.
@@ -18,28 +20,19 @@ import SombraCore
 /// 5. Verify TMP (`Database.verify`, graph level, through a read-only open) and
 ///    compare its node and edge counts with DB's. Any problem: TMP is removed,
 ///    DB is untouched, exit 1.
-/// 6. Backup: BAK becomes a second name (hard link) of DB's file, which is
-///    "the old file kept"; where links are not supported, a copy. Crash: DB
-///    intact plus BAK.
-/// 7. Remove DB.wal and fsync the directory. It is empty (step 1) and must not
-///    outlive DB's file: this handle still writes its close into that WAL file
-///    (step 9), and those frames belong to the old file, never to the new one.
-///    Crash: DB without a WAL, which is a complete database.
-/// 8. rename(TMP, DB), fsync the directory: the atomic switch. Crash before the
-///    directory sync: DB is either the old file or the new one, both complete.
-/// 9. Close the old handle: its last commit and checkpoint go to the old file
-///    (now BAK, or unlinked with --no-backup) and to the unlinked old WAL.
+/// 6. `Database.replaceFile(with: TMP, backup: BAK)`: the session on DB ends
+///    as a close would, keeping the writer lock, so nothing writes to the old
+///    file again; BAK becomes a second name (hard link) of the old file, or a
+///    copy where links are not supported; DB.wal is removed; TMP is renamed
+///    over DB; the directory is fsynced after each change (its header gives the
+///    crash states: DB is always the old or the new database, both complete,
+///    and BAK is absent or whole).
+/// 7. The writer lock is released; the handle is closed.
 ///
 /// Ctrl-C (exit 130, `RepairRun.checkInterrupted`) is honoured only before
 /// step 6: after the confirmation, after step 1, after step 4 and after step 5
 /// (TMP is removed; DB is untouched). The copy of step 4 and the verification
-/// of step 5 run to their end first. From step 6 to step 9 the backup link
-/// and the rename sequence always run to completion.
-///
-/// Known window (outside this tool's reach): a process that opened DB before
-/// step 8 and is polling for the writer lock gets the lock of the old file at
-/// step 9 and would then create DB.wal beside the new file. Pager's open should
-/// re-check after taking the lock that the path still names the file it locked.
+/// of step 5 run to their end first. Step 6 always runs to completion.
 extension SombraRepair {
   static func vacuum(_ run: RepairRun) throws -> ExitCode {
     let facts = try run.look()
@@ -64,11 +57,11 @@ extension SombraRepair {
     defer { if open { try? database.close() } }
     try database.checkpoint(.truncate)
     let expected = try database.read { (nodes: try $0.nodeCount, edges: try $0.edgeCount) }
-    let sizeBefore = FileOperations.size(of: run.path) ?? 0
+    let sizeBefore = run.storage.size(of: run.path) ?? 0
     try run.checkInterrupted()
 
     // 2.
-    let available = try FileOperations.availableBytes(near: run.path)
+    let available = try run.storage.availableBytes(at: run.path)
     let needed = live + UInt64(4 * facts.pageSize)
     guard available >= needed else {
       throw run.context.fail(
@@ -77,8 +70,8 @@ extension SombraRepair {
     }
 
     // 3, 4.
-    try FileOperations.remove(temp)
-    try FileOperations.remove(temp + ".wal")
+    try run.storage.remove(temp)
+    try run.storage.remove(temp + ".wal")
     let result = try database.vacuum(into: temp) { tree, entries in
       run.progress.update("vacuum: copying the \(tree) tree: \(entries) entries")
     }
@@ -86,7 +79,7 @@ extension SombraRepair {
     do {
       try run.checkInterrupted()
     } catch {
-      _ = try? FileOperations.remove(temp)
+      _ = try? run.storage.remove(temp)
       throw error
     }
 
@@ -94,16 +87,16 @@ extension SombraRepair {
     let report: VerifyReport
     let copied: (nodes: Int, edges: Int)
     do {
-      report = try RepairRun.verify(temp)
-      let copy = try Database.open(temp, options: .readOnly)
+      report = try run.verify(temp)
+      let copy = try Database.open(temp, options: .readOnly, storage: run.storage)
       defer { try? copy.close() }
       copied = try copy.read { (try $0.nodeCount, try $0.edgeCount) }
     } catch {
-      _ = try? FileOperations.remove(temp)
+      _ = try? run.storage.remove(temp)
       throw error
     }
     guard report.isClean, copied == expected else {
-      _ = try? FileOperations.remove(temp)
+      _ = try? run.storage.remove(temp)
       let first = report.problems.first.map { ": \($0)" } ?? ""
       throw run.context.fail(
         "the vacuumed copy failed verification (\(RepairRun.count(report.totalErrors, "problem")), \(copied.nodes) of \(expected.nodes) nodes, \(copied.edges) of \(expected.edges) edges)\(first); \(run.path) was not changed",
@@ -113,32 +106,22 @@ extension SombraRepair {
     do {
       try run.checkInterrupted()
     } catch {
-      _ = try? FileOperations.remove(temp)
+      _ = try? run.storage.remove(temp)
       throw error
     }
 
-    // 6. From here to 9 nothing stops.
-    var backupPath: String?
-    if run.backup {
-      let target = run.backupPath()
-      do {
-        try FileOperations.link(run.path, as: target)
-      } catch {
-        try FileOperations.copy(run.path, to: target)
-      }
-      backupPath = target
-    }
-
-    // 7, 8.
-    try FileOperations.remove(run.path + ".wal")
-    try FileOperations.syncDirectory(of: run.path)
-    try FileOperations.rename(temp, over: run.path)
-    try FileOperations.syncDirectory(of: run.path)
-
-    // 9.
+    // 6, 7. From here nothing stops.
+    let backupPath = run.backup ? run.backupPath() : nil
     open = false
-    try? database.close()
-    let sizeAfter = FileOperations.size(of: run.path) ?? 0
+    do {
+      try database.replaceFile(with: temp, backup: backupPath)
+    } catch {
+      // Before the rename TMP is ours to remove; after it there is none.
+      _ = try? run.storage.remove(temp)
+      try? database.close()
+      throw error
+    }
+    let sizeAfter = run.storage.size(of: run.path) ?? 0
 
     if run.output.format == .json {
       run.context.writeJSON([

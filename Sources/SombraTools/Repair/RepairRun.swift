@@ -40,6 +40,8 @@ struct RepairRun {
   }
 
   var tool: String { SombraRepair.tool }
+  /// Where every file of the command lives (`ToolContext.storage`).
+  var storage: any StorageSystem { context.storage }
 
   // MARK: Looking
 
@@ -68,7 +70,7 @@ struct RepairRun {
       return try database.read { tx in
         Facts(
           pageSize: database.pageSize, pages: tx.header.pageCount, freePages: tx.header.freeListCount, nodes: try tx.nodeCount,
-          edges: try tx.edgeCount, fileBytes: FileOperations.size(of: path) ?? 0, wal: walState(pageSize: database.pageSize))
+          edges: try tx.edgeCount, fileBytes: storage.size(of: path) ?? 0, wal: walState(pageSize: database.pageSize))
       }
     } catch {
       throw context.exit(for: error, tool: tool)
@@ -78,8 +80,7 @@ struct RepairRun {
   /// Committed frames and bytes of the WAL file (no file: zero).
   func walState(pageSize: Int) -> WALState {
     let walPath = path + ".wal"
-    guard let bytes = FileOperations.size(of: walPath) else { return WALState() }
-    let storage = POSIXStorageSystem()
+    guard let bytes = storage.size(of: walPath) else { return WALState() }
     guard let file = try? storage.open(walPath, .readOnly) else { return WALState(frames: 0, bytes: bytes) }
     defer { file.close() }
     let frames = (try? WALScanner.scan(file, pageSize: pageSize).committed.count) ?? 0
@@ -143,7 +144,7 @@ struct RepairRun {
     options.maxTransactionPages = 1 << 30
     options.logger = logger
     do {
-      return try Database.open(path, options: options)
+      return try Database.open(path, options: options, storage: storage)
     } catch {
       throw context.exit(for: error, tool: tool)
     }
@@ -154,7 +155,7 @@ struct RepairRun {
     let base = path + ".backup-" + timestamp()
     var candidate = base
     var n = 2
-    while FileOperations.exists(candidate) || FileOperations.exists(candidate + ".wal") {
+    while storage.exists(candidate) || storage.exists(candidate + ".wal") {
       candidate = base + "-\(n)"
       n += 1
     }
@@ -162,13 +163,15 @@ struct RepairRun {
   }
 
   /// Copies the database (and its WAL when it is not empty) to a new backup;
-  /// call while holding the writer lock. Returns the backup's path.
+  /// call while holding the writer lock. Returns the backup's path. The WAL is
+  /// copied first: a backup file that exists after a crash has its WAL beside
+  /// it (`StorageSystem.copy` makes each whole under its name or absent).
   func copyBackup() throws -> String {
     let target = backupPath()
-    try FileOperations.copy(path, to: target)
-    if let walBytes = FileOperations.size(of: path + ".wal"), walBytes > 0 {
-      try FileOperations.copy(path + ".wal", to: target + ".wal")
+    if let walBytes = storage.size(of: path + ".wal"), walBytes > 0 {
+      try storage.copy(path + ".wal", to: target + ".wal")
     }
+    try storage.copy(path, to: target)
     return target
   }
 
@@ -178,8 +181,8 @@ struct RepairRun {
   }
 
   /// Verifies the database at `path` (graph level) through a read-only open.
-  static func verify(_ path: String) throws -> VerifyReport {
-    let database = try Database.open(path, options: .readOnly)
+  func verify(_ path: String) throws -> VerifyReport {
+    let database = try Database.open(path, options: .readOnly, storage: storage)
     defer { try? database.close() }
     return try database.verify()
   }

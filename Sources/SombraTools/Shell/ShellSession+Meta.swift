@@ -122,10 +122,10 @@ extension ShellSession {
       self.database = nil
     }
     do {
-      database = try Self.openDatabase(file, readOnly: readOnly)
+      database = try Self.openDatabase(file, readOnly: readOnly, storage: context.storage)
       path = file
     } catch {
-      database = try? Self.openDatabase(path, readOnly: readOnly)
+      database = try? Self.openDatabase(path, readOnly: readOnly, storage: context.storage)
       throw error
     }
   }

@@ -46,14 +46,14 @@ public final class ShellSession {
     self.context = context
     self.path = path
     self.readOnly = readOnly
-    self.database = try Self.openDatabase(path, readOnly: readOnly)
+    self.database = try Self.openDatabase(path, readOnly: readOnly, storage: context.storage)
     if let database { context.warnOfWALDamage(database, tool: Self.tool) }
   }
 
-  static func openDatabase(_ path: String, readOnly: Bool) throws -> Database {
+  static func openDatabase(_ path: String, readOnly: Bool, storage: any StorageSystem) throws -> Database {
     var options = readOnly ? OpenOptions.readOnly : OpenOptions()
     options.lockTimeout = 0
-    return try Database.open(path, options: options)
+    return try Database.open(path, options: options, storage: storage)
   }
 
   /// Whether a `begin` is waiting for `commit` or `rollback` (for the prompt).

@@ -51,7 +51,7 @@ public enum SombraVerify {
         var openOptions = OpenOptions.readOnly
         openOptions.lockTimeout = timeout
         openOptions.logger = ToolLogging(parsed, environment: context.environment).logger(to: context.standardError)
-        database = try Database.open(path, options: openOptions)
+        database = try Database.open(path, options: openOptions, storage: context.storage)
       } catch let error as SombraError where error.code == .corruption {
         // A database too damaged to open is a verification result, not a usage problem.
         let status = unopenable(error, path: path, level: options.level, output: output, quiet: parsed.flag("quiet"), context)
@@ -95,10 +95,11 @@ public enum SombraVerify {
   static func writeMetrics(_ file: String?, path: String, clean: Bool, problems: Int, duration: Double, _ context: ToolContext) throws {
     guard let file, !file.isEmpty else { return }
     let run = VerifyMetricsFile.Run(
-      clean: clean, problems: problems, durationSeconds: duration, databaseBytes: FileOperations.size(of: path) ?? 0,
-      walBytes: FileOperations.size(of: path + ".wal") ?? 0, now: VerifyMetricsFile.now())
+      clean: clean, problems: problems, durationSeconds: duration, databaseBytes: context.storage.size(of: path) ?? 0,
+      walBytes: context.storage.size(of: path + ".wal") ?? 0, now: VerifyMetricsFile.now())
     do {
-      try VerifyMetricsFile.writeAtomically(VerifyMetricsFile.text(run, path: path, previous: VerifyMetricsFile.read(file)), to: file)
+      let previous = VerifyMetricsFile.read(file, storage: context.storage)
+      try VerifyMetricsFile.writeAtomically(VerifyMetricsFile.text(run, path: path, previous: previous), to: file, storage: context.storage)
     } catch {
       throw context.fail("cannot write the metrics file: \(error)", tool: tool)
     }

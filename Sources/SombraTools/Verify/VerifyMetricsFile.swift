@@ -60,50 +60,33 @@ enum VerifyMetricsFile {
     value == value.rounded() && abs(value) < 9e15 ? String(Int64(value)) : "\((value * 1000).rounded() / 1000)"
   }
 
-  /// Writes `text` to `file` atomically (temporary file, fsync, rename, directory sync).
-  static func writeAtomically(_ text: String, to file: String) throws {
+  /// Writes `text` to `file` atomically (temporary file, fsync, rename,
+  /// directory sync), through `storage`.
+  static func writeAtomically(_ text: String, to file: String, storage: any StorageSystem) throws {
     let temp = file + ".tmp-\(getpid())"
-    let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-    guard fd >= 0 else { throw SombraError.io("open", errno: errno, path: temp) }
-    var ok = false
-    defer {
-      if !ok { unlink(temp) }
+    // A file of that name can only be left by a crashed run of this process id.
+    try storage.remove(temp)
+    var renamed = false
+    defer { if !renamed { _ = try? storage.remove(temp) } }
+    let output = try storage.open(temp, .createNew)
+    do {
+      defer { output.close() }
+      try Array(text.utf8).withUnsafeBytes { try output.write($0, at: 0) }
+      try output.sync()
     }
-    let bytes = Array(text.utf8)
-    var done = 0
-    while done < bytes.count {
-      let n = bytes.withUnsafeBytes { raw in Glibc.write(fd, raw.baseAddress.map { $0 + done }, bytes.count - done) }
-      if n < 0 {
-        if errno == EINTR { continue }
-        let e = errno
-        close(fd)
-        throw SombraError.io("write", errno: e, path: temp)
-      }
-      done += n
-    }
-    if fsync(fd) != 0 {
-      let e = errno
-      close(fd)
-      throw SombraError.io("fsync", errno: e, path: temp)
-    }
-    close(fd)
-    try FileOperations.rename(temp, over: file)
-    ok = true
-    try? FileOperations.syncDirectory(of: file)
+    try storage.rename(temp, over: file)
+    renamed = true
+    try? storage.syncDirectory(of: file)
   }
 
-  /// The old file's text, nil when there is none.
-  static func read(_ file: String) -> String? {
-    guard let handle = fopen(file, "rb") else { return nil }
-    defer { fclose(handle) }
-    var bytes: [UInt8] = []
-    var buffer = [UInt8](repeating: 0, count: 4096)
-    while true {
-      let n = fread(&buffer, 1, buffer.count, handle)
-      if n <= 0 { break }
-      bytes += buffer[0..<n]
-    }
-    return String(decoding: bytes, as: UTF8.self)
+  /// The old file's text, nil when there is none (or it cannot be read).
+  static func read(_ file: String, storage: any StorageSystem) -> String? {
+    guard let input = try? storage.open(file, .readOnly) else { return nil }
+    defer { input.close() }
+    guard let size = try? input.size(), size <= 1 << 20 else { return nil }
+    var bytes = [UInt8](repeating: 0, count: Int(size))
+    guard let n = try? bytes.withUnsafeMutableBytes({ try input.read(into: $0, at: 0) }) else { return nil }
+    return String(decoding: bytes[0..<n], as: UTF8.self)
   }
 
   /// Wall-clock seconds since the Unix epoch.

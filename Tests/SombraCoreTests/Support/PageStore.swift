@@ -46,8 +46,9 @@ enum PageStore {
     let description: String
   }
 
-  /// Reads every key; throws `WrongData` when a page's body does not match its value.
-  static func read(_ tx: ReadTransaction) throws -> State {
+  /// Reads every key below `keys`; throws `WrongData` when a page's body does
+  /// not match its value.
+  static func read(_ tx: ReadTransaction, keys: Int = keys) throws -> State {
     let directory = tx.header.roots[0]
     guard directory != 0 else { return [:] }
     var state: State = [:]
@@ -70,8 +71,8 @@ enum PageStore {
     return state
   }
 
-  /// A random batch of changes.
-  static func randomChanges(_ rng: inout SplitMix64, count: Int) -> [(key: Int, value: UInt64?)] {
+  /// A random batch of changes to keys below `keys`.
+  static func randomChanges(_ rng: inout SplitMix64, count: Int, keys: Int = keys) -> [(key: Int, value: UInt64?)] {
     (0..<count).map { _ in
       let key = rng.below(keys)
       return (key, rng.below(5) == 0 ? nil : rng.next())

@@ -10,12 +10,18 @@ struct Workload {
   var seed: UInt64
   var commits = 10
   var sync: OpenOptions.SyncMode = .full
+  /// Keys of the page store (`PageStore.keys` unless a test wants more pages).
+  var keys = PageStore.keys
+  /// How many keys each commit changes.
+  var changes: ClosedRange<Int> = 1...6
+  /// The WAL size that triggers a checkpoint after a commit.
+  var maxWALSize: UInt64 = 60_000
 
   var options: OpenOptions {
     var o = OpenOptions()
     o.pageSize = 4096
     o.cachePages = 16
-    o.maxWALSize = 60_000
+    o.maxWALSize = maxWALSize
     o.sync = sync
     return o
   }
@@ -32,6 +38,8 @@ struct Workload {
     var closed = false
     /// Whether the failure (if any) happened inside `close()`.
     var closing = false
+    /// The most WAL frames one commit wrote.
+    var largestCommitFrames: UInt64 = 0
 
     /// Indices of states equal to `state` within the allowed range.
     func matches(_ state: PageStore.State, from low: Int) -> [Int] {
@@ -49,11 +57,14 @@ struct Workload {
       var model: PageStore.State = [:]
       let modes: [CheckpointMode] = [.passive, .full, .truncate]
       for i in 0..<commits {
-        let changes = PageStore.randomChanges(&rng, count: 1 + rng.below(6))
+        let changes = PageStore.randomChanges(&rng, count: self.changes.lowerBound + rng.below(self.changes.count), keys: keys)
         let next = PageStore.applied(changes, to: model)
         outcome.states.append(next)
         outcome.attempted += 1
+        let framesBefore = db.pager.lock.withLock { _ in db.pager.counters.framesWritten }
         try db.write { try PageStore.apply(changes, in: $0) }
+        let frames = db.pager.lock.withLock { _ in db.pager.counters.framesWritten } - framesBefore
+        outcome.largestCommitFrames = max(outcome.largestCommitFrames, frames)
         outcome.returned += 1
         model = next
         if i % 3 == 2 { try db.checkpoint(modes[(i / 3) % 3]) }
