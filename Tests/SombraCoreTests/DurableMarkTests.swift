@@ -216,9 +216,10 @@ import Testing
 
 /// A simulated disk whose WAL, opened read-only, runs a hook once (when armed)
 /// just before its first read of a frame.
-final class WALReadHook: StorageSystem, @unchecked Sendable {
+final class WALReadHook: ForwardingStorageSystem, @unchecked Sendable {
   // @unchecked: `hook` and `ran` are guarded by `state`.
   let disk: SimulatedDisk
+  var base: any StorageSystem { disk }
   private let state = Mutex<(hook: (@Sendable () -> Void)?, ran: Bool)>((nil, false))
 
   init(disk: SimulatedDisk) { self.disk = disk }
@@ -230,14 +231,6 @@ final class WALReadHook: StorageSystem, @unchecked Sendable {
     let file = try disk.open(path, mode)
     return path.hasSuffix(".wal") && mode == .readOnly ? HookedWAL(file, owner: self) : file
   }
-  func exists(_ path: String) -> Bool { disk.exists(path) }
-  func size(of path: String) -> UInt64? { disk.size(of: path) }
-  func rename(_ source: String, over target: String) throws { try disk.rename(source, over: target) }
-  func link(_ existing: String, as newPath: String) throws { try disk.link(existing, as: newPath) }
-  func remove(_ path: String) throws -> Bool { try disk.remove(path) }
-  func syncDirectory(of path: String) throws { try disk.syncDirectory(of: path) }
-  func availableBytes(at path: String) throws -> UInt64 { try disk.availableBytes(at: path) }
-  func identity(of path: String) -> FileIdentity? { disk.identity(of: path) }
 
   fileprivate func beforeFrameRead() {
     let hook = state.withLock { state -> (@Sendable () -> Void)? in
@@ -248,10 +241,9 @@ final class WALReadHook: StorageSystem, @unchecked Sendable {
     hook?()
   }
 
-  private final class HookedWAL: StorageFile, @unchecked Sendable {
+  private final class HookedWAL: ForwardingStorageFile, @unchecked Sendable {
     let file: any StorageFile
     let owner: WALReadHook
-    var path: String { file.path }
     init(_ file: any StorageFile, owner: WALReadHook) {
       self.file = file
       self.owner = owner
@@ -260,14 +252,5 @@ final class WALReadHook: StorageSystem, @unchecked Sendable {
       if offset >= UInt64(WALFormat.headerSize) { owner.beforeFrameRead() }
       return try file.read(into: buffer, at: offset)
     }
-    func write(_ bytes: UnsafeRawBufferPointer, at offset: UInt64) throws { try file.write(bytes, at: offset) }
-    func sync() throws { try file.sync() }
-    func size() throws -> UInt64 { try file.size() }
-    func truncate(to size: UInt64) throws { try file.truncate(to: size) }
-    func lock(_ range: LockRange, _ mode: LockMode, wait: Bool) throws -> Bool { try file.lock(range, mode, wait: wait) }
-    func unlock(_ range: LockRange) throws { try file.unlock(range) }
-    func firstLock(in range: LockRange) throws -> (start: UInt64, mode: LockMode)? { try file.firstLock(in: range) }
-    func close() { file.close() }
-    func identity() throws -> FileIdentity { try file.identity() }
   }
 }

@@ -527,7 +527,8 @@ private func waitForFile(_ path: String, seconds: Double) -> Bool {
 }
 
 /// POSIX storage that, once armed, runs `hook` before the next sync of the WAL.
-private final class SyncHookStorage: StorageSystem {
+private final class SyncHookStorage: ForwardingStorageSystem {
+  let base: any StorageSystem = POSIXStorageSystem()
   let hook: @Sendable () -> Void
   private let armed = Atomic<Bool>(false)
 
@@ -536,52 +537,34 @@ private final class SyncHookStorage: StorageSystem {
   func arm() { armed.store(true, ordering: .releasing) }
 
   func open(_ path: String, _ mode: OpenMode) throws -> any StorageFile {
-    let file = try POSIXStorageSystem().open(path, mode)
+    let file = try base.open(path, mode)
     return path.hasSuffix(".wal") ? SyncHookFile(file, storage: self) : file
   }
-
-  func exists(_ path: String) -> Bool { POSIXStorageSystem().exists(path) }
-  func size(of path: String) -> UInt64? { POSIXStorageSystem().size(of: path) }
-  func rename(_ source: String, over target: String) throws { try POSIXStorageSystem().rename(source, over: target) }
-  func link(_ existing: String, as newPath: String) throws { try POSIXStorageSystem().link(existing, as: newPath) }
-  func remove(_ path: String) throws -> Bool { try POSIXStorageSystem().remove(path) }
-  func syncDirectory(of path: String) throws { try POSIXStorageSystem().syncDirectory(of: path) }
-  func availableBytes(at path: String) throws -> UInt64 { try POSIXStorageSystem().availableBytes(at: path) }
-  func identity(of path: String) -> FileIdentity? { POSIXStorageSystem().identity(of: path) }
 
   fileprivate func beforeSync() {
     if armed.exchange(false, ordering: .acquiringAndReleasing) { hook() }
   }
 }
 
-private final class SyncHookFile: StorageFile {
+private final class SyncHookFile: ForwardingStorageFile {
   let file: any StorageFile
   let storage: SyncHookStorage
-  var path: String { file.path }
 
   init(_ file: any StorageFile, storage: SyncHookStorage) {
     self.file = file
     self.storage = storage
   }
 
-  func read(into buffer: UnsafeMutableRawBufferPointer, at offset: UInt64) throws -> Int { try file.read(into: buffer, at: offset) }
-  func write(_ bytes: UnsafeRawBufferPointer, at offset: UInt64) throws { try file.write(bytes, at: offset) }
   func sync() throws {
     storage.beforeSync()
     try file.sync()
   }
-  func size() throws -> UInt64 { try file.size() }
-  func truncate(to size: UInt64) throws { try file.truncate(to: size) }
-  func lock(_ range: LockRange, _ mode: LockMode, wait: Bool) throws -> Bool { try file.lock(range, mode, wait: wait) }
-  func unlock(_ range: LockRange) throws { try file.unlock(range) }
-  func firstLock(in range: LockRange) throws -> (start: UInt64, mode: LockMode)? { try file.firstLock(in: range) }
-  func close() { file.close() }
-  func identity() throws -> FileIdentity { try file.identity() }
 }
 
 /// POSIX storage that runs `hook` once, right after the first read of the main
 /// file: a fixed point inside an open at which another handle can act.
-private final class HookedStorage: StorageSystem {
+private final class HookedStorage: ForwardingStorageSystem {
+  let base: any StorageSystem = POSIXStorageSystem()
   let mainPath: String
   let hook: @Sendable () -> Void
   private let ran = Atomic<Bool>(false)
@@ -592,28 +575,18 @@ private final class HookedStorage: StorageSystem {
   }
 
   func open(_ path: String, _ mode: OpenMode) throws -> any StorageFile {
-    let file = try POSIXStorageSystem().open(path, mode)
+    let file = try base.open(path, mode)
     return path == mainPath ? HookedFile(file, afterFirstRead: self) : file
   }
-
-  func exists(_ path: String) -> Bool { POSIXStorageSystem().exists(path) }
-  func size(of path: String) -> UInt64? { POSIXStorageSystem().size(of: path) }
-  func rename(_ source: String, over target: String) throws { try POSIXStorageSystem().rename(source, over: target) }
-  func link(_ existing: String, as newPath: String) throws { try POSIXStorageSystem().link(existing, as: newPath) }
-  func remove(_ path: String) throws -> Bool { try POSIXStorageSystem().remove(path) }
-  func syncDirectory(of path: String) throws { try POSIXStorageSystem().syncDirectory(of: path) }
-  func availableBytes(at path: String) throws -> UInt64 { try POSIXStorageSystem().availableBytes(at: path) }
-  func identity(of path: String) -> FileIdentity? { POSIXStorageSystem().identity(of: path) }
 
   fileprivate func runOnce() {
     if ran.exchange(true, ordering: .acquiringAndReleasing) == false { hook() }
   }
 }
 
-private final class HookedFile: StorageFile {
+private final class HookedFile: ForwardingStorageFile {
   let file: any StorageFile
   let storage: HookedStorage
-  var path: String { file.path }
 
   init(_ file: any StorageFile, afterFirstRead storage: HookedStorage) {
     self.file = file
@@ -624,15 +597,6 @@ private final class HookedFile: StorageFile {
     defer { storage.runOnce() }
     return try file.read(into: buffer, at: offset)
   }
-  func write(_ bytes: UnsafeRawBufferPointer, at offset: UInt64) throws { try file.write(bytes, at: offset) }
-  func sync() throws { try file.sync() }
-  func size() throws -> UInt64 { try file.size() }
-  func truncate(to size: UInt64) throws { try file.truncate(to: size) }
-  func lock(_ range: LockRange, _ mode: LockMode, wait: Bool) throws -> Bool { try file.lock(range, mode, wait: wait) }
-  func unlock(_ range: LockRange) throws { try file.unlock(range) }
-  func firstLock(in range: LockRange) throws -> (start: UInt64, mode: LockMode)? { try file.firstLock(in: range) }
-  func close() { file.close() }
-  func identity() throws -> FileIdentity { try file.identity() }
 }
 
 /// The parent's side of the concurrent test: commits version after version (see

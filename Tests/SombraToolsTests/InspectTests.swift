@@ -658,7 +658,8 @@ func rawHex(_ path: String, _ offset: Int, _ count: Int) -> String {
 }
 
 /// POSIX storage whose next WAL sync after `arm()` waits for `release()`.
-final class HeldWALSync: StorageSystem, Sendable {
+final class HeldWALSync: ForwardingStorageSystem, Sendable {
+  let base: any StorageSystem = POSIXStorageSystem()
   private let armed = Atomic<Bool>(false)
   private let entered = DispatchSemaphore(value: 0)
   private let released = DispatchSemaphore(value: 0)
@@ -668,23 +669,14 @@ final class HeldWALSync: StorageSystem, Sendable {
   func release() { released.signal() }
 
   func open(_ path: String, _ mode: OpenMode) throws -> any StorageFile {
-    let file = try POSIXStorageSystem().open(path, mode)
+    let file = try base.open(path, mode)
     return path.hasSuffix(".wal") ? File(file, owner: self) : file
   }
-  func exists(_ path: String) -> Bool { POSIXStorageSystem().exists(path) }
-  func size(of path: String) -> UInt64? { POSIXStorageSystem().size(of: path) }
-  func rename(_ source: String, over target: String) throws { try POSIXStorageSystem().rename(source, over: target) }
-  func link(_ existing: String, as newPath: String) throws { try POSIXStorageSystem().link(existing, as: newPath) }
-  func remove(_ path: String) throws -> Bool { try POSIXStorageSystem().remove(path) }
-  func syncDirectory(of path: String) throws { try POSIXStorageSystem().syncDirectory(of: path) }
-  func availableBytes(at path: String) throws -> UInt64 { try POSIXStorageSystem().availableBytes(at: path) }
-  func identity(of path: String) -> FileIdentity? { POSIXStorageSystem().identity(of: path) }
 
-  private final class File: StorageFile, @unchecked Sendable {
+  private final class File: ForwardingStorageFile, @unchecked Sendable {
     // @unchecked: both properties are immutable; the wrapped file is Sendable.
     let file: any StorageFile
     let owner: HeldWALSync
-    var path: String { file.path }
     init(_ file: any StorageFile, owner: HeldWALSync) {
       self.file = file
       self.owner = owner
@@ -696,15 +688,6 @@ final class HeldWALSync: StorageSystem, Sendable {
       }
       try file.sync()
     }
-    func read(into buffer: UnsafeMutableRawBufferPointer, at offset: UInt64) throws -> Int { try file.read(into: buffer, at: offset) }
-    func write(_ bytes: UnsafeRawBufferPointer, at offset: UInt64) throws { try file.write(bytes, at: offset) }
-    func size() throws -> UInt64 { try file.size() }
-    func truncate(to size: UInt64) throws { try file.truncate(to: size) }
-    func lock(_ range: LockRange, _ mode: LockMode, wait: Bool) throws -> Bool { try file.lock(range, mode, wait: wait) }
-    func unlock(_ range: LockRange) throws { try file.unlock(range) }
-    func firstLock(in range: LockRange) throws -> (start: UInt64, mode: LockMode)? { try file.firstLock(in: range) }
-    func close() { file.close() }
-    func identity() throws -> FileIdentity { try file.identity() }
   }
 }
 
