@@ -237,6 +237,18 @@ extension Pager {
       lock.withLock { _ in noteWALDamage(damage) }
       try Self.refuseDamagedWAL(damage, path: path, walPath: walPath, options: options)
       logger.error("WAL damage accepted: the commits after it are given up", metadata: ["damage": .string(damage.description)])
+      // Given up for good, before this session writes: frames left after the
+      // kept prefix keep this generation's salts and their claims, and would
+      // prove the same "damage" again after any later crash.
+      if let wal = walFile {
+        if scan.committed.isEmpty { scan = WALScan() }
+        let keep = scan.committed.isEmpty ? 0 : WALFormat.frameOffset(scan.committed.count, pageSize: pageSize) ?? 0
+        do {
+          try wal.truncate(to: keep)
+          try wal.sync()
+        } catch { throw poisoned(by: error) }
+        scan.fileSize = min(scan.fileSize, keep)
+      }
     }
     if let wal = walFile, !scan.committed.isEmpty {
       do { try rewriteRecovered(wal, frames: scan.committed.count, fileSize: scan.fileSize) } catch { throw poisoned(by: error) }
