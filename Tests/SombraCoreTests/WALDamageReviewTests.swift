@@ -62,3 +62,37 @@ import Testing
     try reopened.close()
   }
 }
+
+extension WALDamageReviewTests {
+  /// Rule 4 of `WALDamage` assumes a WAL header is never torn ("written whole,
+  /// in one sector"), but the crash model the suite uses (`Recovery.random`)
+  /// cuts a pending write at any byte and may keep a later write whole. With
+  /// `SyncMode.off` nothing was ever synced, so nothing acknowledged as durable
+  /// can be lost; this must open (as an empty or partial database), not be
+  /// refused as damage.
+  @Test func aWALHeaderCutShortBeforeAnySyncIsATornTailNotDamage() throws {
+    var options = OpenOptions()
+    options.sync = .off
+    let disk = SimulatedDisk()
+    let db = try Database.open(Self.path, options: options, storage: disk)
+    for i in 0..<4 { _ = try db.write { try $0.createNode(labels: ["N"], properties: ["i": .int(Int64(i))]) } }
+    var wal = try #require(disk.afterPowerLoss(.keepAll).contents(Self.walPath))
+    // The first write (header and the first commit's frames) cut after 10 bytes; later writes kept.
+    let file = try disk.open(Self.walPath, .readOnly)
+    let pageSize = Int(try wal.withUnsafeBytes { try WALHeader.decode($0).get() }.pageSize)
+    let committed = try WALScanner.scan(file, pageSize: pageSize).committed
+    file.close()
+    let firstTx = try #require(committed.first?.transaction)
+    let firstEnd = try #require(WALFormat.frameOffset(committed.lastIndex { $0.transaction == firstTx }! + 1, pageSize: pageSize))
+    for i in 10..<Int(firstEnd) { wal[i] = 0 }
+    let image = SimulatedDisk()
+    image.setContents(Self.path, disk.afterPowerLoss(.keepAll).contents(Self.path) ?? [])
+    image.setContents(Self.walPath, wal)
+    do {
+      let reopened = try Database.open(Self.path, options: options, storage: image)
+      try reopened.close()
+    } catch {
+      Issue.record("a crash that tore only unsynced writes is refused: \(error)")
+    }
+  }
+}
