@@ -23,11 +23,12 @@
 ///    a sync had covered is bad. Under group commit a commit written before an
 ///    earlier one was synced claims only what was synced, so commits that land
 ///    out of order and tear are still a torn tail.
-/// 4. A WAL header that fails its checks but is not all zeros is damage
-///    whenever genuine frames of a transaction the main file does not hold yet
-///    follow it (a header is written whole, in one sector, so no crash makes a
-///    half one); an all-zero header is damage only when a genuine frame claims
-///    durable frames. A WAL of a newer version is not ours to replay or reset.
+/// 4. A WAL header that fails its checks (all zeros or not) is damage only
+///    when a genuine frame of a transaction the main file does not hold yet
+///    claims durable frames: that claim was made after a sync of this
+///    generation, which covered the header. Without one, the header may be a
+///    torn write that no sync covered (a crash can cut a write at any byte).
+///    A WAL of a newer version is not ours to replay or reset.
 /// 5. A version 3 WAL names its database (`WALHeader.databaseID`); one whose
 ///    id is not the database's is a stray (a restored backup beside a leftover
 ///    WAL, a copied file) and is never replayed.
@@ -120,7 +121,9 @@ extension WALDamage {
     for candidate in candidates {
       var walker = GenuineFrames(salts: candidate.salts, pageSize: pageSize, checkpointed: checkpointed)
       try walker.walk(wal, from: 0, seed: candidate.seed, fileSize: scan.fileSize)
-      let damaged = newer || (zeros ? walker.claimed > 0 : walker.genuine > 0)
+      // A claim > 0 was made after a sync of this generation, which covered
+      // the header: only then can a bad header not be a tear of unsynced bytes.
+      let damaged = newer || walker.claimed > 0
       guard damaged else { continue }
       var found = WALDamage(kind: .header(problem), keptFrames: 0, claimedDurable: walker.claimed)
       found.lose(after: checkpointed, through: walker.transactions?.upperBound)
