@@ -113,6 +113,8 @@ extension WALDamage {
     // The first frames' salts too: damage may have hit frame 0's header with the WAL's.
     for frame in 0..<8 {
       guard let head = try frameHeader(wal, frame: frame, pageSize: pageSize) else { break }
+      // Zeros are unwritten space (`WALFormat` invariant 4), not a generation.
+      if head.isUnwritten { continue }
       if !candidates.contains(where: { $0.salts == (head.salt1, head.salt2) }) {
         candidates.append(((head.salt1, head.salt2), candidates.first?.seed))
       }
@@ -196,7 +198,7 @@ struct GenuineFrames {
         index += 1
       }
       // Skip a stale or unwritten frame without reading its body.
-      guard head.salt1 == salts.0, head.salt2 == salts.1, let seed = previous else { continue }
+      guard !head.isUnwritten, head.salt1 == salts.0, head.salt2 == salts.1, let seed = previous else { continue }
       let n = try wal.read(into: buffer, at: offset)
       let frame = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(buffer)[0..<n])
       guard let claim = Self.prove(frame, head: head, seed: seed, pageSize: pageSize) else { continue }
@@ -234,5 +236,12 @@ struct GenuineFrames {
     else { return nil }
     guard head.page == 0 else { return .some(nil) }
     return .some(Int(page.le(DatabaseHeader.durableWALFramesOffset, as: UInt32.self)))
+  }
+}
+
+extension WALFrameHeader {
+  /// All 32 bytes zero: space the WAL was grown by, never a frame.
+  var isUnwritten: Bool {
+    page == 0 && commitPageCount == 0 && transaction == 0 && salt1 == 0 && salt2 == 0 && checksum == 0 && deltaBytes == 0
   }
 }
