@@ -241,6 +241,11 @@ extension Pager {
       // kept prefix keep this generation's salts and their claims, and would
       // prove the same "damage" again after any later crash.
       if let wal = walFile {
+        // Read-only handles in other processes may be scanning it: as a reset does.
+        guard try lockReadersForCheckpoint(timeout: max(options.lockTimeout, 0.001)) else {
+          throw SombraError(.busy, "read-only handles in another process hold the database; the accepted loss could not be made permanent (retry)", path: path)
+        }
+        defer { try? main.unlock(.readers) }
         if scan.committed.isEmpty { scan = WALScan() }
         let keep = scan.committed.isEmpty ? 0 : WALFormat.frameOffset(scan.committed.count, pageSize: pageSize) ?? 0
         do {

@@ -200,6 +200,7 @@ struct GenuineFrames {
       // Skip a stale or unwritten frame without reading its body.
       guard !head.isUnwritten, head.salt1 == salts.0, head.salt2 == salts.1, let seed = previous else { continue }
       let n = try wal.read(into: buffer, at: offset)
+      guard n >= WALFormat.frameHeaderSize else { break }  // the file shrank meanwhile
       let frame = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(buffer)[0..<n])
       guard let claim = Self.prove(frame, head: head, seed: seed, pageSize: pageSize) else { continue }
       guard head.transaction > checkpointed else { continue }
