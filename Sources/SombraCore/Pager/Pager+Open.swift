@@ -237,6 +237,23 @@ extension Pager {
       lock.withLock { _ in noteWALDamage(damage) }
       try Self.refuseDamagedWAL(damage, path: path, walPath: walPath, options: options)
       logger.error("WAL damage accepted: the commits after it are given up", metadata: ["damage": .string(damage.description)])
+      // Given up for good, before this session writes: frames left after the
+      // kept prefix keep this generation's salts and their claims, and would
+      // prove the same "damage" again after any later crash.
+      if let wal = walFile {
+        // Read-only handles in other processes may be scanning it: as a reset does.
+        guard try lockReadersForCheckpoint(timeout: max(options.lockTimeout, 0.001)) else {
+          throw SombraError(.busy, "read-only handles in another process hold the database; the accepted loss could not be made permanent (retry)", path: path)
+        }
+        defer { try? main.unlock(.readers) }
+        if scan.committed.isEmpty { scan = WALScan() }
+        let keep = scan.committed.isEmpty ? 0 : WALFormat.frameOffset(scan.committed.count, pageSize: pageSize) ?? 0
+        do {
+          try wal.truncate(to: keep)
+          try wal.sync()
+        } catch { throw poisoned(by: error) }
+        scan.fileSize = min(scan.fileSize, keep)
+      }
     }
     if let wal = walFile, !scan.committed.isEmpty {
       do { try rewriteRecovered(wal, frames: scan.committed.count, fileSize: scan.fileSize) } catch { throw poisoned(by: error) }

@@ -23,11 +23,12 @@
 ///    a sync had covered is bad. Under group commit a commit written before an
 ///    earlier one was synced claims only what was synced, so commits that land
 ///    out of order and tear are still a torn tail.
-/// 4. A WAL header that fails its checks but is not all zeros is damage
-///    whenever genuine frames of a transaction the main file does not hold yet
-///    follow it (a header is written whole, in one sector, so no crash makes a
-///    half one); an all-zero header is damage only when a genuine frame claims
-///    durable frames. A WAL of a newer version is not ours to replay or reset.
+/// 4. A WAL header that fails its checks (all zeros or not) is damage only
+///    when a genuine frame of a transaction the main file does not hold yet
+///    claims durable frames: that claim was made after a sync of this
+///    generation, which covered the header. Without one, the header may be a
+///    torn write that no sync covered (a crash can cut a write at any byte).
+///    A WAL of a newer version is not ours to replay or reset.
 /// 5. A version 3 WAL names its database (`WALHeader.databaseID`); one whose
 ///    id is not the database's is a stray (a restored backup beside a leftover
 ///    WAL, a copied file) and is never replayed.
@@ -112,6 +113,8 @@ extension WALDamage {
     // The first frames' salts too: damage may have hit frame 0's header with the WAL's.
     for frame in 0..<8 {
       guard let head = try frameHeader(wal, frame: frame, pageSize: pageSize) else { break }
+      // Zeros are unwritten space (`WALFormat` invariant 4), not a generation.
+      if head.isUnwritten { continue }
       if !candidates.contains(where: { $0.salts == (head.salt1, head.salt2) }) {
         candidates.append(((head.salt1, head.salt2), candidates.first?.seed))
       }
@@ -120,7 +123,9 @@ extension WALDamage {
     for candidate in candidates {
       var walker = GenuineFrames(salts: candidate.salts, pageSize: pageSize, checkpointed: checkpointed)
       try walker.walk(wal, from: 0, seed: candidate.seed, fileSize: scan.fileSize)
-      let damaged = newer || (zeros ? walker.claimed > 0 : walker.genuine > 0)
+      // A claim > 0 was made after a sync of this generation, which covered
+      // the header: only then can a bad header not be a tear of unsynced bytes.
+      let damaged = newer || walker.claimed > 0
       guard damaged else { continue }
       var found = WALDamage(kind: .header(problem), keptFrames: 0, claimedDurable: walker.claimed)
       found.lose(after: checkpointed, through: walker.transactions?.upperBound)
@@ -193,8 +198,9 @@ struct GenuineFrames {
         index += 1
       }
       // Skip a stale or unwritten frame without reading its body.
-      guard head.salt1 == salts.0, head.salt2 == salts.1, let seed = previous else { continue }
+      guard !head.isUnwritten, head.salt1 == salts.0, head.salt2 == salts.1, let seed = previous else { continue }
       let n = try wal.read(into: buffer, at: offset)
+      guard n >= WALFormat.frameHeaderSize else { break }  // the file shrank meanwhile
       let frame = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(buffer)[0..<n])
       guard let claim = Self.prove(frame, head: head, seed: seed, pageSize: pageSize) else { continue }
       guard head.transaction > checkpointed else { continue }
@@ -231,5 +237,12 @@ struct GenuineFrames {
     else { return nil }
     guard head.page == 0 else { return .some(nil) }
     return .some(Int(page.le(DatabaseHeader.durableWALFramesOffset, as: UInt32.self)))
+  }
+}
+
+extension WALFrameHeader {
+  /// All 32 bytes zero: space the WAL was grown by, never a frame.
+  var isUnwritten: Bool {
+    page == 0 && commitPageCount == 0 && transaction == 0 && salt1 == 0 && salt2 == 0 && checksum == 0 && deltaBytes == 0
   }
 }
