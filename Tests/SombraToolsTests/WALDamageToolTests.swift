@@ -89,9 +89,15 @@ import Testing
 
     let recovered = try Self.run("sombra-repair", [path, "recover", "--accept-loss", "--yes"])
     #expect(recovered.status == 0, "\(recovered.out)\(recovered.err)")
-    let copies = dir.entries().filter { $0.hasPrefix("g.sombra.wal.damaged-") }
+    let copies = dir.entries().filter { $0.hasPrefix("g.sombra.damaged-") && $0.hasSuffix(".wal") }
     #expect(copies.count == 1)
-    if let copy = copies.first { #expect(fileBytes(dir.file(copy)) == wal, "the copy is not the damaged WAL") }
+    if let copy = copies.first {
+      #expect(fileBytes(dir.file(copy)) == wal, "the copy is not the damaged WAL")
+      // The pair opens read-only as the database was: the damage is shown again.
+      let pair = dir.file(String(copy.dropLast(4)))
+      let listing = try Self.run("sombra-inspect", [pair, "wal"])
+      #expect(listing.out.contains("\ndamage: WAL frame 120 is damaged"), "\(listing.out)\(listing.err)")
+    }
     #expect(try Self.nodes(path) == served)
     #expect(try Self.run("sombra-verify", ["-q", path]).status == 0)
   }
@@ -154,7 +160,7 @@ import Testing
     let recovered = try Self.run("sombra-repair", [path, "recover", "--accept-loss", "--yes"])
     #expect(recovered.status == 0, "\(recovered.out)\(recovered.err)")
     #expect(try Self.nodes(path) == 40)
-    #expect(dir.entries().contains { $0.hasPrefix("a.sombra.wal.damaged-") })
+    #expect(dir.entries().contains { $0.hasPrefix("a.sombra.damaged-") && $0.hasSuffix(".wal") })
     #expect(try Self.run("sombra-verify", ["-q", path]).status == 0)
   }
 

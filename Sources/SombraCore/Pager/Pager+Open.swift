@@ -148,7 +148,7 @@ extension Pager {
       // A young database (all of it still in the WAL) whose WAL is damaged.
       if let wal, try wal.size() > 0, let damage = try assessLeftoverWAL(wal) {
         throw SombraError.corruption(
-          "the database file is empty and \(damage); nothing can be read without the damaged part, and the WAL is kept as it is: 'sombra-repair DB recover' says what can be done",
+          "\(youngDamagedWAL) \(damage); nothing can be read without the damaged part, and the WAL is kept as it is: 'sombra-repair DB recover' says what can be done",
           path: walPath)
       }
       throw SombraError(.notASombraFile, "not a Sombra database: the file is empty", path: path)
@@ -349,6 +349,10 @@ extension Pager {
     counters.corruptionErrors += 1
     logger.error("WAL damage", metadata: ["wal": .string(walPath), "damage": .string(damage.description)])
   }
+
+  /// How the error of a read-only open of a young database (everything still
+  /// in the WAL) whose WAL is damaged begins.
+  package static let youngDamagedWAL = "the database file is empty and"
 
   /// A WAL beside an empty database file (what would be truncated as the
   /// leftovers of a database that never committed) checked for damage.

@@ -34,8 +34,9 @@
 ///    WAL, a copied file) and is never replayed.
 ///
 /// The limit: a claim is read from a genuine frame after the damage. When the
-/// damaged frames are the last commits, or every frame after them is bad too,
-/// nothing proves they had been acknowledged, and recovery keeps the prefix.
+/// damaged frames are the last commits, or every frame after them is bad too
+/// (or more than a growth step of the WAL in a row is), nothing proves they had
+/// been acknowledged, and recovery keeps the prefix.
 package struct WALDamage: Sendable, Equatable, CustomStringConvertible {
   package enum Kind: Sendable, Equatable {
     /// The WAL header fails its checks (why).
@@ -181,12 +182,18 @@ struct GenuineFrames {
     self.checkpointed = checkpointed
   }
 
-  /// Walks frames `start...` to the end of the file. `seed` is the checksum
-  /// stored before frame `start` (nil: unknown, so that frame cannot be proved).
+  /// Walks frames `start...` to the end of the file, or until more frames
+  /// than a growth step of the WAL (`WALFormat.maxGrowthBytes`) in a row are
+  /// not of this generation: a generation's frames follow one another, so past
+  /// such a run lie only stale frames and zeros (a huge or sparse file is not
+  /// read to its end). `seed` is the checksum stored before frame `start` (nil:
+  /// unknown, so that frame cannot be proved).
   mutating func walk(_ wal: any StorageFile, from start: Int, seed: UInt32?, fileSize: UInt64) throws {
     let frameSize = WALFormat.frameSize(pageSize: pageSize)
     let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: frameSize, alignment: 64)
     defer { buffer.deallocate() }
+    let missLimit = max(WALFormat.maxGrowthBytes / frameSize, WALFormat.minGrowthFrames)
+    var misses = 0
     var previous = seed
     var index = start
     while let offset = WALFormat.frameOffset(index, pageSize: pageSize), offset < fileSize {
@@ -198,7 +205,13 @@ struct GenuineFrames {
         index += 1
       }
       // Skip a stale or unwritten frame without reading its body.
-      guard !head.isUnwritten, head.salt1 == salts.0, head.salt2 == salts.1, let seed = previous else { continue }
+      guard !head.isUnwritten, head.salt1 == salts.0, head.salt2 == salts.1 else {
+        misses += 1
+        if misses > missLimit { break }
+        continue
+      }
+      misses = 0
+      guard let seed = previous else { continue }
       let n = try wal.read(into: buffer, at: offset)
       guard n >= WALFormat.frameHeaderSize else { break }  // the file shrank meanwhile
       let frame = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(buffer)[0..<n])

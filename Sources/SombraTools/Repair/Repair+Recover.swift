@@ -16,9 +16,11 @@ import SombraCore
 /// ```
 ///
 /// With `--accept-loss`, after the confirmation:
-/// 1. Copy `DB.wal` to `DB.wal.damaged-YYYYMMDD-HHMMSS` (created exclusively,
-///    fsynced with its directory) and check the copy byte for byte: the
-///    evidence is kept before anything is written.
+/// 1. Copy the database and its WAL to `DB.damaged-YYYYMMDD-HHMMSS` and
+///    `DB.damaged-YYYYMMDD-HHMMSS.wal` (each created whole or not at all,
+///    synced with its directory) and check both byte for byte: the evidence is
+///    kept before anything is written, as a pair the tools open read-only (the
+///    WAL's frames build on the main file as it was).
 /// 2. Open read-write accepting the loss: recovery keeps the commits before the
 ///    damage (none of a stray WAL's), then the close checkpoints and truncates
 ///    the WAL. Ctrl-C is honoured before this step only.
@@ -40,24 +42,25 @@ extension SombraRepair {
         run, headline: "\(finding.foreign ? "a stray WAL beside" : "WAL damage in") \(shown): nothing was changed", lines: finding.lines + [("to recover", recoverCommand)],
         json: finding.json + [JSONMember("changed", .bool(false))], code: .failure)
     }
-    let copy = run.path + ".wal.damaged-" + run.timestamp()
+    let copy = run.path + ".damaged-" + run.timestamp()
     if run.dryRun {
       return run.plan([
-        "copy \(walPath) to \(copy) and check the copy byte for byte",
+        "copy \(run.path) and \(walPath) to \(copy) and \(copy).wal and check the copies byte for byte",
         "open the database for writing, keeping the commits before the damage (\(finding.keeps))",
         "give up \(finding.givesUp)",
         "checkpoint, truncate the WAL and verify the database",
       ])
     }
-    try run.confirm("Give up \(finding.givesUp) of \(run.path), keeping a copy of its WAL?")
+    try run.confirm("Give up \(finding.givesUp) of \(run.path), keeping a copy of it and its WAL?")
     try run.checkInterrupted()
     do {
-      try run.storage.copy(walPath, to: copy)
-      guard run.storage.identical(walPath, copy) else {
-        throw SombraError(.io, "the copy of the WAL differs from the WAL; nothing was changed", path: copy)
-      }
+      try run.storage.copy(run.path, to: copy)
+      try run.storage.copy(walPath, to: copy + ".wal")
     } catch {
       throw run.context.exit(for: error, tool: tool)
+    }
+    guard run.storage.identical(run.path, copy), run.storage.identical(walPath, copy + ".wal") else {
+      throw run.context.fail("the copies in \(copy) and \(copy).wal differ from the database and its WAL; nothing was changed", tool: tool)
     }
     try run.checkInterrupted()
     var options = OpenOptions()
@@ -74,9 +77,9 @@ extension SombraRepair {
     let verified: VerifyReport
     do { verified = try run.verify(run.path) } catch { throw run.context.exit(for: error, tool: tool) }
     return report(
-      run, headline: "recovered \(shown): gave up \(finding.givesUp)", lines: finding.lines + [("WAL copy", copy), ("verify", verified.isClean ? "clean" : "\(verified.totalErrors) problem(s)")],
+      run, headline: "recovered \(shown): gave up \(finding.givesUp)", lines: finding.lines + [("copy", "\(copy) and \(copy).wal"), ("verify", verified.isClean ? "clean" : "\(verified.totalErrors) problem(s)")],
       json: finding.json + [
-        JSONMember("changed", .bool(true)), JSONMember("walCopy", .string(copy)), JSONMember("verifyClean", .bool(verified.isClean)),
+        JSONMember("changed", .bool(true)), JSONMember("copy", .string(copy)), JSONMember("walCopy", .string(copy + ".wal")), JSONMember("verifyClean", .bool(verified.isClean)),
       ], code: verified.isClean ? .success : .failure)
   }
 
@@ -122,7 +125,9 @@ extension SombraRepair {
         finding.foreign = true
       }
       return finding
-    } catch let error as SombraError where error.code == .corruption && error.path == run.path + ".wal" {
+    } catch let error as SombraError
+      where error.code == .corruption && error.path == run.path + ".wal" && error.message.hasPrefix(Pager.youngDamagedWAL)
+    {
       // A young database: everything is in the damaged WAL.
       return Finding(description: error.message, kept: 0)
     } catch {

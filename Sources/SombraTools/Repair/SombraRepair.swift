@@ -54,7 +54,7 @@ public enum SombraRepair {
         options: [
           .flag(
             "accept-loss",
-            help: "Copy DATABASE.wal to DATABASE.wal.damaged-YYYYMMDD-HHMMSS, then open the database keeping the commits before the damage (none of a stray WAL's) and give up the rest.")
+            help: "Copy DATABASE and DATABASE.wal to DATABASE.damaged-YYYYMMDD-HHMMSS(.wal), then open the database keeping the commits before the damage (none of a stray WAL's) and give up the rest.")
         ]),
       CommandSpec(
         name: "salvage",

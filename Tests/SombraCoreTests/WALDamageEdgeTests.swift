@@ -2,9 +2,10 @@ import Testing
 
 @testable import SombraCore
 
-/// Review findings on `WALDamage` (branch `review`).
-@Suite struct WALDamageReviewTests {
-  static let path = "/db/review.sombra"
+/// Where `WALDamage` must not see damage: after an accepted loss, behind a
+/// header cut short before any sync, and in a huge sparse WAL (bounded work).
+@Suite struct WALDamageEdgeTests {
+  static let path = "/db/edge.sombra"
   static let walPath = path + ".wal"
 
   static func copy(of disk: SimulatedDisk) throws -> SimulatedDisk {
@@ -63,10 +64,9 @@ import Testing
   }
 }
 
-extension WALDamageReviewTests {
-  /// Rule 4 of `WALDamage` assumes a WAL header is never torn ("written whole,
-  /// in one sector"), but the crash model the suite uses (`Recovery.random`)
-  /// cuts a pending write at any byte and may keep a later write whole. With
+extension WALDamageEdgeTests {
+  /// The crash model the suite uses (`Recovery.random`) cuts a pending write
+  /// at any byte and may keep a later write whole, so a header can be torn. With
   /// `SyncMode.off` nothing was ever synced, so nothing acknowledged as durable
   /// can be lost; this must open (as an empty or partial database), not be
   /// refused as damage.
@@ -101,7 +101,7 @@ extension WALDamageReviewTests {
   import Glibc
 #endif
 
-extension WALDamageReviewTests {
+extension WALDamageEdgeTests {
   /// `WALDamage.assess` walks every frame slot to the end of the file, and a
   /// zeroed header makes (0, 0) a candidate generation whose "frames" (zeros)
   /// all match, so each body is read and checked. A sparse WAL whose size says
