@@ -72,13 +72,22 @@ enum Damage {
     try FixtureFiles.write(path + ".wal", wal)
   }
 
-  /// wal-pending with the first frame (other than page 0) of its first data
-  /// transaction (a delta frame) carrying the previous WAL generation's salts (salt 1 - 1,
-  /// salt 2 inverted) and a running checksum valid in that generation: a stale
-  /// frame where a committed one belongs (a lost write), with committed frames
-  /// of the current generation after it.
+  /// wal-pending's transactions and one more (Carol's age), committed with
+  /// `SyncMode.full`, with the first frame (other than page 0) of its first
+  /// data transaction (a delta frame) carrying the previous WAL generation's
+  /// salts (salt 1 - 1, salt 2 inverted) and a running checksum valid in that
+  /// generation: a stale frame where a committed one belongs (a lost write),
+  /// with committed frames of the current generation after it, the last of
+  /// which claims the stale one was synced.
   static func staleWALFrame(_ path: String, from small: String) throws {
-    try abandoned(path, from: small) { try SmallGraph.pendingTransactions($0) }
+    // Synced commits, and one more after them: its page 0 claims the frames
+    // before it durable, which proves the stale frame is damage (`WALDamage`).
+    var synced = SmallGraph.options
+    synced.sync = .full
+    try abandoned(path, from: small, options: synced) { db in
+      try SmallGraph.pendingTransactions(db)
+      try SmallGraph.tornTransaction(db)
+    }
     guard var wal = try FixtureFiles.read(path + ".wal") else { throw SombraError.misuse("no WAL") }
     let (header, frames) = try WALRewrite.frames(wal, pageSize: pageSize)
     guard let first = frames.first,
@@ -200,10 +209,12 @@ enum Damage {
   /// A copy of `small` at `path`, opened read-write, `body` run, and the handle
   /// dropped without closing: its commits stay in the WAL (then made
   /// deterministic); the main file stays byte-identical to `small`.
-  static func abandoned(_ path: String, from small: String, _ body: (Database) throws -> Void) throws {
+  static func abandoned(
+    _ path: String, from small: String, options: OpenOptions = SmallGraph.options, _ body: (Database) throws -> Void
+  ) throws {
     try FixtureFiles.copy(small, to: path)
     do {
-      let db = try Database.open(path, options: SmallGraph.options)
+      let db = try Database.open(path, options: options)
       try body(db)
     }
     guard let wal = try FixtureFiles.read(path + ".wal") else { throw SombraError.misuse("no WAL at \(path).wal") }

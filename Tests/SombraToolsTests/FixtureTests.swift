@@ -42,7 +42,7 @@ import sombra_fixtures
     // any crash; what is left is exactly valid/wal-pending.
     Expected(name: "broken/torn-wal-tail", status: .success),
     // Recovery stops at the stale frame; the verifier names the commits lost behind it.
-    Expected(name: "broken/stale-wal-frame", status: .failure, code: "WAL_STALE_FRAME", record: "WAL frame 1"),
+    Expected(name: "broken/stale-wal-frame", status: .failure, code: "WAL_DAMAGED", record: "WAL frame 1"),
     Expected(name: "broken/btree-key-order", status: .failure, code: "BTREE_KEY_ORDER", page: 5, record: "label-index tree"),
     Expected(name: "broken/child-cycle", status: .failure, code: "BTREE_CYCLE", page: 3, record: "edges tree"),
     Expected(name: "broken/dangling-edge", status: .failure, code: "EDGE_DANGLING", record: "edge 64"),

@@ -12,7 +12,8 @@ import Logging
 ///    its size), full and truncate wait up to the lock timeout, behind a sign
 ///    that makes new read transactions yield (`Pager+ReaderYield.swift`).
 /// 3. Copy, for every page, its newest frame below every live snapshot's mark into
-///    the main file; then fdatasync the main file. A full disk (ENOSPC, EDQUOT)
+///    the main file, page 0 last after an fdatasync of the others; then
+///    fdatasync the main file. A full disk (ENOSPC, EDQUOT)
 ///    while copying fails the checkpoint and nothing else: the WAL still holds
 ///    every page copied so far. Any other write or sync failure poisons the handle.
 /// 4. When every frame was copied and no snapshot is live, reset the WAL: move
@@ -133,7 +134,12 @@ extension Pager {
       let page = UnsafeMutableRawBufferPointer.allocate(byteCount: pageSize, alignment: 64)
       defer { page.deallocate() }
       do {
-        for (number, source) in plan {
+        // Page 0 last, after a sync of the others: the main file's header
+        // then never says it holds a transaction whose pages are not all in
+        // it (`WALDamage` trusts its change counter).
+        let ordered = plan.filter { $0.page != 0 } + plan.filter { $0.page == 0 }
+        for (i, (number, source)) in ordered.enumerated() {
+          if number == 0 && i > 0 { try main.sync() }
           // The cache usually holds the version whole; a delta chain would
           // otherwise cost one WAL read per record.
           let newest = source.deltas.last ?? source.base

@@ -1,14 +1,15 @@
 /// The WAL past the snapshot: commits that recovery cannot reach.
 ///
-/// Recovery keeps every transaction up to the first invalid frame. Frames
-/// after it are normally leftovers (an older generation's frames, a torn
-/// commit), but when a later frame carries this generation's salts and a
-/// commit marker, transactions were committed behind a frame that has since
-/// gone bad (a stale or damaged frame in the middle of the log): those commits
-/// are lost to recovery, and the verifier says so (`WAL_STALE_FRAME` or
-/// `WAL_FRAME_CHECKSUM` on the first invalid frame). A live writer appending
-/// frames can make the log look like this for an instant, so a finding is
-/// confirmed by a second look before it is reported.
+/// Recovery keeps every transaction up to the first invalid frame. When a
+/// later commit proves that frame had been synced (`WALDamage`), acknowledged
+/// commits are cut off: `WAL_DAMAGED`, an error (or `WAL_FOREIGN` for another
+/// database's WAL). When frames of this generation with a commit marker merely
+/// follow an invalid frame, nothing proves they had been acknowledged: a crash
+/// that tore an unsynced write across sectors leaves the same pattern as a
+/// stale or damaged frame in the middle of the log, so the verifier warns
+/// (`WAL_STALE_FRAME` or `WAL_FRAME_CHECKSUM` on the first invalid frame). A
+/// live writer appending frames can make the log look like this for an
+/// instant, so that finding is confirmed by a second look before it is reported.
 extension Verifier {
   func checkWALTail() throws {
     // What the open found (`WALDamage`) is the stronger finding: a stray WAL,
@@ -36,11 +37,13 @@ extension Verifier {
     guard let first = try findLostCommits(after: mark, header: header, wal: wal) else { return }
     usleepSeconds(0.05)
     guard let confirmed = try findLostCommits(after: mark, header: header, wal: wal), confirmed.frame == first.frame else { return }
+    // Nothing proves those commits were acknowledged: a crash that tore an
+    // unsynced write across sectors leaves the same pattern. A warning, then.
     let code: VerifyProblem.Code = confirmed.reason == .saltMismatch ? .walStaleFrame : .walFrameChecksum
     problem(
-      code, record: "WAL frame \(confirmed.frame)",
-      "\(confirmed.reason); \(confirmed.commits) commit frame(s) of this WAL generation follow it, and recovery cannot reach them (those transactions are lost)",
-      hint: "sombra-inspect DB wal (restore from a backup if the lost transactions matter)")
+      code, severity: .warning, record: "WAL frame \(confirmed.frame)",
+      "\(confirmed.reason); \(confirmed.commits) commit frame(s) of this WAL generation follow it, which recovery cannot reach: lost if they had been acknowledged, though nothing in the WAL says they were synced (a crash before their sync leaves the same)",
+      hint: "sombra-inspect DB wal (restore from a backup if those transactions matter)")
   }
 
   /// The first invalid frame at or after `mark`, when commit frames of the
