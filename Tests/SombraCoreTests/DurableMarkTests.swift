@@ -107,7 +107,7 @@ import Testing
       let dead = try Database.open(Self.path, options: options, storage: disk)
       for _ in 0..<3 { _ = try dead.write { try $0.createNode(labels: ["N"]) } }
     }
-    #expect(try disk.afterPowerLoss(.dropUnsynced).contents(Self.path + ".wal")?.isEmpty ?? true, "nothing was synced")
+    #expect(disk.afterPowerLoss(.dropUnsynced).contents(Self.path + ".wal")?.isEmpty ?? true, "nothing was synced")
 
     let seen = Mutex<[String]>([])
     disk.beforeSync = { [unowned disk] path in

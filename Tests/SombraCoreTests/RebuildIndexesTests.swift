@@ -62,7 +62,7 @@ import Testing
     #expect(try GraphDump.of(db) == before)
     let report = try db.verify()
     #expect(report.problems.allSatisfy { $0.code == .pageUnreachable })
-    try db.vacuum(into: dir.path + "/copy.sombra")
+    _ = try db.vacuum(into: dir.path + "/copy.sombra")
     try db.close()
     let copy = try Database.open(dir.path + "/copy.sombra", options: .readOnly)
     defer { try? copy.close() }

@@ -99,7 +99,6 @@ package struct BTree: Sendable, Hashable {
     var page = root
     var parent: PageNumber? = nil
     var expected = -1
-    var rightEdge = true
     let pageCount = pages.pageCount
     while true {
       let step: Descent<R> = try pages.withPage(page) { bytes in

@@ -26,14 +26,11 @@ package final class HeldWriterLock: @unchecked Sendable {
   deinit { release() }
 
   /// Releases the durable mark (at 0: the WAL is empty) and the writer lock,
-  /// then closes the files, in the order `Pager.close` does.
+  /// then closes the files, as `Pager.close` does.
   package func release() {
     if released { return }
     released = true
-    try? main.unlock(.durableMarks)
-    try? main.unlock(.writer)
-    wal?.close()
-    main.close()
+    Pager.closeFiles(main: main, wal: wal, writer: true)
   }
 }
 
@@ -52,18 +49,10 @@ extension Pager {
     guard readers == 0 else {
       throw SombraError.misuse("\(readers) read transaction(s) are still open; end them before closing")
     }
-    let writer = PageWriter(pager: self, base: lock.withLock { _ in Snapshot(mark: committedFrames, generation: generation, header: header) })
-    writer.setCleanShutdown(true)
-    if let pending = try commitHoldingGate(writer) { try awaitSync(pending, holdingGate: true) }
-    let result = try checkpointHoldingGate(.truncate, reason: "close")
-    guard result.walReset else {
+    guard try endSessionHoldingGate().walReset else {
       throw SombraError(.busy, "readers in another process hold the database; it could not be closed for replacement", path: path)
     }
-    lock.withLock { _ in
-      closed = true
-      cache.removeAll()
-    }
-    syncGroup.waitUntilIdle()
+    markClosed()
     logger.info("closed for replacement")
     return HeldWriterLock(main: main, wal: walFile)
   }

@@ -382,6 +382,40 @@ extension Pager {
     throw SombraError.corruption(what, path: walPath)
   }
 
+  /// The end of a read-write session: commits the clean flag and checkpoints
+  /// with `truncate`. The caller holds the writer gate.
+  func endSessionHoldingGate() throws -> CheckpointResult {
+    let writer = PageWriter(pager: self, base: lock.withLock { _ in Snapshot(mark: committedFrames, generation: generation, header: header) })
+    writer.setCleanShutdown(true)
+    if let pending = try commitHoldingGate(writer) { try awaitSync(pending, holdingGate: true) }
+    return try checkpointHoldingGate(.truncate, reason: "close")
+  }
+
+  /// From here no call writes anything. A commit of another thread may still
+  /// be syncing the WAL (it found the handle open): this waits for it; a
+  /// waiting one that has not started finds the handle closed.
+  func markClosed() {
+    lock.withLock { _ in
+      closed = true
+      cache.removeAll()
+    }
+    syncGroup.waitUntilIdle()
+  }
+
+  /// Lets go of every lock, then closes the files. The locks go before the
+  /// descriptors: a process spawned by another thread meanwhile shares the
+  /// open file until it execs, and with it any lock that closing the
+  /// descriptor alone would release. The mark goes first, so no new writer
+  /// finds it.
+  static func closeFiles(main: any StorageFile, wal: (any StorageFile)?, writer: Bool) {
+    if writer {
+      try? main.unlock(.durableMarks)
+      try? main.unlock(.writer)
+    }
+    wal?.close()
+    main.close()
+  }
+
   /// Every page below the page count must be in the main file or the WAL. Call under `lock`.
   func checkGeometry() throws {
     let size = try main.size()
@@ -413,33 +447,15 @@ extension Pager {
       failure = lock.withLock { _ in poison }.map { SombraError(.poisoned, "closed after an earlier write or sync failed (\($0.message)); the next open recovers the last durable commit", path: path) }
     } else if !readOnly {
       do {
-        let writer = PageWriter(pager: self, base: lock.withLock { _ in Snapshot(mark: committedFrames, generation: generation, header: header) })
-        writer.setCleanShutdown(true)
-        if let pending = try commitHoldingGate(writer) { try awaitSync(pending, holdingGate: true) }
-        _ = try checkpointHoldingGate(.truncate, reason: "close")
+        _ = try endSessionHoldingGate()
       } catch let error as SombraError where error.code == .busy {
         // A reader in another process: the WAL stays; the next open replays it.
       } catch {
         failure = error
       }
     }
-    lock.withLock { _ in
-      closed = true
-      cache.removeAll()
-    }
-    // A commit of another thread may still be syncing the WAL (it found the
-    // handle open); a waiting one that has not started finds it closed.
-    syncGroup.waitUntilIdle()
-    // Let go of every lock before the descriptor: a process spawned by another
-    // thread meanwhile shares the open file until it execs, and with it any
-    // lock that closing the descriptor alone would release. The mark goes
-    // first, so no new writer finds it.
-    if !readOnly {
-      try? main.unlock(.durableMarks)
-      try? main.unlock(.writer)
-    }
-    walFile?.close()
-    main.close()
+    markClosed()
+    Self.closeFiles(main: main, wal: walFile, writer: !readOnly)
     if let failure {
       logger.warning("closed uncleanly", metadata: ["error": "\(failure)"])
       throw failure
