@@ -712,7 +712,9 @@ enum InspectBinary {
     return nil
   }
 
-  static func run(_ binary: String, _ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
+  /// Runs `binary` with `arguments`; standard input is `input` (a file), else
+  /// the test's own.
+  static func run(_ binary: String, _ arguments: [String], input: String? = nil) throws -> (status: Int32, out: String, err: String) {
     var outPipe: [Int32] = [0, 0]
     var errPipe: [Int32] = [0, 0]
     guard pipe(&outPipe) == 0, pipe(&errPipe) == 0 else { throw SombraError(.io, "pipe failed") }
@@ -723,6 +725,7 @@ enum InspectBinary {
     posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
     posix_spawn_file_actions_addclose(&actions, outPipe[0])
     posix_spawn_file_actions_addclose(&actions, errPipe[0])
+    if let input { posix_spawn_file_actions_addopen(&actions, 0, input, O_RDONLY, 0) }
     let argv: [UnsafeMutablePointer<CChar>?] = ([binary] + arguments).map { (text: String) in strdup(text) } + [nil]
     defer { argv.forEach { free($0) } }
     let environment: [UnsafeMutablePointer<CChar>?] = ["COLUMNS=80", "NO_COLOR=1", "LANG=C"].map { (text: String) in strdup(text) } + [nil]
@@ -736,8 +739,13 @@ enum InspectBinary {
       close(errPipe[0])
       throw SombraError(.io, "posix_spawn failed", errno: spawned)
     }
+    // Both at once: a child that fills one pipe while the other is read would wait for ever.
+    let errText = Mutex<String>("")
+    let errDescriptor = errPipe[0]
+    let errReader = try BlockingWorkThread { errText.withLock { $0 = drain(errDescriptor) } }
     let out = drain(outPipe[0])
-    let err = drain(errPipe[0])
+    errReader.join()
+    let err = errText.withLock { $0 }
     var status: Int32 = 0
     while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
     // WEXITSTATUS

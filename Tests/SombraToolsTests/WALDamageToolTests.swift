@@ -31,8 +31,8 @@ import Testing
     return String(inspect.dropLast("sombra-inspect".count)) + name
   }
 
-  static func run(_ name: String, _ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
-    try InspectBinary.run(try tool(name), arguments)
+  static func run(_ name: String, _ arguments: [String], input: String? = nil) throws -> (status: Int32, out: String, err: String) {
+    try InspectBinary.run(try tool(name), arguments, input: input)
   }
 
   /// The node count a read-only `sombra-inspect info --json` reports.

@@ -21,12 +21,24 @@ public struct ShellError: Error, Sendable, Equatable, CustomStringConvertible {
 
   public var description: String { message }
 
+  /// Characters of a long line shown on each side of the caret.
+  static let caretWindow = 60
+
   /// The lines after the `error:` line: the command and a caret under the
-  /// column (none when there is no column). Tabs are kept so the caret lines up.
+  /// column (none when there is no column). Tabs are kept so the caret lines
+  /// up. A line longer than two windows is shown from `caretWindow` characters
+  /// before the column to as many after it, with `...` where it is cut.
   func caretLines(line: String) -> [String] {
     guard let column, column >= 1 else { return [] }
-    let prefix = line.prefix(column - 1).map { $0 == "\t" ? "\t" : " " }.joined()
-    return ["  " + line, "  " + prefix + "^"]
+    let characters = Array(line)
+    let at = min(column - 1, characters.count)
+    let cut = characters.count > 2 * Self.caretWindow
+    let start = cut ? max(0, at - Self.caretWindow) : 0
+    let end = cut ? min(characters.count, at + Self.caretWindow) : characters.count
+    let lead = start > 0 ? "..." : ""
+    let shown = lead + String(characters[start..<end]) + (end < characters.count ? "..." : "")
+    let prefix = (lead + String(characters[start..<at])).map { $0 == "\t" ? "\t" : " " }.joined()
+    return ["  " + shown, "  " + prefix + "^"]
   }
 
   /// The closest of `candidates` to `word` by edit distance, when it is close

@@ -81,7 +81,7 @@ enum ShellHelp {
     Entry(name: ".mode", usage: ".mode [table|json|line]", summary: "How results are printed (json: one object per line)."),
     Entry(name: ".timer", usage: ".timer on|off", summary: "Print each command's run time on stderr."),
     Entry(name: ".width", usage: ".width [N]", summary: "Fit tables to N columns (0: the terminal's width)."),
-    Entry(name: ".limit", usage: ".limit [N]", summary: "Print at most N rows of a result (default 100)."),
+    Entry(name: ".limit", usage: ".limit [N]", summary: "Print at most N rows of a result (default 100; 0 or none: all)."),
     Entry(name: ".help", usage: ".help [COMMAND]", summary: "List the commands, or explain one."),
     Entry(name: ".quit", usage: ".quit", summary: "Leave the shell (also .exit, Ctrl-D); an open transaction is rolled back."),
   ]

@@ -104,8 +104,10 @@ extension ShellParser {
       if symbol("]") { return .list(items) }
       repeat {
         let column = currentColumn
+        // Checked before parsing the item: a value never recurses more than
+        // one list deep, however many brackets a line holds.
+        if isSymbol("[") { throw ShellError("a list holds scalars only, not lists", column: column) }
         let item = try value()
-        if case .list = item { throw ShellError("a list holds scalars only, not lists", column: column) }
         items.append(item)
       } while symbol(",")
       try expect("]")

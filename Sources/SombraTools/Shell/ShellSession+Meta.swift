@@ -37,11 +37,15 @@ extension ShellSession {
       widthOverride = columns == 0 ? nil : max(columns, 20)
     case ".limit":
       try arity(name, arguments, 0...1)
-      guard let value = arguments.first else { return .message("limit \(displayLimit)") }
-      guard let rows = Int(value), (1...1_000_000_000).contains(rows) else {
-        throw ShellError("expected a number of rows from 1 to 1000000000, not '\(value)'")
+      guard let value = arguments.first else { return .message(displayLimit == .max ? "limit none" : "limit \(displayLimit)") }
+      if value == "0" || value == "none" {
+        displayLimit = .max
+      } else {
+        guard let rows = Int(value), (1...1_000_000_000).contains(rows) else {
+          throw ShellError("expected a number of rows from 1 to 1000000000, or 0 or 'none' for no limit, not '\(value)'")
+        }
+        displayLimit = rows
       }
-      displayLimit = rows
     case ".open":
       try arity(name, arguments, 1)
       try reopen(arguments[0])

@@ -1,0 +1,41 @@
+import SombraCore
+import Testing
+
+/// The real `sombra` executable on input that once crashed it.
+@Suite struct ShellHostileInputTests {
+  /// 200,000 nested brackets used to recurse once per bracket in the value
+  /// parser and overflow the stack (SIGSEGV). Lists hold scalars: the line is
+  /// refused with its number, and the shell exits 1.
+  @Test func aDeeplyNestedListIsALineErrorNotACrash() throws {
+    let dir = try ScratchDirectory(prefix: "sombra-hostile")
+    let script = dir.file("script.txt")
+    let depth = 200_000
+    let line = "create node :D {k: " + String(repeating: "[", count: depth) + String(repeating: "]", count: depth) + "}\n"
+    writeFile(script, Array(("count\n" + line + "count\n").utf8))
+    let result = try WALDamageToolTests.run("sombra", [dir.file("g.sombra")], input: script)
+    #expect(result.status == 1, "\(result.err.prefix(300))")
+    #expect(result.err.hasPrefix("line 2: error: "), "\(result.err.prefix(300))")
+    #expect(result.err.contains("a list holds scalars only, not lists"))
+    #expect(result.err.utf8.count < 1_000, "the error shows a window of the line, not all of it")
+  }
+}
+
+/// The real `sombra` executable's `.limit`.
+@Suite struct ShellLimitTests {
+  /// `.limit 0` (or `none`) prints every row, as the help says; it used to be
+  /// refused.
+  @Test func limitZeroOrNoneShowsEveryRow() throws {
+    let dir = try ScratchDirectory(prefix: "sombra-limit")
+    let script = dir.file("script.txt")
+    let lines = [
+      "create node :P", "create node :P", "create node :P",
+      ".limit 1", "nodes :P", ".limit 0", "nodes :P", ".limit", ".limit 2", ".limit none", ".limit",
+    ]
+    writeFile(script, Array((lines.joined(separator: "\n") + "\n").utf8))
+    let result = try WALDamageToolTests.run("sombra", [dir.file("g.sombra")], input: script)
+    #expect(result.status == 0, "\(result.err)")
+    #expect(result.out.contains("(3 rows, 1 shown)"), "\(result.out)")
+    #expect(result.out.contains("(3 rows)\n"), "\(result.out)")
+    #expect(result.out.split(separator: "\n").filter { $0 == "limit none" }.count == 2, "\(result.out)")
+  }
+}
