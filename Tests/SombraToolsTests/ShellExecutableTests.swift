@@ -39,3 +39,22 @@ import Testing
     #expect(result.out.split(separator: "\n").filter { $0 == "limit none" }.count == 2, "\(result.out)")
   }
 }
+
+/// The real `sombra` executable with `-c` given more than once.
+@Suite struct ShellCommandOptionTests {
+  /// Each `-c` runs, in order (only the last ran before); the first failure
+  /// stops the rest unless `--keep-going`, and the exit status is 1 either way.
+  @Test func repeatedCommandsRunInOrderAndStopAtTheFirstFailure() throws {
+    let dir = try ScratchDirectory(prefix: "sombra-commands")
+    let path = dir.file("g.sombra")
+    let both = try WALDamageToolTests.run("sombra", [path, "-c", "create node :A", "-c", "create node :A", "-c", "count :A"])
+    #expect(both.status == 0, "\(both.err)")
+    #expect(both.out.hasSuffix("2\n"), "\(both.out)")
+    let stopped = try WALDamageToolTests.run("sombra", [path, "-c", "bogus", "-c", "create node :A"])
+    #expect(stopped.status == 1)
+    #expect(stopped.err.hasPrefix("line 1: error: "), "\(stopped.err)")
+    let kept = try WALDamageToolTests.run("sombra", [path, "--keep-going", "-c", "bogus", "-c", "create node :A", "-c", "count :A"])
+    #expect(kept.status == 1)
+    #expect(kept.out.hasSuffix("3\n"), "the commands after the failure ran: \(kept.out)")
+  }
+}

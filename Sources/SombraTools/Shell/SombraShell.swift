@@ -19,7 +19,9 @@ public enum SombraShell {
     positionals: [PositionalSpec("database", help: "The database file; created when missing unless --readonly.")],
     options: [
       .flag("readonly", help: "Open the database read-only: nothing is created or changed."),
-      .option("command", short: "c", valueName: "command", help: "Run one command and exit."),
+.option(
+        "command", short: "c", valueName: "command", isRepeating: true,
+        help: "Run this command and exit; given more than once, run each in order, stopping at the first that fails unless --keep-going."),
       .flag("keep-going", help: "In a script, go on after a failed command (the exit status is still 1)."),
       .flag("ascii", help: "Draw tables and boxes with ASCII characters only."),
     ])
@@ -41,8 +43,9 @@ public enum SombraShell {
         throw context.exit(for: error, tool: tool)
       }
       defer { session.close() }
-      if let command = parsed.value("command") {
-        return runScript(session, lines: [command], keepGoing: false)
+      let commands = parsed.values("command")
+      if !commands.isEmpty {
+        return runScript(session, lines: commands, keepGoing: parsed.flag("keep-going"))
       }
       if let interactive, context.terminal.standardInputIsTerminal {
         return interactive(session)
