@@ -58,3 +58,24 @@ import Testing
     #expect(kept.out.hasSuffix("3\n"), "the commands after the failure ran: \(kept.out)")
   }
 }
+
+/// The real `sombra` executable beside a process that writes the database.
+@Suite struct ShellBesideAWriterTests {
+  /// A second shell used to fail with exit 4; it now opens read-only with a
+  /// notice, explores, and says why a change is refused.
+  @Test func aShellBesideAWriterOpensReadOnlyAndSaysWhyChangesAreRefused() throws {
+    let dir = try ScratchDirectory(prefix: "sombra-beside")
+    let path = dir.file("g.sombra")
+    let writer = try Database.open(path)  // holds the writer lock, as an application would
+    defer { try? writer.close() }
+    _ = try writer.write { try $0.createNode(labels: ["A"]) }
+    let explore = try WALDamageToolTests.run("sombra", [path, "-c", "count :A"])
+    #expect(explore.status == 0, "\(explore.err)")
+    #expect(explore.out == "1\n")
+    #expect(explore.err == "sombra: notice: another process has \(path) open for writing; opened read-only (changes are refused)\n")
+    let change = try WALDamageToolTests.run("sombra", [path, "-c", "create node :B"])
+    #expect(change.status == 1)
+    #expect(change.err.contains("another process had it open for writing"), "\(change.err)")
+    #expect(try writer.read { try $0.nodeIDs(label: "B").count } == 0)
+  }
+}

@@ -18,7 +18,7 @@ extension ShellSession {
   static let importBatchLines = 1000
 
   func importFile(_ file: String) throws -> ShellResult {
-    guard !readOnly else { throw ShellError("the database is open read-only (--readonly); .import changes it") }
+    guard !readOnly else { throw readOnlyError("the database is open read-only (--readonly); .import changes it") }
     guard transaction == nil else { throw ShellError("commit or rollback the open transaction before .import") }
     let database = try openDatabase()
     let lines = try Self.readLines(file)

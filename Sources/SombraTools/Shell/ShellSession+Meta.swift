@@ -64,7 +64,7 @@ extension ShellSession {
     case ".checkpoint":
       try arity(name, arguments, 0)
       guard transaction == nil else { throw ShellError("commit or rollback the open transaction before a checkpoint") }
-      guard !readOnly else { throw ShellError("a read-only shell cannot checkpoint (reopen without --readonly)") }
+      guard !readOnly else { throw readOnlyError("a read-only shell cannot checkpoint (reopen without --readonly)") }
       let result = try openDatabase().checkpoint(.passive)
       var text = "checkpointed \(result.pagesCopied) page\(result.pagesCopied == 1 ? "" : "s") of \(result.framesBefore) WAL frame\(result.framesBefore == 1 ? "" : "s")"
       if result.busy { text += " (a reader in another process kept the WAL from being reset)" }

@@ -23,8 +23,12 @@ public final class ShellSession {
   var database: Database?
   /// The database path as given.
   public internal(set) var path: String
-  /// Whether changes are refused (`--readonly`).
-  public let readOnly: Bool
+  /// Why changes are refused: `--readonly`, or another process writing the
+  /// database when the shell opened it (nil: they are not).
+  enum ReadOnlyReason { case requested, locked }
+  var readOnlyReason: ReadOnlyReason?
+  /// Whether changes are refused.
+  public var readOnly: Bool { readOnlyReason != nil }
   /// The explicit transaction (`begin`), if any.
   var transaction: WriteTransaction?
   var mode = ShellRenderer.Mode.table
@@ -42,12 +46,29 @@ public final class ShellSession {
   public static let tool = "sombra"
 
   /// Opens `path` (created when missing unless `readOnly`).
+  /// When another process has the database open for writing, the shell opens
+  /// it read-only instead, says so on stderr, and refuses changes saying why:
+  /// exploring works next to a running application.
   public init(path: String, readOnly: Bool, context: ToolContext) throws {
     self.context = context
     self.path = path
-    self.readOnly = readOnly
-    self.database = try Self.openDatabase(path, readOnly: readOnly, storage: context.storage)
+    self.readOnlyReason = readOnly ? .requested : nil
+    do {
+      self.database = try Self.openDatabase(path, readOnly: readOnly, storage: context.storage)
+    } catch let error as SombraError where error.code == .locked && !readOnly {
+      self.database = try Self.openDatabase(path, readOnly: true, storage: context.storage)
+      self.readOnlyReason = .locked
+      context.standardError.writeLine(
+        "\(Self.tool): notice: another process has \(TerminalText.escapingControlCharacters(path)) open for writing; opened read-only (changes are refused)")
+    }
     if let database { context.warnOfWALDamage(database, tool: Self.tool) }
+  }
+
+  /// The error for a change on a read-only session: `requested` for
+  /// `--readonly`; another process writing the database otherwise.
+  func readOnlyError(_ requested: String) -> ShellError {
+    guard readOnlyReason == .locked else { return ShellError(requested) }
+    return ShellError("the database is open read-only: another process had it open for writing when the shell started; quit and reopen once it is done to change it")
   }
 
   static func openDatabase(_ path: String, readOnly: Bool, storage: any StorageSystem) throws -> Database {
@@ -105,7 +126,7 @@ public final class ShellSession {
   /// Runs a parsed command.
   func execute(_ command: ShellCommand) throws -> ShellResult {
     if command.isChange, readOnly {
-      throw ShellError("the database is open read-only (--readonly); reopen it without --readonly to change it")
+      throw readOnlyError("the database is open read-only (--readonly); reopen it without --readonly to change it")
     }
     switch command {
     case .nothing: return .none
@@ -121,7 +142,7 @@ public final class ShellSession {
     switch command {
     case .begin:
       guard transaction == nil else { throw ShellError("a transaction is already open; commit or rollback first") }
-      guard !readOnly else { throw ShellError("the database is open read-only (--readonly): nothing to begin") }
+      guard !readOnly else { throw readOnlyError("the database is open read-only (--readonly): nothing to begin") }
       transaction = try openDatabase().beginWrite(timeout: 0)
     case .commit:
       guard let transaction else { throw ShellError("no transaction is open (begin starts one)") }
