@@ -79,3 +79,23 @@ import Testing
     #expect(try writer.read { try $0.nodeIDs(label: "B").count } == 0)
   }
 }
+
+/// The real `sombra` executable's `.export` never destroys a file.
+@Suite struct ShellExportFileTests {
+  @Test func anExistingFileIsReplacedOnlyWithForceAndNoPartFileIsLeft() throws {
+    let dir = try ScratchDirectory(prefix: "sombra-export")
+    let path = dir.file("g.sombra")
+    let target = dir.file("out.jsonl")
+    writeFile(target, Array("keep me\n".utf8))
+    let refused = try WALDamageToolTests.run("sombra", [path, "-c", "create node :A", "-c", ".export \(target)"])
+    #expect(refused.status == 1)
+    #expect(refused.err.contains("exists; '.export \(target) --force' replaces it"), "\(refused.err)")
+    #expect(fileBytes(target) == Array("keep me\n".utf8), "the refused export changed the file")
+    let forced = try WALDamageToolTests.run("sombra", [path, "-c", ".export \(target) --force"])
+    #expect(forced.status == 0, "\(forced.err)")
+    #expect(String(decoding: fileBytes(target) ?? [], as: UTF8.self).hasPrefix("{\"type\":\"node\",\"id\":\"1\""))
+    let fresh = try WALDamageToolTests.run("sombra", [path, "-c", ".export \(dir.file("new.jsonl"))"])
+    #expect(fresh.status == 0, "\(fresh.err)")
+    #expect(dir.entries().filter { $0.contains("export-tmp") }.isEmpty, "\(dir.entries())")
+  }
+}

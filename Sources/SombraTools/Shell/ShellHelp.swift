@@ -77,7 +77,9 @@ enum ShellHelp {
         "Bytes are {\"$base64\": \"...\"}. Lines are committed in batches of 1000; a malformed line",
         "is reported with its line number, its batch is rolled back and the import stops.",
       ]),
-    Entry(name: ".export", usage: ".export FILE", summary: "Export every node, then every edge, as JSON Lines (APOC format)."),
+    Entry(
+      name: ".export", usage: ".export FILE [--force]",
+      summary: "Export every node, then every edge, as JSON Lines (APOC format); an existing FILE needs --force."),
     Entry(name: ".mode", usage: ".mode [table|json|line]", summary: "How results are printed (json: one object per line)."),
     Entry(name: ".timer", usage: ".timer on|off", summary: "Print each command's run time on stderr."),
     Entry(name: ".width", usage: ".width [N]", summary: "Fit tables to N columns (0: the terminal's width)."),

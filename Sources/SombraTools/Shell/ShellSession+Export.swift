@@ -12,9 +12,15 @@ import SombraCore
 ///
 /// Ids are the database's; properties are written with sorted keys, bytes as
 /// `{"$base64": "..."}`, so the same graph always exports to the same bytes.
-/// The export reads one snapshot (or the open transaction).
+/// The export reads one snapshot (or the open transaction). It never destroys
+/// a file: it writes a new file beside FILE and renames it over FILE only once
+/// it is whole and synced; an error or Ctrl-C removes only that new file. An
+/// existing FILE is replaced only with `--force`.
 extension ShellSession {
-  func exportFile(_ file: String) throws -> ShellResult {
+  func exportFile(_ file: String, replacing: Bool = false) throws -> ShellResult {
+    if !replacing && access(file, F_OK) == 0 {
+      throw ShellError("\(file) exists; '.export \(file) --force' replaces it")
+    }
     let writer = try ShellFileWriter(path: file)
     var counts = (nodes: 0, edges: 0)
     do {
@@ -61,16 +67,21 @@ extension ShellSession {
   }
 }
 
-/// A file written through a 64 KiB buffer; errors name the file and errno.
+/// A file written through a 64 KiB buffer into `PATH.export-tmp-PID` (created
+/// exclusively beside it), fsynced and renamed over `path` by `close()`;
+/// errors name the file and errno.
 final class ShellFileWriter {
   let path: String
+  let temporary: String
   private var file: UnsafeMutablePointer<FILE>?
   private var buffer: [UInt8] = []
 
   init(path: String) throws {
     self.path = path
-    guard let file = fopen(path, "wb") else {
-      throw ShellError("cannot write \(path): \(String(cString: strerror(errno)))")
+    self.temporary = path + ".export-tmp-\(getpid())"
+    let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+    guard fd >= 0, let file = fdopen(fd, "wb") else {
+      throw ShellError("cannot write \(temporary): \(String(cString: strerror(errno)))")
     }
     self.file = file
   }
@@ -88,19 +99,35 @@ final class ShellFileWriter {
     buffer.removeAll(keepingCapacity: true)
   }
 
+  /// Flushes, syncs and closes the new file, then renames it over `path`.
   func close() throws {
     try flush()
     guard let file else { return }
     self.file = nil
-    guard fclose(file) == 0 else { throw ShellError("cannot write \(path): \(String(cString: strerror(errno)))") }
+    let synced = fflush(file) == 0 && fsync(fileno(file)) == 0
+    let error = errno
+    guard fclose(file) == 0, synced else {
+      unlink(temporary)
+      throw ShellError("cannot write \(path): \(String(cString: strerror(synced ? errno : error)))")
+    }
+    guard rename(temporary, path) == 0 else {
+      let error = errno
+      unlink(temporary)
+      throw ShellError("cannot replace \(path): \(String(cString: strerror(error)))")
+    }
   }
 
-  /// Closes and removes a partial file.
+  /// Closes and removes the new file; `path` is left as it was.
   func abandon() {
     if let file { fclose(file) }
     file = nil
-    unlink(path)
+    unlink(temporary)
   }
 
-  deinit { if let file { fclose(file) } }
+  deinit {
+    if let file {
+      fclose(file)
+      unlink(temporary)
+    }
+  }
 }

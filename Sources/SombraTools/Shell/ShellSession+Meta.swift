@@ -73,8 +73,12 @@ extension ShellSession {
       try arity(name, arguments, 1)
       return try importFile(arguments[0])
     case ".export":
-      try arity(name, arguments, 1)
-      return try exportFile(arguments[0])
+      try arity(name, arguments, 1...2)
+      let force = arguments.count == 2
+      if force && arguments[1] != "--force" {
+        throw ShellError("unexpected '\(arguments[1])'; usage: .export FILE [--force]")
+      }
+      return try exportFile(arguments[0], replacing: force)
     default:
       throw ShellError("unknown meta-command '\(name)'")
     }
