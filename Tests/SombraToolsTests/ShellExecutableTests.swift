@@ -12,7 +12,7 @@ import Testing
     let depth = 200_000
     let line = "create node :D {k: " + String(repeating: "[", count: depth) + String(repeating: "]", count: depth) + "}\n"
     writeFile(script, Array(("count\n" + line + "count\n").utf8))
-    let result = try WALDamageToolTests.run("sombra", [dir.file("g.sombra")], input: script)
+    let result = try ToolBinary.run("sombra", [dir.file("g.sombra")], input: script)
     #expect(result.status == 1, "\(result.err.prefix(300))")
     #expect(result.err.hasPrefix("line 2: error: "), "\(result.err.prefix(300))")
     #expect(result.err.contains("a list holds scalars only, not lists"))
@@ -32,7 +32,7 @@ import Testing
       ".limit 1", "nodes :P", ".limit 0", "nodes :P", ".limit", ".limit 2", ".limit none", ".limit",
     ]
     writeFile(script, Array((lines.joined(separator: "\n") + "\n").utf8))
-    let result = try WALDamageToolTests.run("sombra", [dir.file("g.sombra")], input: script)
+    let result = try ToolBinary.run("sombra", [dir.file("g.sombra")], input: script)
     #expect(result.status == 0, "\(result.err)")
     #expect(result.out.contains("(3 rows, 1 shown)"), "\(result.out)")
     #expect(result.out.contains("(3 rows)\n"), "\(result.out)")
@@ -47,13 +47,13 @@ import Testing
   @Test func repeatedCommandsRunInOrderAndStopAtTheFirstFailure() throws {
     let dir = try ScratchDirectory(prefix: "sombra-commands")
     let path = dir.file("g.sombra")
-    let both = try WALDamageToolTests.run("sombra", [path, "-c", "create node :A", "-c", "create node :A", "-c", "count :A"])
+    let both = try ToolBinary.run("sombra", [path, "-c", "create node :A", "-c", "create node :A", "-c", "count :A"])
     #expect(both.status == 0, "\(both.err)")
     #expect(both.out.hasSuffix("2\n"), "\(both.out)")
-    let stopped = try WALDamageToolTests.run("sombra", [path, "-c", "bogus", "-c", "create node :A"])
+    let stopped = try ToolBinary.run("sombra", [path, "-c", "bogus", "-c", "create node :A"])
     #expect(stopped.status == 1)
     #expect(stopped.err.hasPrefix("line 1: error: "), "\(stopped.err)")
-    let kept = try WALDamageToolTests.run("sombra", [path, "--keep-going", "-c", "bogus", "-c", "create node :A", "-c", "count :A"])
+    let kept = try ToolBinary.run("sombra", [path, "--keep-going", "-c", "bogus", "-c", "create node :A", "-c", "count :A"])
     #expect(kept.status == 1)
     #expect(kept.out.hasSuffix("3\n"), "the commands after the failure ran: \(kept.out)")
   }
@@ -69,11 +69,11 @@ import Testing
     let writer = try Database.open(path)  // holds the writer lock, as an application would
     defer { try? writer.close() }
     _ = try writer.write { try $0.createNode(labels: ["A"]) }
-    let explore = try WALDamageToolTests.run("sombra", [path, "-c", "count :A"])
+    let explore = try ToolBinary.run("sombra", [path, "-c", "count :A"])
     #expect(explore.status == 0, "\(explore.err)")
     #expect(explore.out == "1\n")
     #expect(explore.err == "sombra: notice: another process has \(path) open for writing; opened read-only (changes are refused)\n")
-    let change = try WALDamageToolTests.run("sombra", [path, "-c", "create node :B"])
+    let change = try ToolBinary.run("sombra", [path, "-c", "create node :B"])
     #expect(change.status == 1)
     #expect(change.err.contains("another process had it open for writing"), "\(change.err)")
     #expect(try writer.read { try $0.nodeIDs(label: "B").count } == 0)
@@ -87,14 +87,14 @@ import Testing
     let path = dir.file("g.sombra")
     let target = dir.file("out.jsonl")
     writeFile(target, Array("keep me\n".utf8))
-    let refused = try WALDamageToolTests.run("sombra", [path, "-c", "create node :A", "-c", ".export \(target)"])
+    let refused = try ToolBinary.run("sombra", [path, "-c", "create node :A", "-c", ".export \(target)"])
     #expect(refused.status == 1)
     #expect(refused.err.contains("exists; '.export \(target) --force' replaces it"), "\(refused.err)")
     #expect(fileBytes(target) == Array("keep me\n".utf8), "the refused export changed the file")
-    let forced = try WALDamageToolTests.run("sombra", [path, "-c", ".export \(target) --force"])
+    let forced = try ToolBinary.run("sombra", [path, "-c", ".export \(target) --force"])
     #expect(forced.status == 0, "\(forced.err)")
     #expect(String(decoding: fileBytes(target) ?? [], as: UTF8.self).hasPrefix("{\"type\":\"node\",\"id\":\"1\""))
-    let fresh = try WALDamageToolTests.run("sombra", [path, "-c", ".export \(dir.file("new.jsonl"))"])
+    let fresh = try ToolBinary.run("sombra", [path, "-c", ".export \(dir.file("new.jsonl"))"])
     #expect(fresh.status == 0, "\(fresh.err)")
     #expect(dir.entries().filter { $0.contains("export-tmp") }.isEmpty, "\(dir.entries())")
   }

@@ -26,13 +26,8 @@ import Testing
     }
   }
 
-  static func tool(_ name: String) throws -> String {
-    let inspect = try #require(InspectBinary.find(), "the tools are not built next to the test bundle")
-    return String(inspect.dropLast("sombra-inspect".count)) + name
-  }
-
-  static func run(_ name: String, _ arguments: [String], input: String? = nil) throws -> (status: Int32, out: String, err: String) {
-    try InspectBinary.run(try tool(name), arguments, input: input)
+  static func run(_ name: String, _ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
+    try ToolBinary.run(name, arguments)
   }
 
   /// The node count a read-only `sombra-inspect info --json` reports.
