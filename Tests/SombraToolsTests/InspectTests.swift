@@ -714,7 +714,9 @@ enum InspectBinary {
 
   /// Runs `binary` with `arguments`; standard input is `input` (a file), else
   /// the test's own.
-  static func run(_ binary: String, _ arguments: [String], input: String? = nil) throws -> (status: Int32, out: String, err: String) {
+  static func run(
+    _ binary: String, _ arguments: [String], input: String? = nil, environment extra: [String] = []
+  ) throws -> (status: Int32, out: String, err: String) {
     var outPipe: [Int32] = [0, 0]
     var errPipe: [Int32] = [0, 0]
     guard pipe(&outPipe) == 0, pipe(&errPipe) == 0 else { throw SombraError(.io, "pipe failed") }
@@ -728,7 +730,7 @@ enum InspectBinary {
     if let input { posix_spawn_file_actions_addopen(&actions, 0, input, O_RDONLY, 0) }
     let argv: [UnsafeMutablePointer<CChar>?] = ([binary] + arguments).map { (text: String) in strdup(text) } + [nil]
     defer { argv.forEach { free($0) } }
-    let environment: [UnsafeMutablePointer<CChar>?] = ["COLUMNS=80", "NO_COLOR=1", "LANG=C"].map { (text: String) in strdup(text) } + [nil]
+    let environment: [UnsafeMutablePointer<CChar>?] = (["COLUMNS=80", "NO_COLOR=1", "LANG=C"] + extra).map { (text: String) in strdup(text) } + [nil]
     defer { environment.forEach { free($0) } }
     var pid: pid_t = 0
     let spawned = posix_spawn(&pid, binary, &actions, nil, argv, environment)

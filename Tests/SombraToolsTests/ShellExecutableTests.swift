@@ -99,3 +99,22 @@ import Testing
     #expect(dir.entries().filter { $0.contains("export-tmp") }.isEmpty, "\(dir.entries())")
   }
 }
+
+/// The documented environment variables, through the real executables (an
+/// in-process test with an injected environment cannot see a variable the
+/// process never reads: `SOMBRA_LOG_LEVEL` did nothing for users).
+@Suite struct ToolEnvironmentTests {
+  @Test func sombraLogLevelLogsTheEnginesEventsInEveryTool() throws {
+    let dir = try ScratchDirectory(prefix: "sombra-env")
+    let path = dir.file("g.sombra")
+    #expect(try ToolBinary.run("sombra", [path, "-c", "create node :A"]).status == 0)
+    for tool in [["sombra-verify", path], ["sombra-inspect", path, "info"], ["sombra", path, "-c", "count"]] {
+      let quiet = try ToolBinary.run(tool[0], Array(tool.dropFirst()))
+      #expect(quiet.status == 0)
+      #expect(!quiet.err.contains("opened"), "\(tool[0]) logged without SOMBRA_LOG_LEVEL: \(quiet.err)")
+      let logged = try ToolBinary.run(tool[0], Array(tool.dropFirst()), environment: ["SOMBRA_LOG_LEVEL=info"])
+      #expect(logged.status == 0)
+      #expect(logged.err.contains("info") && logged.err.contains("opened"), "\(tool[0]) ignored SOMBRA_LOG_LEVEL: \(logged.err)")
+    }
+  }
+}

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+  import Glibc
+#endif
 import SombraCLI
 import SombraCore
 
@@ -42,10 +45,18 @@ public struct ToolContext {
     self.terminal = terminal
   }
 
-  /// The running process: descriptors 0, 1 and 2, its environment, and the
-  /// terminal detected from them.
+  /// The variables the tools document beyond the terminal's
+  /// (`Terminal.variables`): every one must be listed here, or the real
+  /// executables never see it.
+  public static let variables = ["SOMBRA_LOG_LEVEL", "SOMBRA_HISTORY", "XDG_STATE_HOME", "HOME"]
+
+  /// The running process: descriptors 0, 1 and 2, its environment (the
+  /// terminal's variables and the tools' own), and the terminal detected from them.
   public static func process() -> ToolContext {
-    let environment = Terminal.processEnvironment()
+    var environment = Terminal.processEnvironment()
+    for name in variables {
+      if let value = getenv(name) { environment[name] = String(cString: value) }
+    }
     return ToolContext(
       standardOutput: FileDescriptorOutput.standardOutput, standardError: FileDescriptorOutput.standardError,
       standardInput: StandardInput(), environment: environment, terminal: Terminal.detect(environment: environment))

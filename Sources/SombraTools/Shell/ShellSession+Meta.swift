@@ -130,10 +130,10 @@ extension ShellSession {
       self.database = nil
     }
     do {
-      database = try Self.openDatabase(file, readOnly: readOnly, storage: context.storage)
+      database = try Self.openDatabase(file, readOnly: readOnly, storage: context.storage, logger: logger)
       path = file
     } catch {
-      database = try? Self.openDatabase(path, readOnly: readOnly, storage: context.storage)
+      database = try? Self.openDatabase(path, readOnly: readOnly, storage: context.storage, logger: logger)
       throw error
     }
   }

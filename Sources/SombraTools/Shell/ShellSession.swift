@@ -1,4 +1,5 @@
 import Glibc
+import Logging
 import SombraCLI
 import SombraCore
 
@@ -23,6 +24,8 @@ public final class ShellSession {
   var database: Database?
   /// The database path as given.
   public internal(set) var path: String
+  /// Where the engine's events go (`--log-level`, `SOMBRA_LOG_LEVEL`).
+  let logger: Logger
   /// Why changes are refused: `--readonly`, or another process writing the
   /// database when the shell opened it (nil: they are not).
   enum ReadOnlyReason { case requested, locked }
@@ -49,14 +52,15 @@ public final class ShellSession {
   /// When another process has the database open for writing, the shell opens
   /// it read-only instead, says so on stderr, and refuses changes saying why:
   /// exploring works next to a running application.
-  public init(path: String, readOnly: Bool, context: ToolContext) throws {
+  public init(path: String, readOnly: Bool, context: ToolContext, logger: Logger = ToolLogging.silent) throws {
     self.context = context
     self.path = path
+    self.logger = logger
     self.readOnlyReason = readOnly ? .requested : nil
     do {
-      self.database = try Self.openDatabase(path, readOnly: readOnly, storage: context.storage)
+      self.database = try Self.openDatabase(path, readOnly: readOnly, storage: context.storage, logger: logger)
     } catch let error as SombraError where error.code == .locked && !readOnly {
-      self.database = try Self.openDatabase(path, readOnly: true, storage: context.storage)
+      self.database = try Self.openDatabase(path, readOnly: true, storage: context.storage, logger: logger)
       self.readOnlyReason = .locked
       context.standardError.writeLine(
         "\(Self.tool): notice: another process has \(TerminalText.escapingControlCharacters(path)) open for writing; opened read-only (changes are refused)")
@@ -71,9 +75,10 @@ public final class ShellSession {
     return ShellError("the database is open read-only: another process had it open for writing when the shell started; quit and reopen once it is done to change it")
   }
 
-  static func openDatabase(_ path: String, readOnly: Bool, storage: any StorageSystem) throws -> Database {
+  static func openDatabase(_ path: String, readOnly: Bool, storage: any StorageSystem, logger: Logger) throws -> Database {
     var options = readOnly ? OpenOptions.readOnly : OpenOptions()
     options.lockTimeout = 0
+    options.logger = logger
     return try Database.open(path, options: options, storage: storage)
   }
 

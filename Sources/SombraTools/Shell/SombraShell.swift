@@ -24,7 +24,7 @@ public enum SombraShell {
         help: "Run this command and exit; given more than once, run each in order, stopping at the first that fails unless --keep-going."),
       .flag("keep-going", help: "In a script, go on after a failed command (the exit status is still 1)."),
       .flag("ascii", help: "Draw tables and boxes with ASCII characters only."),
-    ])
+    ] + ToolLogging.specs)
 
   /// Runs the shell with `arguments` (without the program name). `interactive`
   /// is called when stdin is a terminal and no `-c` was given; without it, the
@@ -38,7 +38,9 @@ public enum SombraShell {
       if parsed.flag("ascii") { context.terminal.forcesASCII = true }
       let session: ShellSession
       do {
-        session = try ShellSession(path: path, readOnly: parsed.flag("readonly"), context: context)
+        session = try ShellSession(
+          path: path, readOnly: parsed.flag("readonly"), context: context,
+          logger: ToolLogging(parsed, environment: context.environment).logger(to: context.standardError))
       } catch {
         throw context.exit(for: error, tool: tool)
       }

@@ -9,8 +9,10 @@ enum ToolBinary {
   }
 
   /// Runs the tool `name` with `arguments`; standard input is the file `input`
-  /// when given.
-  static func run(_ name: String, _ arguments: [String], input: String? = nil) throws -> (status: Int32, out: String, err: String) {
-    try InspectBinary.run(try path(name), arguments, input: input)
+  /// when given; `environment` (`NAME=value`) adds to `COLUMNS=80 NO_COLOR=1 LANG=C`.
+  static func run(
+    _ name: String, _ arguments: [String], input: String? = nil, environment: [String] = []
+  ) throws -> (status: Int32, out: String, err: String) {
+    try InspectBinary.run(try path(name), arguments, input: input, environment: environment)
   }
 }
