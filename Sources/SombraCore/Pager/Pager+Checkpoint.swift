@@ -203,7 +203,6 @@ extension Pager {
       framePages.removeAll()
       frameTransactions.removeAll()
       committedFrames = 0
-      durableFrames = 0
       generation += 1
       let next = (walHeader ?? WALHeader.fresh(pageSize: UInt32(pageSize), databaseID: header.databaseID)).next(databaseID: header.databaseID)
       walHeader = next

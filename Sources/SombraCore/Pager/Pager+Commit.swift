@@ -185,7 +185,6 @@ extension Pager {
       lastSyncNanoseconds = synced &- syncing
       counters.walSyncs += 1
       syncedThrough = max(syncedThrough, target)
-      if generationThen == generation { durableFrames = max(durableFrames, frames) }
       // Other processes too (`Pager+DurableMark.swift`).
       advanceDurableMark(to: frames, generation: generationThen)
       // New snapshots may now see everything up to `target`.
@@ -210,7 +209,9 @@ extension Pager {
     let started = monotonicNanoseconds()
     let (unpersistedCorruption, durable) = try lock.withLock { _ in
       try checkUsable()
-      return (counters.corruptionErrors - corruptionPersisted, durableFrames)
+      // The claim each commit makes in its page 0 (`WALDamage`): what the
+      // published mark says a sync covered.
+      return (counters.corruptionErrors - corruptionPersisted, durableMark ?? 0)
     }
 
     var newHeader = writer.header
@@ -361,7 +362,6 @@ extension Pager {
       header = newHeader
       if mustSync {
         syncedThrough = transaction
-        durableFrames = committedFrames
         advanceDurableMark(to: committedFrames, generation: generation)
       }
       if !group { counters.commits += 1 }  // under `.full`, once it is durable (`awaitSync`)

@@ -260,7 +260,6 @@ extension Pager {
     }
     try lock.withLock { _ in
       adopt(scan, replacing: true)
-      durableFrames = committedFrames
       walHeaderOnDisk = scan.header != nil
       if scan.header == nil { walHeader = nil }
       report.recoveredTransactions = scan.transactions

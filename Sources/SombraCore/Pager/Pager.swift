@@ -24,7 +24,7 @@ import Synchronization
 ///    its sync and to new read snapshots only after it: while commits wait
 ///    for their sync (`SyncGroup`), `durableView` is the newest state that is
 ///    durable, and `beginRead` starts there. `syncedThrough` is the newest
-///    transaction a WAL sync has covered, `durableFrames` the frames it covered.
+///    transaction a WAL sync has covered, `durableMark` the frames it covered.
 ///
 /// Cross-process (DESIGN.md §5): the read-write handle holds `LockRange.writer`
 /// exclusively for its life. A read-only handle holds `LockRange.readers` shared
@@ -64,9 +64,6 @@ package final class Pager: @unchecked Sendable {
   var closed = false
   /// The newest transaction (change counter) a sync of the WAL has covered.
   var syncedThrough: UInt64 = 0
-  /// Frames of this WAL generation a sync has covered: each commit claims it in
-  /// its page 0 (`DatabaseHeader.durableWALFrames`, read by `WALDamage`).
-  var durableFrames = 0
   /// Who kept the last checkpoint from resetting the WAL (nil once one did).
   var checkpointBlocker: String?
   /// What `WALDamage` found at the open or a read-only refresh, if anything.

@@ -172,7 +172,6 @@ struct GenuineFrames {
   let pageSize: Int
   /// Frames of transactions at or below this are ignored (home already).
   let checkpointed: UInt64
-  var genuine = 0
   var claimed = 0
   var transactions: ClosedRange<UInt64>?
 
@@ -217,7 +216,6 @@ struct GenuineFrames {
       let frame = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(buffer)[0..<n])
       guard let claim = Self.prove(frame, head: head, seed: seed, pageSize: pageSize) else { continue }
       guard head.transaction > checkpointed else { continue }
-      genuine += 1
       if let claim { claimed = max(claimed, claim) }
       if head.isCommit {
         transactions = transactions.map { min($0.lowerBound, head.transaction)...max($0.upperBound, head.transaction) }
