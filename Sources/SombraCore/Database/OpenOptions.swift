@@ -86,7 +86,7 @@ public struct OpenOptions: Sendable {
   package var newDatabaseID: UInt64? = nil
   /// Open for writing even when recovery finds a damaged or stray WAL: the
   /// commits recovery cannot reach are given up (`sombra-repair DB recover
-  /// --accept-loss`, which first keeps a copy of the WAL). Default false.
+  /// --accept-loss`, which first keeps a copy of the database and its WAL). Default false.
   package var acceptWALLoss = false
 
   public init() {}

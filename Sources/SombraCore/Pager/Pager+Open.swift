@@ -376,7 +376,7 @@ extension Pager {
     if case .foreign = damage.kind {
       what = "\(damage): it was not replayed and is kept as it is. Move it away if it is not this database's (a leftover beside a restored copy), or run 'sombra-repair DB recover' to keep a copy and start a new WAL"
     } else {
-      what = "\(damage). Nothing was written and the WAL is kept as it is; a read-only open serves the commits before the damage. 'sombra-repair DB recover' shows what recovery can keep, and 'sombra-repair DB recover --accept-loss --yes' keeps a copy of the WAL and gives up the rest"
+      what = "\(damage). Nothing was written and the WAL is kept as it is; a read-only open serves the commits before the damage. 'sombra-repair DB recover' shows what recovery can keep, and 'sombra-repair DB recover --accept-loss --yes' keeps a copy of the database and its WAL and gives up the rest"
     }
     throw SombraError.corruption(what, path: walPath)
   }

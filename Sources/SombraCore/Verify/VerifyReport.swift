@@ -213,7 +213,7 @@ public enum VerifyHint {
   public static let rebuildIndexes = "sombra-repair DB rebuild-indexes"
   public static let salvage = "sombra-repair DB salvage --output NEW"
   public static let vacuum = "sombra-repair DB vacuum"
-  public static let recover = "sombra-repair DB recover (keeps a copy of the WAL; --accept-loss gives up what the damage cut off)"
+  public static let recover = "sombra-repair DB recover (--accept-loss keeps a copy of the database and its WAL, then gives up what the damage cut off)"
 }
 
 /// What was checked: every count is of things actually examined.
