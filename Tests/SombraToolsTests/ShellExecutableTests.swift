@@ -118,3 +118,52 @@ import Testing
     }
   }
 }
+
+/// The real `sombra` executable reads scripts and imports with a bound on
+/// memory: one line holds at most 16 MiB (`.import /dev/zero` used to grow
+/// until memory ran out).
+@Suite struct ShellLineLimitTests {
+  static let limit = 16 << 20
+
+  @Test func importingAnEndlessLineStopsAtTheLimitWithAnErrorNamingTheLine() throws {
+    let dir = try ScratchDirectory(prefix: "sombra-zero")
+    let path = dir.file("g.sombra")
+    let result = try ToolBinary.run("sombra", [path, "-c", ".import /dev/zero", "-c", "count"])
+    #expect(result.status == 1)
+    #expect(
+      result.err.hasPrefix("line 1: error: /dev/zero:1: the line is longer than 16 MiB (16777216 bytes), the limit for one line"),
+      "\(result.err.prefix(300))")
+    #expect(result.out.isEmpty, "the command after the failed import ran: \(result.out)")
+  }
+
+  @Test func anImportLineOverTheLimitRollsBackItsBatchAndNamesItsNumber() throws {
+    let dir = try ScratchDirectory(prefix: "sombra-longimport")
+    let path = dir.file("g.sombra")
+    let file = dir.file("long.jsonl")
+    var bytes = Array("{\"type\":\"node\",\"id\":\"1\"}\n{\"type\":\"node\",\"id\":\"2\"}\n{\"type\":\"node\",\"id\":\"3\",\"properties\":{\"k\":\"".utf8)
+    bytes += [UInt8](repeating: UInt8(ascii: "x"), count: Self.limit)
+    bytes += Array("\"}}\n{\"type\":\"node\",\"id\":\"4\"}\n".utf8)
+    writeFile(file, bytes)
+    let result = try ToolBinary.run("sombra", [path, "-c", ".import \(file)"])
+    #expect(result.status == 1)
+    #expect(result.err.contains("long.jsonl:3: the line is longer than 16 MiB"), "\(result.err.prefix(300))")
+    #expect(result.err.contains("nothing from line 1 on was imported"), "\(result.err.prefix(300))")
+    #expect(try ToolBinary.run("sombra", [path, "-c", "count"]).out == "0\n")
+  }
+
+  @Test func aScriptLineOverTheLimitStopsTheScriptEvenWithKeepGoing() throws {
+    let dir = try ScratchDirectory(prefix: "sombra-longscript")
+    let path = dir.file("g.sombra")
+    let script = dir.file("script.txt")
+    var bytes = Array("create node :A\r\n".utf8)
+    bytes += [UInt8](repeating: UInt8(ascii: "a"), count: Self.limit + 1)
+    bytes += Array("\ncreate node :A\n".utf8)
+    writeFile(script, bytes)
+    let result = try ToolBinary.run("sombra", [path, "--keep-going"], input: script)
+    #expect(result.status == 1)
+    #expect(
+      result.err == "line 2: error: the line is longer than 16 MiB (16777216 bytes), the limit for one line; the rest of the input is not read\n",
+      "\(result.err.prefix(300))")
+    #expect(try ToolBinary.run("sombra", [path, "-c", "count :A"]).out == "1\n", "line 1 (ending in CR LF) ran, line 3 did not")
+  }
+}

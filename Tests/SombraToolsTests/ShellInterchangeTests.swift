@@ -60,7 +60,7 @@ import Testing
     #expect(run.standardOutput == "1000\n")
     #expect(
       run.standardError
-        == "line 1: error: \(file):1200: \"end\" names node id 9999, which no earlier line defines (nothing of lines 1001-1500 was imported; kept 1000 nodes and 0 relationships from lines before 1001)\n"
+        == "line 1: error: \(file):1200: \"end\" names node id 9999, which no earlier line defines (nothing from line 1001 on was imported; kept 1000 nodes and 0 relationships from lines before 1001)\n"
     )
   }
 

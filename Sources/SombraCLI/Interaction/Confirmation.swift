@@ -4,10 +4,10 @@ public enum Confirmation {
     /// and returns whether the answer was `y` or `yes` (any case, surrounding
     /// spaces ignored). Anything else, an empty line or end of input is "no";
     /// at end of input a newline is written so the next output starts on a
-    /// fresh line.
+    /// fresh line. A line too long to read is "no" as well.
     public static func ask(_ question: String, input: any TextInput, output: any TextOutput) -> Bool {
         output.write(question + " [y/N] ")
-        guard let answer = input.readLine() else {
+        guard let answer = (try? input.readLine()) ?? nil else {
             output.write("\n")
             return false
         }

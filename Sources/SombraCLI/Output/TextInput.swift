@@ -2,16 +2,23 @@
 /// so tests can supply the answers.
 public protocol TextInput: AnyObject {
     /// The next line without its line terminator, or `nil` at end of input.
-    func readLine() -> String?
+    /// Throws when the line is longer than the input's limit (see
+    /// ``LineReader``) or cannot be read.
+    func readLine() throws(LineReadError) -> String?
 }
 
-/// Lines from the process's standard input.
+/// Lines from the process's standard input (descriptor 0), at most
+/// ``LineReader/defaultMaximumLineBytes`` bytes each. Bytes that are not UTF-8
+/// become U+FFFD.
 public final class StandardInput: TextInput {
-    /// Reads from descriptor 0 through the C library's buffered `stdin`.
-    public init() {}
+    private let reader: LineReader
 
-    public func readLine() -> String? {
-        Swift.readLine(strippingNewline: true)
+    public init(maximumLineBytes: Int = LineReader.defaultMaximumLineBytes) {
+        reader = LineReader(descriptor: 0, maximumLineBytes: maximumLineBytes)
+    }
+
+    public func readLine() throws(LineReadError) -> String? {
+        try reader.nextLine().map { String(decoding: $0, as: UTF8.self) }
     }
 }
 

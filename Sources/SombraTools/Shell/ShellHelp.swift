@@ -76,6 +76,7 @@ enum ShellHelp {
         "{\"type\":\"relationship\",\"id\":\"7\",\"label\":\"KNOWS\",\"properties\":{...},\"start\":{\"id\":\"1\"},\"end\":{\"id\":\"2\"}}.",
         "Bytes are {\"$base64\": \"...\"}. Lines are committed in batches of 1000; a malformed line",
         "is reported with its line number, its batch is rolled back and the import stops.",
+        "The file is streamed; a line longer than 16 MiB stops the import the same way.",
       ]),
     Entry(
       name: ".export", usage: ".export FILE [--force]",

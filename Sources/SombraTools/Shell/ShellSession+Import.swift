@@ -14,6 +14,9 @@ import SombraCore
 /// 3. File ids map to new database ids (nodes are created in file order), so
 ///    importing into an empty database keeps a dense export's ids.
 /// 4. Blank lines are skipped; a progress line goes to stderr on a terminal.
+/// 5. The file is streamed: memory holds one line (at most 16 MiB, see
+///    ``LineReader``) and the id map, never the whole file. A longer line
+///    stops the import like a malformed one.
 extension ShellSession {
   static let importBatchLines = 1000
 
@@ -21,43 +24,46 @@ extension ShellSession {
     guard !readOnly else { throw readOnlyError("the database is open read-only (--readonly); .import changes it") }
     guard transaction == nil else { throw ShellError("commit or rollback the open transaction before .import") }
     let database = try openDatabase()
-    let lines = try Self.readLines(file)
+    let input = try ImportInput(path: file)
+    defer { input.close() }
     let progress = ProgressLine(terminal: context.terminal, output: context.standardError)
     defer { progress.finish() }
     var nodeIDs: [String: NodeID] = [:]
     var counts = (nodes: 0, edges: 0)
-    var start = 0
-    while start < lines.count {
-      let end = min(start + Self.importBatchLines, lines.count)
-      progress.update("importing \(file): line \(end) of \(lines.count) (\(end * 100 / max(lines.count, 1))%)")
+    var finished = false
+    while !finished {
+      let first = input.reader.lineNumber + 1
       var batchIDs: [String: NodeID] = [:]
       var batchCounts = (nodes: 0, edges: 0)
       do {
         try database.write { tx in
-          for number in start..<end {
-            if number % 256 == 0 { try checkInterrupt() }
-            let line = lines[number]
+          for _ in 0..<Self.importBatchLines {
+            if input.reader.lineNumber % 256 == 0 { try checkInterrupt() }
+            guard let line = try input.nextLine(file) else {
+              finished = true
+              break
+            }
             if line.allSatisfy({ $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") || $0 == UInt8(ascii: "\r") }) { continue }
             do {
-              let isNode = try Self.importLine(line, tx, known: nodeIDs, batch: &batchIDs)
+              let isNode = try Self.importLine(line[...], tx, known: nodeIDs, batch: &batchIDs)
               if isNode { batchCounts.nodes += 1 } else { batchCounts.edges += 1 }
             } catch let error as ShellError {
-              throw ShellError("\(file):\(number + 1): \(error.message)")
+              throw ShellError("\(file):\(input.reader.lineNumber): \(error.message)")
             } catch let error as SombraError {
-              throw ShellError("\(file):\(number + 1): \(error.message)")
+              throw ShellError("\(file):\(input.reader.lineNumber): \(error.message)")
             }
           }
         }
       } catch let error as ShellError {
         let kept = counts.nodes + counts.edges > 0
-          ? "; kept \(Self.plural(counts.nodes, "node")) and \(Self.plural(counts.edges, "relationship")) from lines before \(start + 1)"
+          ? "; kept \(Self.plural(counts.nodes, "node")) and \(Self.plural(counts.edges, "relationship")) from lines before \(first)"
           : ""
-        throw ShellError(error.message + " (nothing of lines \(start + 1)-\(end) was imported\(kept))")
+        throw ShellError(error.message + " (nothing from line \(first) on was imported\(kept))")
       }
       nodeIDs.merge(batchIDs) { old, _ in old }
       counts.nodes += batchCounts.nodes
       counts.edges += batchCounts.edges
-      start = end
+      progress.update("importing \(file): line \(input.reader.lineNumber)" + input.percent)
     }
     return .message("imported \(Self.plural(counts.nodes, "node")) and \(Self.plural(counts.edges, "relationship")) from \(file)")
   }
@@ -132,23 +138,48 @@ extension ShellSession {
     default: throw ShellError("\"properties\" must be an object")
     }
   }
+}
 
-  /// The file's lines (without `\n`), or an error naming the file.
-  static func readLines(_ path: String) throws -> [ArraySlice<UInt8>] {
-    guard let file = fopen(path, "rb") else { throw ShellError("cannot read \(path): \(String(cString: strerror(errno)))") }
-    defer { fclose(file) }
-    var bytes: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 1 << 16)
-    while true {
-      let count = chunk.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, file) }
-      if count > 0 { bytes += chunk[0..<count] }
-      if count < chunk.count {
-        if ferror(file) != 0 { throw ShellError("cannot read \(path): \(String(cString: strerror(errno)))") }
-        break
-      }
+/// The file `.import` reads, line by line through a ``LineReader`` (at most
+/// 16 MiB a line), so memory stays bounded whatever the file holds.
+final class ImportInput {
+  let reader: LineReader
+  private let descriptor: Int32
+  /// The file's size when it is a regular file (for the progress percentage).
+  private let size: UInt64?
+
+  init(path: String) throws {
+    let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+    guard descriptor >= 0 else { throw ShellError("cannot read \(path): \(String(cString: strerror(errno)))") }
+    var status = stat()
+    let statFailed = fstat(descriptor, &status) != 0
+    guard !statFailed, status.st_mode & S_IFMT != S_IFDIR else {
+      let reason = statFailed ? String(cString: strerror(errno)) : "it is a directory"
+      Glibc.close(descriptor)
+      throw ShellError("cannot read \(path): \(reason)")
     }
-    var lines = bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
-    if lines.last?.isEmpty == true { lines.removeLast() }
-    return lines
+    self.descriptor = descriptor
+    size = status.st_mode & S_IFMT == S_IFREG ? UInt64(clamping: status.st_size) : nil
+    reader = LineReader(descriptor: descriptor)
+  }
+
+  /// The next line, or nil at the end; a line too long or unreadable is an
+  /// error naming `file` and the line.
+  func nextLine(_ file: String) throws -> [UInt8]? {
+    do {
+      return try reader.nextLine()
+    } catch {
+      throw ShellError("\(file):\(error.line): \(error.message)")
+    }
+  }
+
+  /// " (P%)" for a regular file, "" otherwise.
+  var percent: String {
+    guard let size, size > 0 else { return "" }
+    return " (\(min(reader.bytesRead, size) * 100 / size)%)"
+  }
+
+  func close() {
+    Glibc.close(descriptor)
   }
 }

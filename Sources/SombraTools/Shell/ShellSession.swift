@@ -90,6 +90,11 @@ public final class ShellSession {
 
   /// Parses and runs one line, writing its result to stdout.
   public func run(_ line: String) throws {
+    // Scripts and imports enforce this as they read; an interactive line
+    // (libedit) or a -c argument is checked here.
+    guard line.utf8.count <= LineReader.defaultMaximumLineBytes else {
+      throw ShellError(LineReadError.tooLong(line: 1, limit: LineReader.defaultMaximumLineBytes).message)
+    }
     let command = try ShellParser.parse(line)
     if case .nothing = command { return }
     let started = Self.now()

@@ -5,7 +5,9 @@ import SombraCore
 /// `-c`) it runs the interactive loop the executable supplies (libedit);
 /// otherwise each line of stdin is a command (script mode): no banner, no
 /// prompt, and the first error prints `line N: error: ...` to stderr and exits
-/// 1 (`--keep-going` runs on and still exits 1).
+/// 1 (`--keep-going` runs on and still exits 1). A line may hold at most
+/// 16 MiB (``LineReader/defaultMaximumLineBytes``): a longer one stops the
+/// script with exit 1, whatever `--keep-going` says.
 ///
 /// Exit status: 0 success; 1 a command failed; 2 usage error; 3 the database
 /// cannot be opened; 4 it is locked by another process.
@@ -60,7 +62,17 @@ public enum SombraShell {
   public static func runScript(_ session: ShellSession, input: any TextInput, keepGoing: Bool) -> ExitCode {
     var number = 0
     var failed = false
-    while !session.quitRequested, let line = input.readLine() {
+    while !session.quitRequested {
+      let line: String
+      do {
+        guard let next = try input.readLine() else { break }
+        line = next
+      } catch {
+        // The rest of an over-long line cannot be trusted to be a command
+        // boundary, so a script stops here even with --keep-going.
+        session.context.standardError.writeLine("line \(error.line): error: \(error.message); the rest of the input is not read")
+        return .failure
+      }
       number += 1
       if !run(line, number: number, in: session) {
         failed = true
