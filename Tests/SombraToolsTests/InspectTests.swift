@@ -730,7 +730,11 @@ enum InspectBinary {
     if let input { posix_spawn_file_actions_addopen(&actions, 0, input, O_RDONLY, 0) }
     let argv: [UnsafeMutablePointer<CChar>?] = ([binary] + arguments).map { (text: String) in strdup(text) } + [nil]
     defer { argv.forEach { free($0) } }
-    let environment: [UnsafeMutablePointer<CChar>?] = (["COLUMNS=80", "NO_COLOR=1", "LANG=C"] + extra).map { (text: String) in strdup(text) } + [nil]
+    // A variable in `extra` replaces the default of the same name (getenv
+    // would return the first of two).
+    let overridden = Set(extra.map { $0.prefix { $0 != "=" } })
+    let defaults = ["COLUMNS=80", "NO_COLOR=1", "LANG=C"].filter { !overridden.contains($0.prefix { $0 != "=" }) }
+    let environment: [UnsafeMutablePointer<CChar>?] = (defaults + extra).map { (text: String) in strdup(text) } + [nil]
     defer { environment.forEach { free($0) } }
     var pid: pid_t = 0
     let spawned = posix_spawn(&pid, binary, &actions, nil, argv, environment)

@@ -7,9 +7,9 @@ import Glibc
 ///   `COLUMNS` when it is a positive integer, else 80.
 /// - UTF-8: the first non-empty of `LC_ALL`, `LC_CTYPE`, `LANG` names UTF-8
 ///   (`UTF-8` or `utf8`, any case). Unset, `C` and `POSIX` are not UTF-8.
-/// - Box drawing and `…` when the locale is UTF-8 and `--ascii` was not
-///   given, whether or not stdout is a terminal, so `tool | less` keeps the
-///   same look; ASCII otherwise.
+/// - Box drawing and `…` when stdout is a terminal, the locale is UTF-8 and
+///   `--ascii` was not given; ASCII otherwise, so piped output stays plain for
+///   scripts.
 /// - Colour only when stdout is a terminal, `NO_COLOR` is unset or empty, and
 ///   `TERM` is not `dumb`.
 public struct Terminal: Sendable, Equatable {

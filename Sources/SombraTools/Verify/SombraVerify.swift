@@ -133,35 +133,41 @@ public enum SombraVerify {
     return ProgressLine(output: context.standardError, isEnabled: enabled, width: context.terminal.width, ascii: !context.terminal.isUTF8)
   }
 
-  /// The text report: problem lines, then one summary line.
+  /// The text report: problem lines, then one summary line. On a terminal
+  /// (and without `NO_COLOR`), `ok` is green, the count of problems and each
+  /// error's code red, a warning's code yellow.
   static func text(_ report: VerifyReport, path: String, quiet: Bool, _ context: ToolContext) {
     let out = context.standardOutput
+    let terminal = context.terminal
     let name = TerminalText.escapingControlCharacters(path)
     if report.isClean {
       if quiet { return }
-      for problem in report.problems { out.writeLine(line(problem, path: path)) }
-      out.writeLine("\(name): ok (\(summary(report)))")
+      for problem in report.problems { out.writeLine(line(problem, path: path, terminal: terminal)) }
+      out.writeLine("\(name): \(terminal.styled("ok", .green)) (\(summary(report)))")
       return
     }
     if !quiet {
-      for problem in report.problems { out.writeLine(line(problem, path: path)) }
+      for problem in report.problems { out.writeLine(line(problem, path: path, terminal: terminal)) }
     }
-    var closing = "\(name): \(report.totalErrors) \(report.totalErrors == 1 ? "problem" : "problems") found"
+    let found = "\(report.totalErrors) \(report.totalErrors == 1 ? "problem" : "problems") found"
+    var closing = "\(name): \(terminal.styled(found, .red))"
     if report.totalProblems > report.totalErrors { closing += " and \(report.totalProblems - report.totalErrors) warning(s)" }
     if report.stoppedEarly { closing += "; stopped after \(report.problems.count) (raise --max-errors, 0 for all)" }
     closing += " (\(summary(report)))"
     out.writeLine(closing)
   }
 
-  /// `CODE page N, record: message; try: hint`, with DB in hints replaced by the path.
-  static func line(_ problem: VerifyProblem, path: String) -> String {
+  /// `CODE page N, record: message; try: hint`, with DB in hints replaced by
+  /// the path; the code coloured by severity when `terminal` uses colour.
+  static func line(_ problem: VerifyProblem, path: String, terminal: Terminal) -> String {
     var where_: [String] = []
     if let page = problem.page { where_.append("page \(page)") }
     if let record = problem.record { where_.append(record) }
     let place = where_.isEmpty ? "" : " " + where_.joined(separator: ", ")
     let severity = problem.severity == .warning ? "warning " : ""
     let hint = problem.hint.isEmpty ? "" : "; try: " + problem.hint.replacingDB(with: path)
-    return TerminalText.escapingControlCharacters("\(severity)\(problem.code.rawValue)\(place): \(problem.message)\(hint)")
+    let code = terminal.styled(problem.code.rawValue, problem.severity == .warning ? .yellow : .red)
+    return severity + code + TerminalText.escapingControlCharacters("\(place): \(problem.message)\(hint)")
   }
 
   static func summary(_ report: VerifyReport) -> String {
