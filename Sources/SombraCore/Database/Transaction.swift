@@ -116,3 +116,9 @@ public final class WriteTransaction: Transaction {
 
   public var isFinished: Bool { pages.isFinished }
 }
+
+/// Read and write transactions alike (a write transaction reads its own changes).
+extension Transaction: PageReader {
+  package var pageSize: Int { pager.pageSize }
+  package var pageCount: UInt32 { header.pageCount }
+}

@@ -35,12 +35,6 @@ package protocol PageMutator: PageReader {
   var prefersSmallChanges: Bool { get }
 }
 
-/// Read and write transactions alike (a write transaction reads its own changes).
-extension Transaction: PageReader {
-  package var pageSize: Int { pager.pageSize }
-  package var pageCount: UInt32 { header.pageCount }
-}
-
 extension PageWriter: PageMutator {
   package var pageCount: UInt32 { header.pageCount }
 }
