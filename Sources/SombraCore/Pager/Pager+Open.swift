@@ -443,7 +443,7 @@ extension Pager {
     var failure: Error?
     if !healthy {
       // Say so: the session did not end cleanly, whatever close does now.
-      failure = lock.withLock { _ in poison }.map { SombraError(.poisoned, "closed after an earlier write or sync failed (\($0.message)); the next open recovers the last durable commit", path: path) }
+      failure = lock.withLock { _ in poison }.map { SombraError(.poisoned, "closed after an earlier write or sync failed (\($0)); the next open recovers the last durable commit", path: path, cause: $0) }
     } else if !readOnly {
       do {
         _ = try endSessionHoldingGate()

@@ -132,7 +132,7 @@ package final class Pager: @unchecked Sendable {
   func checkUsable() throws {
     if closed { throw SombraError.misuse("the database is closed") }
     if let poison {
-      throw SombraError(.poisoned, "an earlier write or sync failed (\(poison)); reopen the database to recover the last durable commit", path: path)
+      throw SombraError(.poisoned, "an earlier write or sync failed (\(poison)); reopen the database to recover the last durable commit", path: path, cause: poison)
     }
   }
 
