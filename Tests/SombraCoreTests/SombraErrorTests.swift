@@ -7,7 +7,8 @@ import Testing
 @testable import SombraCore
 
 /// `SombraError`: codes that client code can switch over safely (an open set
-/// with stable raw strings), and the cause a poisoned handle's error carries.
+/// with stable raw strings), the cause a poisoned handle's error carries, and
+/// where corruption errors say the damage is.
 @Suite struct SombraErrorTests {
   // MARK: Codes
 
@@ -138,5 +139,91 @@ import Testing
     #expect(closing?.code == .poisoned)
     #expect(closing?.cause == failure)
     #expect(closing?.message.contains("fdatasync") == true, "\(closing?.message ?? "")")
+  }
+
+  // MARK: Where corruption is
+
+  static let marker = "corruption-marker-4d1f"
+
+  /// A closed database holding one node whose property is `marker`, its main
+  /// file (every page checkpointed into it) and where the marker's bytes are.
+  static func databaseWithMarker() throws -> (bytes: [UInt8], node: NodeID, page: Int, offsetInPage: Int) {
+    let disk = SimulatedDisk()
+    let db = try Database.open("/db/source.sombra", options: OpenOptions(), storage: disk)
+    let node = try db.write { try $0.createNode(labels: ["Marked"], properties: ["text": .string(marker)]) }
+    try db.close()
+    let bytes = try #require(disk.contents("/db/source.sombra"))
+    let needle = Array(marker.utf8)
+    let at = try #require(bytes.indices.first { bytes[$0..<min(bytes.count, $0 + needle.count)].elementsEqual(needle) })
+    let pageSize = OpenOptions().pageSize
+    return (bytes, node, at / pageSize, at % pageSize)
+  }
+
+  static func open(_ bytes: [UInt8]) throws -> Database {
+    let disk = SimulatedDisk()
+    disk.setContents("/db/damaged.sombra", bytes)
+    return try Database.open("/db/damaged.sombra", options: .readOnly, storage: disk)
+  }
+
+  @Test func aPageThatFailsItsChecksumNamesItsPageAndTheTrailersOffset() throws {
+    let (original, node, page, at) = try Self.databaseWithMarker()
+    var bytes = original
+    let pageSize = OpenOptions().pageSize
+    bytes[page * pageSize + at] ^= 0x01
+    let db = try Self.open(bytes)
+    defer { try? db.close() }
+    let error = #expect(throws: SombraError.self) { try db.read { try $0.node(node) } }
+    #expect(error?.code == .corruption)
+    #expect(error?.page == UInt32(page))
+    #expect(error?.offset == UInt64(pageSize - PageLayout.trailerSize))
+    #expect(error?.path == "/db/damaged.sombra")
+    #expect(error?.message.contains("fails its checksum") == true, "\(error?.message ?? "")")
+  }
+
+  /// The page is sealed again after the damage, so it passes its checks and
+  /// the record itself is what fails: the error names the leaf and where in it
+  /// the bad string starts.
+  @Test func aRecordThatDoesNotDecodeNamesItsLeafAndTheOffsetInIt() throws {
+    let (original, node, page, at) = try Self.databaseWithMarker()
+    var bytes = original
+    let pageSize = OpenOptions().pageSize
+    bytes[page * pageSize + at] = 0xFF
+    bytes.withUnsafeMutableBytes { PageLayout.seal(UnsafeMutableRawBufferPointer(rebasing: $0[page * pageSize..<(page + 1) * pageSize])) }
+    let db = try Self.open(bytes)
+    defer { try? db.close() }
+    for way in ["lookup", "scan"] {
+      let error = #expect(throws: SombraError.self) {
+        if way == "lookup" { _ = try db.read { try $0.node(node) } } else { try db.read { try $0.forEachNode { _ in true } } }
+      }
+      #expect(error?.code == .corruption, "\(way)")
+      #expect(error?.page == UInt32(page), "\(way)")
+      #expect(error?.offset == UInt64(at), "\(way)")
+      #expect(error?.message.contains("invalid UTF-8") == true, "\(way): \(error?.message ?? "")")
+    }
+  }
+
+  /// A sync had covered the damaged frame (a later commit says so): the
+  /// refusal names the WAL and the frame's offset in it.
+  @Test func aDamagedWALFrameIsRefusedWithItsOffsetInTheWAL() throws {
+    let path = "/db/wal.sombra"
+    let disk = SimulatedDisk()
+    let db = try Database.open(path, options: OpenOptions(), storage: disk)
+    for label in ["A", "B", "C", "D"] { _ = try db.write { try $0.createNode(labels: [label]) } }
+    let main = try #require(disk.contents(path))
+    let wal = try #require(disk.contents(path + ".wal"))
+    try db.close()
+
+    let frames = try WALDamageTests.frames(wal)
+    let transaction = try #require(frames.first?.transaction)
+    let damaged = try WALDamageTests.damaging(wal, transaction: transaction)
+    let frame = try #require(frames.firstIndex { $0.transaction == transaction })
+    let refusal = #expect(throws: SombraError.self) {
+      try Database.open(path, options: OpenOptions(), storage: WALDamageTests.disk(main: main, wal: damaged, at: path))
+    }
+    #expect(refusal?.code == .corruption)
+    #expect(refusal?.path == path + ".wal")
+    #expect(refusal?.page == nil)
+    #expect(refusal?.offset == WALFormat.frameOffset(frame, pageSize: OpenOptions().pageSize))
+    #expect(refusal?.message.contains("WAL frame \(frame) is damaged") == true, "\(refusal?.message ?? "")")
   }
 }
