@@ -21,11 +21,7 @@ let package = Package(
   targets: [
     // Hardware CRC-32C (SSE4.2); the portable path lives in SombraCore.
     .target(name: "CSombraCRC"),
-    .target(
-      name: "SombraCore",
-      dependencies: ["CSombraCRC", .product(name: "Logging", package: "swift-log")],
-      swiftSettings: [.unsafeFlags(["-cross-module-optimization"], .when(configuration: .release))]
-    ),
+    .target(name: "SombraCore", dependencies: ["CSombraCRC", .product(name: "Logging", package: "swift-log")]),
     // libedit for the `sombra` REPL (readline-compatible API plus shim.h wrappers).
     .systemLibrary(
       name: "CLibedit",
