@@ -21,7 +21,12 @@ let package = Package(
   targets: [
     // Hardware CRC-32C (SSE4.2); the portable path lives in SombraCore.
     .target(name: "CSombraCRC"),
-    .target(name: "SombraCore", dependencies: ["CSombraCRC", .product(name: "Logging", package: "swift-log")]),
+    .target(
+      name: "SombraCore", dependencies: ["CSombraCRC", .product(name: "Logging", package: "swift-log")],
+      plugins: ["SombraBuildInfo"]),
+    // Writes the commit and compiler of each build into SombraCore
+    // (`SombraVersion`, every tool's `--version`); git, when there is a .git.
+    .plugin(name: "SombraBuildInfo", capability: .buildTool()),
     // libedit for the `sombra` REPL (readline-compatible API plus shim.h wrappers).
     .systemLibrary(
       name: "CLibedit",
