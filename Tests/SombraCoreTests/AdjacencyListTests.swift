@@ -1,4 +1,5 @@
 import Glibc
+import SombraTestSupport
 import Testing
 
 @testable import SombraCore

@@ -1,5 +1,6 @@
 import Dispatch
 import Glibc
+import SombraTestSupport
 import Synchronization
 import Testing
 

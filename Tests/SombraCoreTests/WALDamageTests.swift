@@ -2,6 +2,7 @@
   import Glibc
 #endif
 import Dispatch
+import SombraTestSupport
 import Synchronization
 import Testing
 

@@ -2,6 +2,7 @@ import Dispatch
 import Glibc
 import SombraCLI
 import SombraCore
+import SombraTestSupport
 import SombraTools
 import Synchronization
 import Testing

@@ -1,7 +1,8 @@
 /// The storage protocol: everything the engine and the tools do to files goes
 /// through these two protocols (reads and writes, syncs, and the directory
 /// operations of vacuum, salvage, backups and the metrics file), so tests can
-/// inject faults and simulate power loss (`SimulatedDisk`). Only
+/// inject faults and simulate power loss (`SimulatedDisk`, in the
+/// `SombraTestSupport` target: the engine ships no test doubles). Only
 /// `POSIXStorage.swift` makes system calls.
 ///
 /// Contract:
@@ -38,6 +39,11 @@ package protocol StorageFile: AnyObject, Sendable {
 package struct FileIdentity: Sendable, Hashable {
   package let device: UInt64
   package let inode: UInt64
+
+  package init(device: UInt64, inode: UInt64) {
+    self.device = device
+    self.inode = inode
+  }
 }
 
 package enum LockMode: Sendable { case shared, exclusive }
