@@ -493,8 +493,7 @@ import Testing
   /// Writers on four threads, real files: every commit that returned is there
   /// after a reopen, and no node is lost or doubled.
   @Test func fourWritersOnRealFilesKeepEveryCommit() throws {
-    let dir = try StorageScratchDirectory()
-    defer { dir.remove() }
+    let dir = try ScratchDirectory()
     let path = dir.path + "/group.sombra"
     let db = try Database.open(path)
     let perThread = 60

@@ -23,8 +23,7 @@ import Testing
   // MARK: (a) One writer process at a time
 
   @Test func aSecondWriterProcessIsLockedOutAtOnceAndAgainAfterItsLockTimeout() async throws {
-    let dir = try StorageScratchDirectory()
-    defer { dir.remove() }
+    let dir = try ScratchDirectory()
     let path = dir.path + "/db.sombra"
     let db = try Database.open(path)
     try db.write { try PageStore.apply([(1, 1)], in: $0) }
@@ -51,8 +50,7 @@ import Testing
   }
 
   @Test func aWaitingWriterProcessGetsTheDatabaseWhenTheOwnerClosesIt() async throws {
-    let dir = try StorageScratchDirectory()
-    defer { dir.remove() }
+    let dir = try ScratchDirectory()
     let path = dir.path + "/db.sombra"
     let db = try Database.open(path)
     try db.write { try PageStore.apply([(1, 1), (2, 2)], in: $0) }
@@ -101,8 +99,7 @@ import Testing
   // MARK: (b) A reader process beside a live writer
 
   @Test func aReadOnlyProcessBesideALiveWriterReadsExactlyTheCommittedState() async throws {
-    let dir = try StorageScratchDirectory()
-    defer { dir.remove() }
+    let dir = try ScratchDirectory()
     let path = dir.path + "/db.sombra"
     let db = try Database.open(path)
     let batches = fixedBatches()
@@ -112,13 +109,13 @@ import Testing
     setenv(Self.databasePathVariable, path, 1)
 
     // Every commit is still only in the WAL: a new database's main file is empty.
-    #expect(try fileBytes(path) == [])
-    let mainBefore = try fileBytes(path), walBefore = try fileBytes(path + ".wal")
+    #expect(fileBytes(path) == [])
+    let mainBefore = fileBytes(path), walBefore = fileBytes(path + ".wal")
     await #expect(processExitsWith: .success) {
       childExpectState(fixedState(batches: 3))
     }
-    #expect(try fileBytes(path) == mainBefore, "the reader did not touch the main file")
-    #expect(try fileBytes(path + ".wal") == walBefore, "the reader did not touch the WAL")
+    #expect(fileBytes(path) == mainBefore, "the reader did not touch the main file")
+    #expect(fileBytes(path + ".wal") == walBefore, "the reader did not touch the WAL")
 
     // Part of the state in the main file, the newer part only in the WAL.
     #expect(try db.checkpoint(.full).walReset)
@@ -126,12 +123,12 @@ import Testing
       try db.write { try PageStore.apply(batch, in: $0) }
     }
     #expect(db.pager.walSize > 0)
-    let mainBefore2 = try fileBytes(path), walBefore2 = try fileBytes(path + ".wal")
+    let mainBefore2 = fileBytes(path), walBefore2 = fileBytes(path + ".wal")
     await #expect(processExitsWith: .success) {
       childExpectState(fixedState(batches: 6))
     }
-    #expect(try fileBytes(path) == mainBefore2)
-    #expect(try fileBytes(path + ".wal") == walBefore2)
+    #expect(fileBytes(path) == mainBefore2)
+    #expect(fileBytes(path + ".wal") == walBefore2)
 
     #expect(try db.read { try PageStore.read($0) } == fixedState(batches: 6))
     try db.close()
@@ -145,12 +142,11 @@ import Testing
   /// deterministically, from a second handle in this process (open-file-description
   /// locks make it behave as another process).
   @Test func aReadOnlyOpenRacingTheFirstCheckpointOfANewDatabaseStillFindsIt() throws {
-    let dir = try StorageScratchDirectory()
-    defer { dir.remove() }
+    let dir = try ScratchDirectory()
     let path = dir.path + "/db.sombra"
     let db = try Database.open(path)
     try db.write { try PageStore.apply([(1, 1), (2, 2)], in: $0) }
-    #expect(try fileBytes(path) == [], "the database is only in the WAL so far")
+    #expect(fileBytes(path) == [], "the database is only in the WAL so far")
 
     let checkpoint = Mutex<Result<CheckpointResult, SombraError>?>(nil)
     let storage = HookedStorage(mainPath: path) {
@@ -171,8 +167,7 @@ import Testing
   // MARK: (c) A reader process and a writer process running together
 
   @Test func aReaderProcessNeverSeesAMixedStateWhileTheWriterCommitsAndCheckpoints() async throws {
-    let dir = try StorageScratchDirectory()
-    defer { dir.remove() }
+    let dir = try ScratchDirectory()
     let path = dir.path + "/db.sombra"
     var options = OpenOptions()
     options.pageSize = 4096
@@ -255,8 +250,7 @@ import Testing
   // MARK: (d) A read-only process writes nothing
 
   @Test func aReadOnlyProcessLeavesACleanlyClosedDatabaseByteIdentical() async throws {
-    let dir = try StorageScratchDirectory()
-    defer { dir.remove() }
+    let dir = try ScratchDirectory()
     let path = dir.path + "/db.sombra"
     let db = try Database.open(path)
     for batch in fixedBatches() {
@@ -265,31 +259,30 @@ import Testing
     try db.close()
     setenv(Self.databasePathVariable, path, 1)
 
-    let entries = try dir.entries()
+    let entries = dir.entries()
     #expect(entries == ["db.sombra", "db.sombra.wal"])
-    let mainBefore = try fileBytes(path), walBefore = try fileBytes(path + ".wal")
+    let mainBefore = fileBytes(path), walBefore = fileBytes(path + ".wal")
     #expect(walBefore == [], "a clean close truncates the WAL")
     await #expect(processExitsWith: .success) {
       childExpectState(fixedState(batches: 6), clean: true)
     }
-    #expect(try fileBytes(path) == mainBefore)
-    #expect(try fileBytes(path + ".wal") == walBefore)
-    #expect(try dir.entries() == entries)
+    #expect(fileBytes(path) == mainBefore)
+    #expect(fileBytes(path + ".wal") == walBefore)
+    #expect(dir.entries() == entries)
 
     // Without a WAL beside it, a read-only open does not create one.
     #expect(unlink(path + ".wal") == 0)
     await #expect(processExitsWith: .success) {
       childExpectState(fixedState(batches: 6), clean: true)
     }
-    #expect(try fileBytes(path) == mainBefore)
-    #expect(try dir.entries() == ["db.sombra"])
+    #expect(fileBytes(path) == mainBefore)
+    #expect(dir.entries() == ["db.sombra"])
   }
 
   // MARK: (e) A writer that goes away without closing
 
   @Test func aWriterProcessThatDiesWithoutClosingLeavesItsCommitsToTheNextOpen() async throws {
-    let dir = try StorageScratchDirectory()
-    defer { dir.remove() }
+    let dir = try ScratchDirectory()
     let path = dir.path + "/db.sombra"
     setenv(Self.databasePathVariable, path, 1)
 
@@ -308,7 +301,7 @@ import Testing
       }
     }
 
-    #expect(try fileBytes(path + ".wal")?.isEmpty == false, "the commits are in the WAL, not checkpointed")
+    #expect(fileBytes(path + ".wal")?.isEmpty == false, "the commits are in the WAL, not checkpointed")
     let db = try Database.open(path)
     #expect(db.openReport.uncleanShutdown)
     #expect(!db.openReport.created)
@@ -326,8 +319,7 @@ import Testing
   }
 
   @Test func aWriterProcessKilledWhileCommittingRecoversTheLastCommitThatReturned() async throws {
-    let dir = try StorageScratchDirectory()
-    defer { dir.remove() }
+    let dir = try ScratchDirectory()
     let path = dir.path + "/db.sombra"
     setenv(Self.databasePathVariable, path, 1)
 
@@ -371,7 +363,7 @@ import Testing
       childFail("still alive after \(version) commits")
     }
 
-    let ackedBytes = try fileBytes(path + ".acked") ?? []
+    let ackedBytes = fileBytes(path + ".acked") ?? []
     #expect(ackedBytes.count == 8)
     let acked: UInt64 = ackedBytes.count == 8 ? ackedBytes.withUnsafeBytes { $0.le(0) } : 0
     #expect(acked >= 5)
@@ -385,8 +377,7 @@ import Testing
   }
 
   @Test func aWriterHandleDroppedWithoutCloseLetsAnotherProcessOpenForWriting() async throws {
-    let dir = try StorageScratchDirectory()
-    defer { dir.remove() }
+    let dir = try ScratchDirectory()
     let path = dir.path + "/db.sombra"
     try writeAndDropWithoutClose(path, batches: fixedBatches())
     // The dropped handle closed its descriptors, and with them its lock.
@@ -432,8 +423,7 @@ import Testing
   /// child is gone (its locks with it) a reader reads every valid commit, as the
   /// next read-write open recovers them all.
   @Test func aReaderProcessSeesNoCommitBeforeItsSyncAndEveryValidCommitOnceTheWriterDies() async throws {
-    let dir = try StorageScratchDirectory()
-    defer { dir.remove() }
+    let dir = try ScratchDirectory()
     let path = dir.path + "/db.sombra"
     let db = try Database.open(path)
     for batch in fixedBatches()[0..<3] {
@@ -501,19 +491,6 @@ import Testing
     let recovered = try Database.open(path)
     #expect(try recovered.read { try PageStore.read($0) } == fixedState(batches: 4), "what the reader read is what recovery finds")
     try recovered.close()
-  }
-
-  // MARK: Parent helpers
-
-  /// The file's bytes, or nil when it does not exist.
-  func fileBytes(_ path: String) throws -> [UInt8]? {
-    let system = POSIXStorageSystem()
-    guard system.exists(path) else { return nil }
-    let file = try system.open(path, .readOnly)
-    defer { file.close() }
-    var bytes = [UInt8](repeating: 0, count: Int(try file.size()))
-    let n = try bytes.withUnsafeMutableBytes { try file.read(into: $0, at: 0) }
-    return Array(bytes[0..<n])
   }
 }
 

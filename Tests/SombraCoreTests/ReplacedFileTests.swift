@@ -1,5 +1,6 @@
 import Dispatch
 import Glibc
+import SombraTestSupport
 import Synchronization
 import Testing
 
@@ -11,8 +12,7 @@ import Testing
 /// file's WAL.
 @Suite struct ReplacedFileTests {
   @Test func aWriterWaitingForTheLockOpensTheFileThatNowHasThePath() throws {
-    let dir = try StorageScratchDirectory()
-    defer { dir.remove() }
+    let dir = try ScratchDirectory()
     let path = dir.path + "/g.sombra"
     let replacement = dir.path + "/g.sombra.new"
     let holder = try Database.open(path)
@@ -54,8 +54,7 @@ import Testing
   /// the new file's: the next read transaction fails with `notFound`, saying
   /// to open the database again, which then reads the new file.
   @Test func aReadOnlyHandleWhoseFileWasReplacedFailsItsNextReadAndAReopenReadsTheNewFile() throws {
-    let dir = try StorageScratchDirectory()
-    defer { dir.remove() }
+    let dir = try ScratchDirectory()
     let path = dir.path + "/g.sombra"
     let replacement = dir.path + "/g.sombra.new"
     let old = try Database.open(path)
@@ -88,8 +87,7 @@ import Testing
   }
 
   @Test func aReadOnlyHandleWhoseFileWasRemovedSaysSo() throws {
-    let dir = try StorageScratchDirectory()
-    defer { dir.remove() }
+    let dir = try ScratchDirectory()
     let path = dir.path + "/g.sombra"
     let db = try Database.open(path)
     try db.write { try $0.createNode(labels: ["Old"]) }

@@ -108,8 +108,7 @@ extension WALDamageEdgeTests {
   /// all match, so each body is read and checked. A sparse WAL whose size says
   /// 4 GiB (a few KiB on disk) must not hold a read-only open for seconds.
   @Test func aHugeSparseWALWithAZeroHeaderIsAssessedInBoundedTime() throws {
-    let dir = try StorageScratchDirectory()
-    defer { dir.remove() }
+    let dir = try ScratchDirectory()
     let path = dir.path + "/g.sombra"
     var options = OpenOptions()
     options.pageSize = 4096

@@ -137,8 +137,7 @@ import Testing
     try db.close()
 
     // Vacuum writes a new file (on the real file system): a new id.
-    let dir = try StorageScratchDirectory()
-    defer { dir.remove() }
+    let dir = try ScratchDirectory()
     let real = try Database.open(dir.path + "/g.sombra", options: OpenOptions())
     _ = try real.write { try $0.createNode(labels: ["N"]) }
     let realID = try real.read { $0.header.databaseID }

@@ -62,7 +62,7 @@ func rawHex(_ path: String, _ offset: Int, _ count: Int) -> String {
   // MARK: info
 
   @Test func infoSummarizesACleanlyClosedDatabase() throws {
-    let dir = try ScratchDirectory()
+    let dir = try ScratchDirectory(prefix: "sombra-inspect")
     let path = dir.file("g.sombra")
     try InspectFixture.makeGraph(at: path)
     let result = inspect([path, "info"])
@@ -107,7 +107,7 @@ func rawHex(_ path: String, _ offset: Int, _ count: Int) -> String {
   }
 
   @Test func infoAsJSONIsOneSchema1Document() throws {
-    let dir = try ScratchDirectory()
+    let dir = try ScratchDirectory(prefix: "sombra-inspect")
     let path = dir.file("g.sombra")
     let writer = try InspectFixture.makeLiveWAL(at: path)
     defer { try? writer.close() }
@@ -172,7 +172,7 @@ func rawHex(_ path: String, _ offset: Int, _ count: Int) -> String {
   // MARK: header
 
   @Test func headerShowsEveryFieldOfTheMainFilesPage0AndAPendingNewerOne() throws {
-    let dir = try ScratchDirectory()
+    let dir = try ScratchDirectory(prefix: "sombra-inspect")
     let path = dir.file("g.sombra")
     let writer = try InspectFixture.makeLiveWAL(at: path)
     defer { try? writer.close() }
@@ -233,7 +233,7 @@ func rawHex(_ path: String, _ offset: Int, _ count: Int) -> String {
   // MARK: wal
 
   @Test func walListsFramesTheirValidityAndTheCheckpointPlan() throws {
-    let dir = try ScratchDirectory()
+    let dir = try ScratchDirectory(prefix: "sombra-inspect")
     let path = dir.file("g.sombra")
     let writer = try InspectFixture.makeLiveWAL(at: path)
     defer { try? writer.close() }
@@ -297,7 +297,7 @@ func rawHex(_ path: String, _ offset: Int, _ count: Int) -> String {
   }
 
   @Test func walEndsTheListingAtTheZerosTheWALGrewBy() throws {
-    let dir = try ScratchDirectory()
+    let dir = try ScratchDirectory(prefix: "sombra-inspect")
     let path = dir.file("g.sombra")
     let writer = try InspectFixture.makeLiveWAL(at: path)
     defer { try? writer.close() }
@@ -314,7 +314,7 @@ func rawHex(_ path: String, _ offset: Int, _ count: Int) -> String {
   }
 
   @Test func walReportsAMissingWALWithoutFailing() throws {
-    let dir = try ScratchDirectory()
+    let dir = try ScratchDirectory(prefix: "sombra-inspect")
     let path = dir.file("g.sombra")
     try InspectFixture.makeGraph(at: path)
     unlink(path + ".wal")
@@ -341,7 +341,7 @@ func rawHex(_ path: String, _ offset: Int, _ count: Int) -> String {
   // MARK: pages, page
 
   @Test func pagesListsEveryPageWithItsTreeAndSource() throws {
-    let dir = try ScratchDirectory()
+    let dir = try ScratchDirectory(prefix: "sombra-inspect")
     let path = dir.file("g.sombra")
     let writer = try InspectFixture.makeLiveWAL(at: path)
     defer { try? writer.close() }
@@ -379,7 +379,7 @@ func rawHex(_ path: String, _ offset: Int, _ count: Int) -> String {
   }
 
   @Test func pageDecodesANodeWithKeysAndTheirMeaning() throws {
-    let dir = try ScratchDirectory()
+    let dir = try ScratchDirectory(prefix: "sombra-inspect")
     let path = dir.file("g.sombra")
     try InspectFixture.makeGraph(at: path)
     let checksum = rawHex(path, 2 * 4096 + 4092, 4)
@@ -423,7 +423,7 @@ func rawHex(_ path: String, _ offset: Int, _ count: Int) -> String {
   }
 
   @Test func pageBeyondTheLastPageFailsWithExitStatus1() throws {
-    let dir = try ScratchDirectory()
+    let dir = try ScratchDirectory(prefix: "sombra-inspect")
     let path = dir.file("g.sombra")
     try InspectFixture.makeGraph(at: path)
     let result = inspect([path, "page", "7"])
@@ -435,7 +435,7 @@ func rawHex(_ path: String, _ offset: Int, _ count: Int) -> String {
   // MARK: stats
 
   @Test func statsCountsPagesByTypeAndTree() throws {
-    let dir = try ScratchDirectory()
+    let dir = try ScratchDirectory(prefix: "sombra-inspect")
     let path = dir.file("g.sombra")
     try InspectFixture.makeGraph(at: path)
     let result = inspect([path, "stats"])
@@ -487,7 +487,7 @@ func rawHex(_ path: String, _ offset: Int, _ count: Int) -> String {
   }
 
   @Test func statsAsJSONGivesTheSameBytesPerLabelTypeAndIndexAsTheTable() throws {
-    let dir = try ScratchDirectory()
+    let dir = try ScratchDirectory(prefix: "sombra-inspect")
     let path = dir.file("g.sombra")
     try InspectFixture.makeGraph(at: path)
     let result = inspect([path, "stats", "--json"])
@@ -506,7 +506,7 @@ func rawHex(_ path: String, _ offset: Int, _ count: Int) -> String {
   }
 
   @Test func everyCommandWritesOneSchema1JSONDocument() throws {
-    let dir = try ScratchDirectory()
+    let dir = try ScratchDirectory(prefix: "sombra-inspect")
     let path = dir.file("g.sombra")
     let writer = try InspectFixture.makeLiveWAL(at: path)
     defer { try? writer.close() }
@@ -524,7 +524,7 @@ func rawHex(_ path: String, _ offset: Int, _ count: Int) -> String {
   // MARK: read-only
 
   @Test func noCommandChangesAByteOfTheDatabaseOrTheWAL() throws {
-    let dir = try ScratchDirectory()
+    let dir = try ScratchDirectory(prefix: "sombra-inspect")
     let clean = dir.file("g.sombra")
     try InspectFixture.makeGraph(at: clean)
     let live = dir.file("w.sombra")
@@ -572,7 +572,7 @@ func rawHex(_ path: String, _ offset: Int, _ count: Int) -> String {
   }
 
   @Test func aMissingFileCannotBeOpened() throws {
-    let dir = try ScratchDirectory()
+    let dir = try ScratchDirectory(prefix: "sombra-inspect")
     let path = dir.file("g.sombra")
     let result = inspect([path, "info"])
     #expect(result.status == .cannotOpen)
@@ -582,7 +582,7 @@ func rawHex(_ path: String, _ offset: Int, _ count: Int) -> String {
   }
 
   @Test func aFileThatIsNotASombraDatabaseCannotBeOpened() throws {
-    let dir = try ScratchDirectory()
+    let dir = try ScratchDirectory(prefix: "sombra-inspect")
     let path = dir.file("text.txt")
     writeFile(path, Array("hello, this is not a database\n".utf8))
     let result = inspect([path, "info"])
@@ -592,7 +592,7 @@ func rawHex(_ path: String, _ offset: Int, _ count: Int) -> String {
   }
 
   @Test func aLegacyDatabaseCannotBeOpenedAndIsLeftAlone() throws {
-    let dir = try ScratchDirectory()
+    let dir = try ScratchDirectory(prefix: "sombra-inspect")
     let source = #filePath.split(separator: "/").dropLast(3).joined(separator: "/")
     let fixture = "/" + source + "/Fixtures/legacy/empty-v0.2.0.db"
     let path = dir.file("legacy.db")
@@ -619,7 +619,7 @@ func rawHex(_ path: String, _ offset: Int, _ count: Int) -> String {
     #expect(help.status == 0)
     #expect(help.out.hasPrefix("OVERVIEW: Show what is inside a Sombra database"))
     #expect(help.out.contains("\nEXIT STATUS:\n  0    Success, or no problems found.\n"))
-    let dir = try ScratchDirectory()
+    let dir = try ScratchDirectory(prefix: "sombra-inspect")
     let path = dir.file("g.sombra")
     try InspectFixture.makeGraph(at: path)
     let info = try InspectBinary.run(binary, [path, "info", "--json"])
@@ -637,7 +637,7 @@ func rawHex(_ path: String, _ offset: Int, _ count: Int) -> String {
   /// durable (the writer's durable mark), then the commit once it is.
   @Test func theBuiltExecutableNextToALiveWriterReadsOnlyDurableCommits() throws {
     let binary = try #require(InspectBinary.find(), "sombra-inspect is not built next to the test bundle")
-    let dir = try ScratchDirectory()
+    let dir = try ScratchDirectory(prefix: "sombra-inspect")
     let path = dir.file("g.sombra")
     try InspectFixture.makeGraph(at: path)
     let storage = HeldWALSync()

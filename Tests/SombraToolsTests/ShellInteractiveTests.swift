@@ -1,4 +1,5 @@
 import Glibc
+import SombraTestSupport
 import Testing
 
 /// The interactive shell driven through tmux (when tmux and the built
