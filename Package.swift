@@ -52,8 +52,8 @@ let package = Package(
     // `sombra-fixtures DIR`: writes Fixtures/ (scripts/make-fixtures; not a product).
     .executableTarget(name: "sombra-fixtures", dependencies: ["SombraCore"]),
     // What only tests use: the simulated disk (faults, power loss), storage
-    // wrappers, threads and scratch directories. No product depends on it, so
-    // the engine ships no test doubles.
+    // wrappers, threads, scratch directories and waits. No product depends on
+    // it, so the engine ships no test doubles.
     .target(name: "SombraTestSupport", dependencies: ["SombraCore"]),
     .testTarget(
       name: "SombraCoreTests",

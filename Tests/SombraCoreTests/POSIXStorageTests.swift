@@ -275,21 +275,37 @@ import Testing
     #expect(try b.lock(.writer, .exclusive, wait: false))
   }
 
+  /// A waiting lock polls (`F_OFD_SETLKW` cannot time out), so no one can see
+  /// from outside that it waits: what the test checks is that it is granted
+  /// only after the other handle lets go, whenever its tries fall.
   @Test func aWaitingLockIsGrantedOnceTheOtherHandleReleasesIt() throws {
     let dir = try ScratchDirectory()
     let (a, b) = try twoHandles(dir)
     defer { a.close(); b.close() }
     #expect(try a.lock(.writer, .exclusive, wait: false))
-    let unlocked = Mutex<SombraError?>(nil)
-    let release = try BlockingWorkThread {
-      usleepSeconds(0.05)
-      do { try a.unlock(.writer) } catch { unlocked.withLock { $0 = error as? SombraError } }
+    let released = Atomic<Bool>(false)
+    let entered = Atomic<Bool>(false)
+    let outcome = Mutex<Result<(granted: Bool, afterRelease: Bool), SombraError>?>(nil)
+    let waiter = try BlockingWorkThread {
+      entered.store(true, ordering: .releasing)
+      do {
+        let granted = try b.lock(.writer, .exclusive, wait: true)
+        outcome.withLock { $0 = .success((granted, released.load(ordering: .acquiring))) }
+      } catch {
+        outcome.withLock { $0 = .failure(error as? SombraError ?? SombraError(.misuse, "\(error)")) }
+      }
     }
-    let start = monotonicSeconds()
-    #expect(try b.lock(.writer, .exclusive, wait: true))
-    #expect(monotonicSeconds() - start >= 0.04)
-    release.join()
-    #expect(unlocked.withLock { $0 } == nil)
+    #expect(waitUntil { entered.load(ordering: .acquiring) })
+    // A window for b to try while a holds the lock: it cannot succeed there.
+    #expect(!waitUntil(timeout: 0.05) { outcome.withLock { $0 } != nil }, "b got the lock while a held it")
+    released.store(true, ordering: .releasing)
+    try a.unlock(.writer)
+    waiter.join()
+    guard case .success(let result)? = outcome.withLock({ $0 }) else {
+      Issue.record("b's waiting lock failed: \(String(describing: outcome.withLock { $0 }))")
+      return
+    }
+    #expect(result.granted && result.afterRelease, "granted, and only once a let go")
     #expect(try !a.lock(.writer, .shared, wait: false), "b holds it now")
   }
 
