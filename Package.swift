@@ -52,11 +52,20 @@ let package = Package(
       name: "sombra-bench", dependencies: ["SombraCore", "SombraCLI", .product(name: "Logging", package: "swift-log")]),
     // `sombra-fixtures DIR`: writes Fixtures/ (scripts/make-fixtures; not a product).
     .executableTarget(name: "sombra-fixtures", dependencies: ["SombraCore"]),
-    .testTarget(name: "SombraCoreTests", dependencies: ["SombraCore", .product(name: "Logging", package: "swift-log")]),
+    // What only tests use: the simulated disk (faults, power loss), storage
+    // wrappers, threads, scratch directories and waits. No product depends on
+    // it, so the engine ships no test doubles.
+    .target(name: "SombraTestSupport", dependencies: ["SombraCore"]),
+    .testTarget(
+      name: "SombraCoreTests",
+      dependencies: ["SombraCore", "SombraTestSupport", .product(name: "Logging", package: "swift-log")]),
     .testTarget(name: "SombraCLITests", dependencies: ["SombraCLI"]),
     .testTarget(
       name: "SombraToolsTests",
-      dependencies: ["SombraTools", "SombraCore", "SombraCLI", "sombra-fixtures", .product(name: "Logging", package: "swift-log")]),
+      dependencies: [
+        "SombraTools", "SombraCore", "SombraCLI", "SombraTestSupport", "sombra-fixtures",
+        .product(name: "Logging", package: "swift-log"),
+      ]),
   ],
   swiftLanguageModes: [.v6]
 )

@@ -2,6 +2,7 @@
   import Glibc
 #endif
 import Synchronization
+import SombraTestSupport
 import Testing
 
 @testable import SombraCore

@@ -2,6 +2,7 @@
   import Glibc
 #endif
 import SombraCore
+import SombraTestSupport
 import Testing
 
 /// `--version` of every real executable: one line on stdout, exit 0.

@@ -9,10 +9,10 @@
 /// the C library directly.
 ///
 /// Implementations: `POSIXStorage.swift`, the real file system and the only
-/// file of the engine that makes file-system calls; `SimulatedDisk`
-/// (`SimulatedStorage.swift`), in memory, with injected faults, failed syncs,
-/// and power loss that drops or tears unsynced writes; wrappers that change one
-/// call of either (`ForwardingStorage.swift`).
+/// file of the engine that makes file-system calls; in the `SombraTestSupport`
+/// target (the engine ships no test doubles), `SimulatedDisk`, in memory, with
+/// injected faults, failed syncs, and power loss that drops or tears unsynced
+/// writes, and wrappers that change one call of either.
 ///
 /// Contract:
 /// 1. `read` fills as much of the buffer as the file holds at that offset and
@@ -50,6 +50,11 @@ package protocol StorageFile: AnyObject, Sendable {
 package struct FileIdentity: Sendable, Hashable {
   package let device: UInt64
   package let inode: UInt64
+
+  package init(device: UInt64, inode: UInt64) {
+    self.device = device
+    self.inode = inode
+  }
 }
 
 package enum LockMode: Sendable { case shared, exclusive }

@@ -1,3 +1,5 @@
+import SombraCore
+
 /// Storage that wraps other storage and changes one or two of its calls: a
 /// conformer names what it wraps (`base`, `file`) and implements only the
 /// calls it changes; these extensions forward the rest. Tests use it to hold

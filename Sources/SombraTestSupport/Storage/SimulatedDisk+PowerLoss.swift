@@ -1,3 +1,5 @@
+import SombraCore
+
 /// What a machine finds on its disk after a power loss (model, 6, of `SimulatedDisk`).
 ///
 /// 1. Entries: each directory's synced entries, plus a prefix of its unsynced

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
   import Glibc
 #endif
+import SombraCore
 import Synchronization
 
 /// An in-memory disk for tests: fault injection at the Nth call and power-loss
