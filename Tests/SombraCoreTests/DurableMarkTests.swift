@@ -18,7 +18,7 @@ import Testing
   }
 
   static func committedFrames(_ db: Database) -> Int {
-    db.pager.lock.withLock { _ in db.pager.committedFrames }
+    db.pager.lock.withLock { $0.committedFrames }
   }
 
   @Test func theMarkFollowsEverySyncAndAReaderStopsThere() throws {
@@ -183,7 +183,7 @@ import Testing
     }
     #expect(try reader.read { try $0.nodeCount } == 2)
     #expect(hooked.fired, "the reader's scan did not run into the writer's open")
-    let adopted = reader.pager.lock.withLock { _ in reader.pager.committedFrames }
+    let adopted = reader.pager.lock.withLock { $0.committedFrames }
     #expect((framesInWAL.withLock { $0 } ?? 0) > recovered, "the opening writer had committed past its mark")
     #expect(adopted == recovered, "the reader took the opening writer's unsynced commit")
     releaseWriter.signal()

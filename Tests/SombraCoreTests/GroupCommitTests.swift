@@ -104,7 +104,7 @@ import Testing
 
   /// Waits until the writer chain holds `transaction` (false: it never did).
   static func waitForCommit(_ db: Database, _ transaction: UInt64) -> Bool {
-    waitUntil { db.pager.lock.withLock { _ in db.pager.header.changeCounter } >= transaction }
+    waitUntil { db.pager.lock.withLock { $0.header.changeCounter } >= transaction }
   }
 
   /// A database on a simulated disk whose WAL syncs `held` can hold, with
@@ -156,7 +156,7 @@ import Testing
 
   @Test func commitsThatWaitTogetherShareOneSync() throws {
     let (_, held, db) = try Self.openWithOneNode()
-    let base = db.pager.lock.withLock { _ in db.pager.header.changeCounter }
+    let base = db.pager.lock.withLock { $0.header.changeCounter }
     let syncsBefore = db.metrics().walSyncs
 
     let a = try Self.commitHeld(db, held, label: "W")
@@ -183,7 +183,7 @@ import Testing
 
     let a = try Self.commitHeld(db, held, label: "Lost")
     let b = try Committer(db, label: "Lost")
-    let base = db.pager.lock.withLock { _ in db.pager.header.changeCounter }
+    let base = db.pager.lock.withLock { $0.header.changeCounter }
     #expect(base >= 3)
     // The power goes while A's sync is held: that sync is the next operation.
     disk.inject(.powerLoss, atOperation: disk.operations + 1)
@@ -214,7 +214,7 @@ import Testing
     let first = holds.holdNext()
     let a = try Committer(db, label: "A")
     first.waitUntilHeld()
-    let base = db.pager.lock.withLock { _ in db.pager.header.changeCounter }
+    let base = db.pager.lock.withLock { $0.header.changeCounter }
     let b = try Committer(db, label: "B")
     #expect(Self.waitForCommit(db, base + 1))
     #expect(try db.read { try $0.nodeCount } == 0)
@@ -249,10 +249,10 @@ import Testing
     let first = holds.holdNext()
     let a = try Committer(db, label: "A")
     first.waitUntilHeld()
-    let base = db.pager.lock.withLock { _ in db.pager.header.changeCounter }
+    let base = db.pager.lock.withLock { $0.header.changeCounter }
     // B's commit comes after the interval (the last checkpoint moved an
     // interval into the past): it runs a checkpoint, which syncs the WAL.
-    db.pager.lock.withLock { _ in db.pager.lastCheckpointAt -= 3600 }
+    db.pager.lock.withLock { $0.lastCheckpointAt -= 3600 }
     let second = holds.holdNext()
     let b = try Committer(db, label: "B")
     #expect(Self.waitForCommit(db, base + 1), "B is written")

@@ -79,7 +79,7 @@ import Testing
   /// Moves the handle's last checkpoint `seconds` into the past: the
   /// interval falls due as if that time had gone by, without waiting for it.
   func age(_ db: Database, by seconds: Double) {
-    db.pager.lock.withLock { _ in db.pager.lastCheckpointAt -= seconds }
+    db.pager.lock.withLock { $0.lastCheckpointAt -= seconds }
   }
 
   @Test func theCheckpointIntervalRunsAtCommitAndReadTime() throws {

@@ -197,14 +197,14 @@ import Testing
       } catch {
         childFail("the read-only open failed: \(error)")
       }
-      let generationAtStart = db.pager.lock.withLock { _ in db.pager.generation }
+      let generationAtStart = db.pager.lock.withLock { $0.generation }
       var last: UInt64 = 0
       var reads = 0, lockedOrBusy = 0
       var seen = Set<UInt64>()
       // Until there is evidence that the writer committed and checkpointed
       // under the reader (version 32 follows the passive checkpoint of 5, the
       // full one of 13 and the truncate of 31), however long that takes.
-      func resets() -> UInt64 { db.pager.lock.withLock { _ in db.pager.generation } - generationAtStart }
+      func resets() -> UInt64 { db.pager.lock.withLock { $0.generation } - generationAtStart }
       let deadline = monotonicSeconds() + hangBound
       while reads < 300 || seen.count < 40 || resets() < 10 || last < 32 {
         childCheck(

@@ -163,7 +163,7 @@ import Testing
       }
     }
     _ = try db.checkpoint(.full)
-    #expect(db.pager.walHeader?.allowsDeltas ?? true)
+    #expect(db.pager.lock.withLock { $0.walHeader?.allowsDeltas } ?? true)
     // Records near the top of their leaf (small ids), below which many others lie.
     for (round, i) in [1, 2, 3, 5, 8, 13, 4, 6, 7, 9].enumerated() {
       names[i] += "-grown-\(round)"

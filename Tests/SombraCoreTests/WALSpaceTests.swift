@@ -42,7 +42,7 @@ import Testing
       #expect(calls.last == "fdatasync", "the sync comes after every write of the commit: \(calls)")
       let wal = try #require(disk.contents(Self.path + ".wal"))
       #expect((wal.count - WALFormat.headerSize) % Self.frameSize == 0, "the file ends on a whole frame")
-      let used = try #require(WALFormat.frameOffset(db.pager.lock.withLock { _ in db.pager.committedFrames }, pageSize: 4096))
+      let used = try #require(WALFormat.frameOffset(db.pager.lock.withLock { $0.committedFrames }, pageSize: 4096))
       #expect(wal.count >= Int(used))
       #expect(wal[Int(used)...].allSatisfy { $0 == 0 }, "past the frames: zeros")
       sizes.append(wal.count)

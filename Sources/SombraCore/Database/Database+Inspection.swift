@@ -13,16 +13,16 @@ extension Database {
   /// The committed WAL frames `transaction` sees, in WAL order: frame i of the
   /// WAL is element i.
   package func visibleFrames(in transaction: ReadTransaction) -> [(page: UInt32, transaction: UInt64)] {
-    pager.lock.withLock { _ in
-      let mark = min(transaction.snapshot.mark, pager.framePages.count, pager.frameTransactions.count)
-      return (0..<mark).map { (pager.framePages[$0], pager.frameTransactions[$0]) }
+    pager.lock.withLock { state in
+      let mark = min(transaction.snapshot.mark, state.framePages.count, state.frameTransactions.count)
+      return (0..<mark).map { (state.framePages[$0], state.frameTransactions[$0]) }
     }
   }
 
   /// The WAL frame holding page `number` as `transaction` sees it, or nil when
   /// the page comes from the main file.
   package func frame(of number: UInt32, in transaction: ReadTransaction) -> Int? {
-    pager.lock.withLock { _ in pager.frame(of: number, below: transaction.snapshot.mark).map { Int($0) } }
+    pager.lock.withLock { $0.frame(of: number, below: transaction.snapshot.mark).map { Int($0) } }
   }
 
   /// Page `number` as `transaction` sees it, read straight from the WAL frame or
@@ -34,8 +34,8 @@ extension Database {
     guard number < count else {
       throw SombraError.corruption("page \(number) is beyond the \(count) pages of the database", page: number, path: path)
     }
-    let (source, wal) = pager.lock.withLock { _ in
-      (pager.source(of: number, at: pager.frame(of: number, below: transaction.snapshot.mark)), pager.walFile)
+    let (source, wal) = pager.lock.withLock { state in
+      (state.source(of: number, at: state.frame(of: number, below: transaction.snapshot.mark)), state.walFile)
     }
     var bytes = [UInt8](repeating: 0, count: pageSize)
     try bytes.withUnsafeMutableBytes {

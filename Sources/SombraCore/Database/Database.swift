@@ -128,7 +128,7 @@ public final class Database: Sendable {
 
   /// Whether an earlier write or sync failure has made this handle unusable.
   /// What recovery found wrong with the WAL (`WALDamage`), if anything.
-  package var walDamage: WALDamage? { pager.lock.withLock { _ in pager.walDamage } }
+  package var walDamage: WALDamage? { pager.lock.withLock { $0.walDamage } }
 
-  public var isPoisoned: Bool { pager.lock.withLock { _ in pager.poison != nil } }
+  public var isPoisoned: Bool { pager.lock.withLock { $0.poison != nil } }
 }

@@ -83,7 +83,7 @@ extension Database {
     }
 
     let wal = m.walBytes
-    let blocker = pager.lock.withLock { _ in pager.checkpointBlocker }
+    let blocker = pager.lock.withLock { $0.checkpointBlocker }
     let walStatus: HealthStatus = wal > maxWAL &* thresholds.walUnhealthyFactor ? .unhealthy : wal > maxWAL ? .degraded : .healthy
     checks.append(HealthCheck(
       name: "wal_size", status: walStatus, value: Double(wal), threshold: Double(maxWAL),

@@ -87,9 +87,9 @@ extension Database {
 extension Pager {
   /// The metrics as of now (under `lock`).
   func metricsSnapshot() -> MetricsSnapshot {
-    lock.withLock { _ in
+    lock.withLock { state in
       var m = MetricsSnapshot()
-      let c = counters
+      let c = state.counters
       m.transactionsCommitted = c.commits
       m.transactionsRolledBack = c.rollbacks
       m.walFramesWritten = c.framesWritten
@@ -98,24 +98,24 @@ extension Pager {
       m.checkpoints = c.checkpoints
       m.pagesRead = c.pagesRead
       m.pagesWritten = c.pagesWritten
-      m.cacheHits = cache.stats.hits
-      m.cacheMisses = cache.stats.misses
-      m.cacheEvictions = cache.stats.evictions
+      m.cacheHits = state.cache.stats.hits
+      m.cacheMisses = state.cache.stats.misses
+      m.cacheEvictions = state.cache.stats.evictions
       m.corruptionErrors = c.corruptionErrors
       m.lockWaits = c.lockWaits
       m.limitRejections = c.limitRejections
       m.timeouts = c.timeouts
       m.slowOperations = c.slowOperations
-      m.walBytes = committedFrames == 0 ? 0 : WALFormat.frameOffset(committedFrames, pageSize: pageSize) ?? 0
-      m.databasePages = UInt64(header.pageCount)
+      m.walBytes = state.committedFrames == 0 ? 0 : WALFormat.frameOffset(state.committedFrames, pageSize: pageSize) ?? 0
+      m.databasePages = UInt64(state.header.pageCount)
       m.pageSize = UInt64(pageSize)
-      m.openReadTransactions = UInt64(readerMarks.values.reduce(0, +))
-      m.cachePages = UInt64(cache.count)
-      m.cacheCapacity = UInt64(cache.capacity)
-      m.commitLatency = commitLatency.summary
-      m.readLatency = readLatency.summary
-      m.lifetime = header.lifetime
-      m.lifetime.corruptionEvents += c.corruptionErrors - corruptionPersisted
+      m.openReadTransactions = UInt64(state.readerMarks.values.reduce(0, +))
+      m.cachePages = UInt64(state.cache.count)
+      m.cacheCapacity = UInt64(state.cache.capacity)
+      m.commitLatency = state.commitLatency.summary
+      m.readLatency = state.readLatency.summary
+      m.lifetime = state.header.lifetime
+      m.lifetime.corruptionEvents += c.corruptionErrors - state.corruptionPersisted
       return m
     }
   }

@@ -4,9 +4,10 @@ import Logging
 /// and the interval checkpoint hang off the paths that already exist.
 ///
 /// Rules:
-/// 1. Counters change under `lock`, next to the state they describe; nothing on
-///    a hot path allocates or formats unless the logger's level lets it through
-///    (swift-log evaluates messages and metadata lazily).
+/// 1. Counters are `PagerState`: they change under `lock`, next to the state
+///    they describe; nothing on a hot path allocates or formats unless the
+///    logger's level lets it through (swift-log evaluates messages and
+///    metadata lazily).
 /// 2. Events are logged with the `sombra.path` metadata of the handle, at the
 ///    levels `OpenOptions.logger` documents: a healthy steady state logs nothing
 ///    at `info` or above.
@@ -14,9 +15,9 @@ import Logging
 ///    transactions ask `checkpointIntervalDue()`; a reader runs a passive
 ///    checkpoint only when it can take the writer gate without waiting.
 extension Pager {
-  /// Counts and logs a corruption error met while reading. Call under `lock`.
-  func noteCorruption(_ error: SombraError) {
-    counters.corruptionErrors += 1
+  /// Counts and logs a corruption error met while reading.
+  func noteCorruption(_ error: SombraError, _ state: inout PagerState) {
+    state.counters.corruptionErrors += 1
     logger.error(
       "corruption detected",
       metadata: [
@@ -27,14 +28,14 @@ extension Pager {
 
   /// Counts and logs an operation refused by a limit. Takes `lock`.
   func noteLimit(_ error: SombraError, limit: String) {
-    lock.withLock { _ in counters.limitRejections += 1 }
+    lock.withLock { $0.counters.limitRejections += 1 }
     logger.warning("limit reached", metadata: ["limit": .string(limit), "detail": .string(error.message)])
   }
 
   /// Counts and logs an operation slower than `slowOperationThreshold`. Takes `lock`.
   func noteIfSlow(_ operation: String, seconds: Double, metadata: @autoclosure () -> Logger.Metadata = [:]) {
     guard seconds > options.slowOperationThreshold else { return }
-    lock.withLock { _ in counters.slowOperations += 1 }
+    lock.withLock { $0.counters.slowOperations += 1 }
     var m = metadata()
     m["operation"] = .string(operation)
     m["duration_ms"] = .string(Self.milliseconds(seconds))
@@ -43,29 +44,30 @@ extension Pager {
   }
 
   /// Whether `autoCheckpointInterval` has passed since the last checkpoint with
-  /// frames in the WAL. Call under `lock`.
-  func checkpointIntervalDue() -> Bool {
-    guard let interval = options.autoCheckpointInterval, committedFrames > 0 else { return false }
-    return monotonicSeconds() - lastCheckpointAt >= interval
+  /// frames in the WAL.
+  func checkpointIntervalDue(_ state: PagerState) -> Bool {
+    guard let interval = options.autoCheckpointInterval, state.committedFrames > 0 else { return false }
+    return monotonicSeconds() - state.lastCheckpointAt >= interval
   }
 
   /// The interval checkpoint from the end of a read transaction: passive, and
   /// only when no write transaction is open (never waits).
   func autoCheckpointFromReader() {
-    guard gate.tryEnter() else { return }
-    defer { gate.leave() }
-    guard (try? lock.withLock({ _ in try checkUsable() })) != nil else { return }
-    let result = try? checkpointHoldingGate(.passive, reason: "interval")
-    if let result, !result.walReset { warnIfWALBehind(result) }
+    guard let pass = gate.tryEnter() else { return }
+    pass.leave(after: { pass in
+      guard (try? lock.withLock({ state in try checkUsable(state) })) != nil else { return }
+      let result = try? checkpointHoldingGate(.passive, reason: "interval", pass)
+      if let result, !result.walReset { warnIfWALBehind(result) }
+    })
   }
 
   /// Logs, at most every 10 seconds, that checkpoints cannot shrink a WAL past
   /// `maxWALSize` (readers hold old frames).
   func warnIfWALBehind(_ result: CheckpointResult) {
     let now = monotonicSeconds()
-    let due = lock.withLock { _ in
-      guard result.walBytesAfter >= options.maxWALSize, now - lastWALWarningAt >= 10 else { return false }
-      lastWALWarningAt = now
+    let due = lock.withLock { state in
+      guard result.walBytesAfter >= options.maxWALSize, now - state.lastWALWarningAt >= 10 else { return false }
+      state.lastWALWarningAt = now
       return true
     }
     guard due else { return }
@@ -88,12 +90,12 @@ extension Pager {
 extension Pager {
   /// Logs the open, the recovery and an unclean shutdown (once, at open).
   func logOpen() {
-    let (report, header) = lock.withLock { _ in (self.report, self.header) }
+    let (report, header) = lock.withLock { ($0.report, $0.header) }
     logger.info(
       "opened",
       metadata: [
         "read_only": "\(readOnly)", "created": "\(report.created)", "page_size": "\(pageSize)",
-        "pages": "\(header.pageCount)", "cache_pages": "\(cache.capacity)", "sync": "\(options.sync)",
+        "pages": "\(header.pageCount)", "cache_pages": "\(cacheCapacity)", "sync": "\(options.sync)",
         "max_wal_bytes": "\(options.maxWALSize)",
         "max_database_bytes": .string(options.maxDatabaseSize.map { "\($0)" } ?? "none"),
         "max_transaction_pages": "\(options.maxTransactionPages)",

@@ -1,5 +1,3 @@
-import Synchronization
-
 /// The page state of the one write transaction: private copies of every page it
 /// changed, and its working header. Nothing here is visible to readers until
 /// `Pager.commit` publishes it; `Pager.rollback` drops it without a trace.
@@ -8,16 +6,16 @@ import Synchronization
 /// `Pager.commit` or `Pager.rollback`, exactly once. A failed operation (a limit,
 /// an I/O error) marks the writer failed: it can then only be rolled back.
 ///
-/// Timeout (`OpenOptions.transactionTimeout`): `activity` counts the owner's
-/// calls in progress (>= 0); `end()` sets it to `ended` (-2) when the owner
-/// commits or rolls back, `revoke()` to `revoked` (-1) when another thread's
-/// `beginWrite` takes over from a transaction past its deadline. Revoking
-/// succeeds only from 0 (no call in progress), so the owner never has pages
-/// or the WAL changed under it; once revoked, every call throws `timeout` and
-/// the gate already belongs to the new writer.
+/// Timeout (`OpenOptions.transactionTimeout`): every call of the owner is
+/// counted in the `lease` (`WriteLease`), which another thread's `beginWrite`
+/// may revoke once the deadline has passed and no call is in progress; once
+/// revoked, every call throws `timeout` and the gate already belongs to the
+/// new writer.
 package final class PageWriter {
   let pager: Pager
   let base: Snapshot
+  /// The part other threads may see: deadline, calls in progress, the gate's pass.
+  let lease: WriteLease
   /// The header as this transaction has changed it.
   package private(set) var header: DatabaseHeader {
     _read { yield state.pointee.header }
@@ -70,7 +68,7 @@ package final class PageWriter {
     }
   }
   /// Monotonic seconds after which the transaction has timed out; nil: never.
-  let deadline: Double?
+  var deadline: Double? { lease.deadline }
   /// Changed pages up to which the commit can log delta records (0: never).
   private let deltaPagesBudget: Int
   // The index of the last insert into each leaf (`noteLeafInsert`, the
@@ -83,25 +81,20 @@ package final class PageWriter {
     state.pointee.leafInserts = [:]
     return hints
   }
-  let activity = Atomic<Int>(0)
-  static let revoked = -1
-  static let ended = -2
-
-  init(pager: Pager, base: Snapshot, deadline: Double? = nil) {
+  /// Starts from `base`. `allowsDeltas`: whether the WAL's version lets the
+  /// commit log delta records (read once: the writer gate keeps the WAL header
+  /// from changing under this transaction). `leafInserts`: the hints the last
+  /// commit left (`WriterState`), moved here so the first insert does not
+  /// copy the dictionary.
+  init(pager: Pager, base: Snapshot, lease: WriteLease, allowsDeltas: Bool, leafInserts: [PageNumber: Int]) {
     self.pager = pager
     self.base = base
-    self.deadline = deadline
-    // The commit logs images only when the WAL is version 1 (read once: the
-    // writer gate keeps the header from changing under this transaction).
-    deltaPagesBudget = (pager.walHeader?.allowsDeltas ?? true) ? pager.deltaPagesBudget : 0
+    self.lease = lease
+    deltaPagesBudget = allowsDeltas ? pager.deltaPagesBudget : 0
     state = .allocate(capacity: 1)
-    // The caller holds the writer gate, which guards the pager's hints. They
-    // move here (the pager keeps none meanwhile), so the first insert does
-    // not copy the dictionary.
-    let hints = pager.leafInsertHints
-    pager.leafInsertHints = [:]
     state.initialize(
-      to: State(header: base.header, dirty: DirtyPages(pageSize: pager.pageSize), leafInserts: hints, quiet: deadline == nil))
+      to: State(
+        header: base.header, dirty: DirtyPages(pageSize: pager.pageSize), leafInserts: leafInserts, quiet: lease.deadline == nil))
   }
 
   deinit {
@@ -131,7 +124,7 @@ package final class PageWriter {
       throw SombraError(failure.code, "the transaction failed earlier (\(failure.message)); roll it back")
     }
     if isPastDeadline {
-      pager.lock.withLock { _ in pager.counters.timeouts += 1 }
+      pager.lock.withLock { $0.counters.timeouts += 1 }
       pager.logger.warning("write transaction timed out", metadata: ["tx": "\(base.header.changeCounter + 1)"])
       throw fail(timedOut())
     }
@@ -141,28 +134,25 @@ package final class PageWriter {
   /// meanwhile; throws `timeout` once revoked.
   @inline(__always)
   private func operation<R>(_ body: () throws -> R) throws -> R {
-    var current = activity.load(ordering: .acquiring)
+    var current = lease.activity.load(ordering: .acquiring)
     while true {
-      if current == Self.revoked { throw timedOut() }
+      if current == WriteLease.revoked { throw timedOut() }
       if current < 0 { throw SombraError.misuse("the transaction has already ended") }
-      let (exchanged, original) = activity.compareExchange(
+      let (exchanged, original) = lease.activity.compareExchange(
         expected: current, desired: current + 1, ordering: .acquiringAndReleasing)
       if exchanged { break }
       current = original
     }
-    defer { activity.subtract(1, ordering: .releasing) }
+    defer { lease.activity.subtract(1, ordering: .releasing) }
     try checkActive()
     return try body()
   }
 
   /// Whether the deadline has passed.
-  var isPastDeadline: Bool {
-    guard let deadline else { return false }
-    return monotonicSeconds() > deadline
-  }
+  var isPastDeadline: Bool { lease.isPastDeadline }
 
   /// Whether another writer took over after a timeout.
-  var isRevoked: Bool { activity.load(ordering: .acquiring) == Self.revoked }
+  var isRevoked: Bool { lease.isRevoked }
 
   /// The error of a timed-out transaction.
   func timedOut() -> SombraError {
@@ -172,22 +162,7 @@ package final class PageWriter {
   }
 
   /// Marks the transaction ended by its owner; false when it was revoked first.
-  func end() -> Bool {
-    var current = activity.load(ordering: .acquiring)
-    while true {
-      if current == Self.revoked { return false }
-      if current == Self.ended { return true }
-      let (exchanged, original) = activity.compareExchange(expected: current, desired: Self.ended, ordering: .acquiringAndReleasing)
-      if exchanged { return true }
-      current = original
-    }
-  }
-
-  /// Takes the transaction away from its owner when no call of it is in
-  /// progress (see the type's comment). Call under the pager's lock.
-  func revoke() -> Bool {
-    activity.compareExchange(expected: 0, desired: Self.revoked, ordering: .acquiringAndReleasing).exchanged
-  }
+  func end() -> Bool { lease.end() }
 
   /// Leaves the transaction only fit for rollback: a change it owes (queued
   /// adjacency items) could not be made, so committing would lose it.

@@ -52,22 +52,23 @@ extension Pager {
   package func checkpoint(_ mode: CheckpointMode) throws -> CheckpointResult {
     guard !readOnly else { throw SombraError.misuse("the database is open read-only") }
     let timeout = mode == .passive ? 0 : max(options.lockTimeout, 0.001)
-    guard gate.enter(timeout: timeout) else {
+    guard let pass = gate.enter(timeout: timeout) else {
       if mode == .passive { return CheckpointResult(busy: true) }
       throw SombraError(.busy, "a write transaction is open in this process; commit or roll it back first", path: path)
     }
-    defer { gate.leave() }
-    try lock.withLock { _ in try checkUsable() }
-    return try checkpointHoldingGate(mode)
+    return try pass.leave(after: { pass in
+      try lock.withLock { state in try checkUsable(state) }
+      return try checkpointHoldingGate(mode, pass)
+    })
   }
 
   /// The checkpoint itself; the caller holds the writer gate. Timed, counted
   /// and logged (`reason`: requested, wal-size, interval, close, open).
-  func checkpointHoldingGate(_ mode: CheckpointMode, reason: String = "requested") throws -> CheckpointResult {
+  func checkpointHoldingGate(_ mode: CheckpointMode, reason: String = "requested", _ pass: borrowing Pass) throws -> CheckpointResult {
     let started = monotonicSeconds()
-    let result = try copyFrames(mode)
+    let result = try copyFrames(mode, pass)
     let elapsed = monotonicSeconds() - started
-    lock.withLock { _ in lastCheckpointAt = monotonicSeconds() }
+    lock.withLock { $0.lastCheckpointAt = monotonicSeconds() }
     if result.framesBefore > 0 || result.busy {
       logger.debug(
         "checkpoint",
@@ -82,18 +83,18 @@ extension Pager {
   }
 
   /// Steps 1-4 of the protocol.
-  private func copyFrames(_ mode: CheckpointMode) throws -> CheckpointResult {
-    guard let wal = walFile else { return CheckpointResult() }
+  private func copyFrames(_ mode: CheckpointMode, _ pass: borrowing Pass) throws -> CheckpointResult {
+    guard let wal = lock.withLock({ $0.walFile }) else { return CheckpointResult() }
     var result = CheckpointResult()
     result.walBytesBefore = try wal.size()
-    result.framesBefore = lock.withLock { _ in committedFrames }
+    result.framesBefore = lock.withLock { $0.committedFrames }
 
     // The gate holder's view: no commit can be added meanwhile. The sync is a
     // group sync (after a running one, never beside it): a sync that returns
     // after another failed proves nothing, and must not make commits durable
     // or let their pages into the main file. It covers `latest`, so it leaves
     // `durableView` nil: new snapshots see every commit.
-    let latest = lock.withLock { _ in syncedThrough < header.changeCounter ? header.changeCounter : nil }
+    let latest = lock.withLock { state in state.syncedThrough < state.header.changeCounter ? state.header.changeCounter : nil }
     if let latest {
       try syncGroup.wait(for: latest) { try leadSync(holdingGate: true) }
     }
@@ -105,7 +106,7 @@ extension Pager {
     let wait = mode == .passive ? (oversize ? Self.oversizeWait : 0) : max(options.lockTimeout, 0.001)
     let gotLock = try lockReadersForCheckpoint(timeout: wait)
     guard gotLock else {
-      lock.withLock { _ in noteCheckpointBlocked(byOtherProcesses: true) }
+      lock.withLock { state in noteCheckpointBlocked(byOtherProcesses: true, &state) }
       if mode == .passive {
         result.busy = true
         result.walBytesAfter = result.walBytesBefore
@@ -116,19 +117,19 @@ extension Pager {
     defer { try? main.unlock(.readers) }
 
     // Plan: newest frame below the bound, per page.
-    let (bound, plan, boundTransaction) = lock.withLock { _ in
-      let bound = min(readerMarks.keys.min() ?? committedFrames, committedFrames)
+    let (bound, plan, boundTransaction) = lock.withLock { state in
+      let bound = min(state.readerMarks.keys.min() ?? state.committedFrames, state.committedFrames)
       var plan: [(page: PageNumber, source: PageSource)] = []
-      for (page, frames) in index.all {
-        if let f = frames.last(where: { Int($0) < bound }) { plan.append((page, source(of: page, at: f))) }
+      for (page, frames) in state.index.all {
+        if let f = frames.last(where: { Int($0) < bound }) { plan.append((page, state.source(of: page, at: f))) }
       }
       plan.sort { $0.page < $1.page }
-      return (bound, plan, bound > 0 ? frameTransactions[bound - 1] : 0)
+      return (bound, plan, bound > 0 ? state.frameTransactions[bound - 1] : 0)
     }
 
     // The lifetime facts stamped into the page 0 copied home (and kept in memory
     // for the next commit's header).
-    let checkpoints = lock.withLock { _ in header.lifetime.checkpoints } + 1
+    let checkpoints = lock.withLock { $0.header.lifetime.checkpoints } + 1
     let now = options.wallClock()
     if !plan.isEmpty {
       let page = UnsafeMutableRawBufferPointer.allocate(byteCount: pageSize, alignment: 64)
@@ -143,15 +144,18 @@ extension Pager {
           // The cache usually holds the version whole; a delta chain would
           // otherwise cost one WAL read per record.
           let newest = source.deltas.last ?? source.base
-          let cached = newest.map { frame in
-            lock.withLock { _ in
-              guard let slot = cache.pin(.frame(frame, page: number)) else { return false }
-              page.copyMemory(from: UnsafeRawBufferPointer(cache.buffer(slot)))
-              cache.unpin(slot)
-              return true
+          let cached = newest.flatMap { frame in
+            lock.withLock { state in
+              state.cache.pin(.frame(frame, page: number)).map { (slot: $0, bytes: UnsafeRawBufferPointer(state.cache.buffer($0))) }
             }
-          } ?? false
-          if !cached { try load(number, from: source, into: page) }
+          }
+          if let cached {
+            // Pinned: the slot's bytes stay as they are until the unpin.
+            page.copyMemory(from: cached.bytes)
+            lock.withLock { $0.cache.unpin(cached.slot) }
+          } else {
+            try load(number, from: source, into: page, wal: wal)
+          }
           if number == 0 {
             var h = try DatabaseHeader.decode(UnsafeRawBufferPointer(page), path: path)
             h.lastCheckpointedTransaction = boundTransaction
@@ -175,55 +179,56 @@ extension Pager {
       result.pagesCopied = plan.count
     }
 
-    try lock.withLock { _ in
-      for (number, _) in plan { cache.remove(.main(number)) }
-      cache.remove(.main(0))
-      if bound > 0 { header.lastCheckpointedTransaction = boundTransaction }
+    try lock.withLock { state in
+      for (number, _) in plan { state.cache.remove(.main(number)) }
+      state.cache.remove(.main(0))
+      if bound > 0 { state.header.lastCheckpointedTransaction = boundTransaction }
       if !plan.isEmpty {
-        header.lifetime.checkpoints = checkpoints
-        header.lifetime.lastCheckpointTime = now
+        state.header.lifetime.checkpoints = checkpoints
+        state.header.lifetime.lastCheckpointTime = now
       }
-      counters.checkpoints += 1
-      counters.pagesWritten += UInt64(plan.count)
-      guard bound == committedFrames, readerMarks.isEmpty else {
-        result.busy = bound < committedFrames
-        noteCheckpointBlocked(byOtherProcesses: false)
+      state.counters.checkpoints += 1
+      state.counters.pagesWritten += UInt64(plan.count)
+      guard bound == state.committedFrames, state.readerMarks.isEmpty else {
+        result.busy = bound < state.committedFrames
+        noteCheckpointBlocked(byOtherProcesses: false, &state)
         return
       }
-      checkpointBlocker = nil
+      state.checkpointBlocker = nil
       // Other processes see no frame of the new generation until a sync
       // covers it; none of them is reading (the readers lock is ours).
-      try moveDurableMark(to: 0)
+      try moveDurableMark(to: 0, &state)
       // Reset: the newest version of every page now lives in the main file.
-      for (number, frames) in index.all where number != 0 {
-        if let newest = frames.last { cache.rekey(.frame(newest, page: number), to: .main(number)) }
+      for (number, frames) in state.index.all where number != 0 {
+        if let newest = frames.last { state.cache.rekey(.frame(newest, page: number), to: .main(number)) }
       }
-      cache.removeFrames()
-      index.removeAll()
-      framePages.removeAll()
-      frameTransactions.removeAll()
-      committedFrames = 0
-      generation += 1
-      let next = (walHeader ?? WALHeader.fresh(pageSize: UInt32(pageSize), databaseID: header.databaseID)).next(databaseID: header.databaseID)
-      walHeader = next
-      runningChecksum = next.checksum
+      state.cache.removeFrames()
+      state.index.removeAll()
+      state.framePages.removeAll()
+      state.frameTransactions.removeAll()
+      state.committedFrames = 0
+      state.generation += 1
+      let next = (state.walHeader ?? WALHeader.fresh(pageSize: UInt32(pageSize), databaseID: state.header.databaseID))
+        .next(databaseID: state.header.databaseID)
+      state.walHeader = next
+      state.runningChecksum = next.checksum
       do {
         if mode == .truncate {
-          walAllocated = nil
+          pass.held.walAllocated = nil
           try wal.truncate(to: 0)
           try wal.sync()
-          walHeaderOnDisk = false
-          walAllocated = 0
+          state.walHeaderOnDisk = false
+          pass.held.walAllocated = 0
         } else {
           // Durable before any frame of the new generation is written: otherwise a
           // crash could leave the old header over a mix of old and new frames, and
           // recovery would replay a prefix of frames already checkpointed.
           try next.encode().withUnsafeBytes { try wal.write($0, at: 0) }
           try wal.sync()
-          walHeaderOnDisk = true
+          state.walHeaderOnDisk = true
         }
       } catch {
-        if poison == nil, let e = error as? SombraError { poison = e }
+        if state.poison == nil, let e = error as? SombraError { state.poison = e }
         throw error
       }
       result.walReset = true

@@ -37,25 +37,40 @@ extension Pager {
   /// over from one open past `transactionTimeout`).
   package func beginWrite(timeout: Double? = nil) throws -> PageWriter {
     guard !readOnly else { throw SombraError.misuse("the database is open read-only") }
-    if !gate.tryEnter() {
+    let pass: Pass
+    if let entered = gate.tryEnter() {
+      pass = entered
+    } else {
       let started = monotonicSeconds()
-      guard waitForGate(timeout: timeout) else {
+      guard let entered = waitForGate(timeout: timeout) else {
         throw SombraError(.locked, "another write transaction is still open in this process", path: path)
       }
       noteLockWait(seconds: monotonicSeconds() - started)
+      pass = entered
     }
+    let base: Snapshot
+    let allowsDeltas: Bool
     do {
-      let base = try lock.withLock { _ in
-        try checkUsable()
-        return Snapshot(mark: committedFrames, generation: generation, header: header)
+      (base, allowsDeltas) = try lock.withLock { state in
+        try checkUsable(state)
+        // The commit logs images only when the WAL is version 1.
+        return (
+          Snapshot(mark: state.committedFrames, generation: state.generation, header: state.header),
+          state.walHeader?.allowsDeltas ?? true
+        )
       }
-      let writer = PageWriter(pager: self, base: base, deadline: options.transactionTimeout.map { monotonicSeconds() + $0 })
-      if writer.deadline != nil { lock.withLock { _ in activeWriter = writer } }
-      return writer
     } catch {
-      gate.leave()
+      pass.leave()
       throw error
     }
+    // The hints move to the transaction (the gate keeps none meanwhile).
+    let hints = pass.held.leafInsertHints
+    pass.held.leafInsertHints = [:]
+    let deadline = options.transactionTimeout.map { monotonicSeconds() + $0 }
+    let lease = WriteLease(deadline: deadline, transaction: base.header.changeCounter &+ 1, pass: pass)
+    let writer = PageWriter(pager: self, base: base, lease: lease, allowsDeltas: allowsDeltas, leafInserts: hints)
+    if deadline != nil { lock.withLock { $0.activeWriter = lease } }
+    return writer
   }
 
   /// Discards a write transaction.
@@ -65,14 +80,14 @@ extension Pager {
     writer.releaseBuffers()
     // A transaction revoked by a timeout has passed the gate on already.
     guard writer.end() else { return }
-    lock.withLock { _ in
-      counters.rollbacks += 1
-      if activeWriter === writer { activeWriter = nil }
+    lock.withLock { state in
+      state.counters.rollbacks += 1
+      if state.activeWriter === writer.lease { state.activeWriter = nil }
     }
     logger.debug(
       "rollback",
       metadata: ["tx": "\(writer.base.header.changeCounter + 1)", "reason": .string(writer.failure.map { $0.code.rawValue } ?? "requested")])
-    gate.leave()
+    if let pass = writer.lease.takePass() { pass.leave() }
   }
 
   /// Makes a write transaction durable (per the sync mode) and visible.
@@ -81,7 +96,7 @@ extension Pager {
     if writer.isRevoked || writer.isPastDeadline {
       let error = writer.timedOut()
       if !writer.isRevoked && writer.failure?.code != .timeout {
-        lock.withLock { _ in counters.timeouts += 1 }
+        lock.withLock { $0.counters.timeouts += 1 }
         logger.warning("write transaction timed out", metadata: ["tx": "\(writer.base.header.changeCounter + 1)"])
       }
       rollback(writer)
@@ -97,15 +112,17 @@ extension Pager {
       writer.releaseBuffers()
       throw writer.timedOut()
     }
-    let pending: PendingSync?
-    do {
-      // The gate goes to the next writer before this commit waits for its sync.
-      defer {
-        lock.withLock { _ in if activeWriter === writer { activeWriter = nil } }
-        gate.leave()
-      }
-      pending = try commitHoldingGate(writer)
+    // Ended by its owner: the gate's pass is the owner's now.
+    guard let pass = writer.lease.takePass() else {
+      writer.isFinished = true
+      writer.releaseBuffers()
+      throw SombraError.misuse("the transaction does not hold the writer gate")
     }
+    // The gate goes to the next writer before this commit waits for its sync.
+    let pending = try pass.leave(after: { pass in
+      defer { lock.withLock { state in if state.activeWriter === writer.lease { state.activeWriter = nil } } }
+      return try commitHoldingGate(writer, pass)
+    })
     if let pending {
       try awaitSync(pending)
     } else {
@@ -123,7 +140,7 @@ extension Pager {
   package func awaitDurableBase(of writer: PageWriter) throws {
     guard options.sync == .full else { return }
     let base = writer.base.header.changeCounter
-    if lock.withLock({ _ in syncedThrough < base }) {
+    if lock.withLock({ $0.syncedThrough < base }) {
       try syncGroup.wait(for: base) { try leadSync(holdingGate: false) }
     }
   }
@@ -147,9 +164,9 @@ extension Pager {
   func awaitSync(_ pending: PendingSync, holdingGate: Bool = false) throws {
     try syncGroup.wait(for: pending.transaction) { try leadSync(holdingGate: holdingGate) }
     let elapsed = monotonicNanoseconds() &- pending.started  // monotonic: no wrap
-    lock.withLock { _ in
-      counters.commits += 1
-      if options.metricsEnabled { commitLatency.record(elapsed) }
+    lock.withLock { state in
+      state.counters.commits += 1
+      if options.metricsEnabled { state.commitLatency.record(elapsed) }
     }
     noteIfSlow("commit", seconds: Double(elapsed) / 1e9, metadata: ["tx": "\(pending.transaction)", "pages": "\(pending.pages)"])
   }
@@ -166,14 +183,14 @@ extension Pager {
     // sync of its own right after. A thread that writes alone never waits
     // (the gate is free), nor does a leader with commits already waiting.
     let started = monotonicNanoseconds()
-    let (patience, alone) = lock.withLock { _ in
-      (min(lastSyncNanoseconds, Self.maxGroupWait), header.changeCounter &- syncedThrough <= 1)
+    let (patience, alone) = lock.withLock { state in
+      (min(state.lastSyncNanoseconds, Self.maxGroupWait), state.header.changeCounter &- state.syncedThrough <= 1)
     }
     if alone && !holdingGate { syncGroup.waitForWriters(while: { gate.isHeld }, until: started &+ patience) }
     let syncing = monotonicNanoseconds()
-    let (target, frames, latest, generationThen) = try lock.withLock { _ in
-      try checkUsable()
-      return (header.changeCounter, committedFrames, header, generation)
+    let (target, frames, latest, generationThen, walFile) = try lock.withLock { state in
+      try checkUsable(state)
+      return (state.header.changeCounter, state.committedFrames, state.header, state.generation, state.walFile)
     }
     guard let wal = walFile else { throw SombraError.misuse("no WAL is open") }
     do { try wal.sync() } catch {
@@ -181,15 +198,15 @@ extension Pager {
       throw poisoned(by: error)
     }
     let synced = monotonicNanoseconds()
-    lock.withLock { _ in
-      lastSyncNanoseconds = synced &- syncing
-      counters.walSyncs += 1
-      syncedThrough = max(syncedThrough, target)
+    lock.withLock { state in
+      state.lastSyncNanoseconds = synced &- syncing
+      state.counters.walSyncs += 1
+      state.syncedThrough = max(state.syncedThrough, target)
       // Other processes too (`Pager+DurableMark.swift`).
-      advanceDurableMark(to: frames, generation: generationThen)
+      advanceDurableMark(to: frames, generation: generationThen, &state)
       // New snapshots may now see everything up to `target`.
-      if let view = durableView, view.header.changeCounter < target, generationThen == generation {
-        durableView = target >= header.changeCounter ? nil : (frames, latest)
+      if let view = state.durableView, view.header.changeCounter < target, generationThen == state.generation {
+        state.durableView = target >= state.header.changeCounter ? nil : (frames, latest)
       }
     }
     return target
@@ -197,7 +214,7 @@ extension Pager {
 
   /// The commit itself; the caller holds the writer gate and keeps it. Returns
   /// the sync the commit still waits for (`awaitSync`), under `SyncMode.full`.
-  func commitHoldingGate(_ writer: PageWriter) throws -> PendingSync? {
+  func commitHoldingGate(_ writer: PageWriter, _ pass: borrowing Pass) throws -> PendingSync? {
     defer {
       writer.isFinished = true
       writer.releaseBuffers()
@@ -205,13 +222,21 @@ extension Pager {
     if writer.dirty.isEmpty && !writer.headerChanged { return nil }
     // Hints for the next writer (a bounded map: past 64 Ki leaves it starts over).
     let hints = writer.takeLeafInserts()
-    leafInsertHints = hints.count <= 1 << 16 ? hints : [:]
+    pass.held.leafInsertHints = hints.count <= 1 << 16 ? hints : [:]
     let started = monotonicNanoseconds()
-    let (unpersistedCorruption, durable) = try lock.withLock { _ in
-      try checkUsable()
+    // What only the gate holder changes (the frames, the WAL header, and,
+    // but under `.full`, the sync mark) stays as read here until the publish.
+    let (unpersistedCorruption, durable, current) = try lock.withLock { state in
+      try checkUsable(state)
       // The claim each commit makes in its page 0 (`WALDamage`): what the
       // published mark says a sync covered.
-      return (counters.corruptionErrors - corruptionPersisted, durableMark ?? 0)
+      return (
+        state.counters.corruptionErrors - state.corruptionPersisted, state.durableMark ?? 0,
+        (
+          frames: state.committedFrames, checksum: state.runningChecksum, walHeader: state.walHeader,
+          walHeaderOnDisk: state.walHeaderOnDisk, walFile: state.walFile, syncedThrough: state.syncedThrough
+        )
+      )
     }
 
     var newHeader = writer.header
@@ -221,22 +246,21 @@ extension Pager {
     newHeader.lifetime.corruptionEvents += unpersistedCorruption
     let transaction = newHeader.changeCounter
     let frameSize = WALFormat.frameSize(pageSize: pageSize)
-    let prefix = walHeaderOnDisk ? 0 : WALFormat.headerSize
+    let prefix = current.walHeaderOnDisk ? 0 : WALFormat.headerSize
 
     // Page 0 is the new header; the other images are the transaction's pages.
     let headerPage = UnsafeMutableRawBufferPointer.allocate(byteCount: pageSize, alignment: 64)
     defer { headerPage.deallocate() }
     newHeader.encode(into: headerPage)
-    func image(_ number: PageNumber) -> UnsafeRawBufferPointer {
-      UnsafeRawBufferPointer(number == 0 ? headerPage : writer.dirty[number] ?? headerPage)
-    }
+    let images = CommitImages(header: UnsafeRawBufferPointer(headerPage), dirty: writer.dirty)
+    func image(_ number: PageNumber) -> UnsafeRawBufferPointer { images[number] }
     let numbers = writer.dirty.numbers.sorted()
 
-    guard let wal = walFile else { throw SombraError.misuse("no WAL is open") }
-    let walHeader = self.walHeader ?? WALHeader.fresh(pageSize: UInt32(pageSize), databaseID: writer.header.databaseID)
-    let firstFrame = committedFrames
+    guard let wal = current.walFile else { throw SombraError.misuse("no WAL is open") }
+    let walHeader = current.walHeader ?? WALHeader.fresh(pageSize: UInt32(pageSize), databaseID: writer.header.databaseID)
+    let firstFrame = current.frames
     var plan = logPlan(writer, pages: [0] + numbers, walHeader: walHeader, image: image)
-    defer { if !plan.pinned.isEmpty { lock.withLock { _ in for slot in plan.pinned { cache.unpin(slot) } } } }
+    defer { if !plan.pinned.isEmpty { lock.withLock { state in for slot in plan.pinned { state.cache.unpin(slot) } } } }
     let frameCount = plan.images.count + plan.deltaFrames.count
     guard firstFrame + frameCount < Int(Int32.max), var offset = prefix > 0 ? 0 : WALFormat.frameOffset(firstFrame, pageSize: pageSize) else {
       let error = SombraError(.limitExceeded, "the WAL cannot grow further; checkpoint")
@@ -244,11 +268,11 @@ extension Pager {
       throw error
     }
     // The file's size before this commit's writes (they may extend it).
-    let allocated = walAllocated ?? (try? wal.size()) ?? 0
+    let allocated = pass.held.walAllocated ?? (try? wal.size()) ?? 0
     // Frames go out in chunks through one reused buffer (a commit of thousands
     // of pages must not fault in a fresh buffer of its whole size).
-    let buffer = commitBuffer(frames: Self.commitChunkFrames, frameSize: frameSize)
-    var running = prefix > 0 ? walHeader.checksum : runningChecksum
+    let buffer = commitBuffer(frames: Self.commitChunkFrames, frameSize: frameSize, pass)
+    var running = prefix > 0 ? walHeader.checksum : current.checksum
     var used = 0
     var total = 0
     if prefix > 0 {
@@ -300,19 +324,19 @@ extension Pager {
         }
       }
     } catch let error as SombraError where error.errno == ENOSPC || error.errno == EDQUOT {
-      lock.withLock { _ in counters.rollbacks += 1 }
+      lock.withLock { $0.counters.rollbacks += 1 }
       noteLimit(error, limit: "disk")
       throw error  // nothing committed; the handle stays usable
     } catch {
       logger.error("WAL write failed; the handle is poisoned", metadata: ["tx": "\(transaction)", "error": "\(error)"])
       throw poisoned(by: error)
     }
-    try growWAL(wal, framesEnd: offset, allocated: allocated, transaction: transaction)
+    try growWAL(wal, framesEnd: offset, allocated: allocated, transaction: transaction, pass)
     // Under `.full` the sync comes after the gate is handed on (`awaitSync`).
     let mustSync: Bool
     switch options.sync {
     case .full: mustSync = false
-    case .normal(let every): mustSync = transaction &- syncedThrough >= every
+    case .normal(let every): mustSync = transaction &- current.syncedThrough >= every
     case .off: mustSync = false
     }
     let group = options.sync == .full
@@ -326,51 +350,51 @@ extension Pager {
     let elapsed = monotonicNanoseconds() &- started  // monotonic: no wrap
     let pinned = plan.pinned
     plan.pinned = []
-    let intervalDue = lock.withLock { _ in
-      for slot in pinned { cache.unpin(slot) }
+    let intervalDue = lock.withLock { state in
+      for slot in pinned { state.cache.unpin(slot) }
       if prefix > 0 {
-        self.walHeader = walHeader
-        walHeaderOnDisk = true
+        state.walHeader = walHeader
+        state.walHeaderOnDisk = true
       }
       // With no snapshot open, nobody can ask for a page's previous version
       // again (a new snapshot sees this commit): its cache slot takes the new one.
-      let reuse = readerMarks.isEmpty
+      let reuse = state.readerMarks.isEmpty
       func publish(_ number: PageNumber, in frame: UInt32) {
-        let previous = index.frame(of: number, below: Int.max).map { PageKey.frame($0, page: number) } ?? .main(number)
-        index.append(frame, of: number)
+        let previous = state.index.frame(of: number, below: Int.max).map { PageKey.frame($0, page: number) } ?? .main(number)
+        state.index.append(frame, of: number)
         if reuse {
-          try? cache.insert(.frame(frame, page: number), copying: image(number), replacing: previous)
+          try? state.cache.insert(.frame(frame, page: number), copying: images[number], replacing: previous)
         } else {
-          try? cache.insert(.frame(frame, page: number), copying: image(number))
+          try? state.cache.insert(.frame(frame, page: number), copying: images[number])
         }
       }
       for (i, number) in plan.images.enumerated() {
         publish(number, in: UInt32(firstFrame + i))
-        framePages.append(number)
-        frameTransactions.append(transaction)
+        state.framePages.append(number)
+        state.frameTransactions.append(transaction)
       }
       for (i, frame) in plan.deltaFrames.enumerated() {
         for number in frame.pages { publish(number, in: UInt32(firstFrame + plan.images.count + i)) }
-        framePages.append(WALFormat.deltaFrameMarker)
-        frameTransactions.append(transaction)
+        state.framePages.append(WALFormat.deltaFrameMarker)
+        state.frameTransactions.append(transaction)
       }
       // Readers keep seeing the state before this commit until its sync.
-      if group && durableView == nil { durableView = (committedFrames, header) }
+      if group && state.durableView == nil { state.durableView = (state.committedFrames, state.header) }
       if group { syncGroup.noteWritten() }
-      committedFrames += frameCount
-      runningChecksum = running
-      header = newHeader
+      state.committedFrames += frameCount
+      state.runningChecksum = running
+      state.header = newHeader
       if mustSync {
-        syncedThrough = transaction
-        advanceDurableMark(to: committedFrames, generation: generation)
+        state.syncedThrough = transaction
+        advanceDurableMark(to: state.committedFrames, generation: state.generation, &state)
       }
-      if !group { counters.commits += 1 }  // under `.full`, once it is durable (`awaitSync`)
-      counters.framesWritten += UInt64(frameCount)
-      counters.walBytesWritten += UInt64(total)
-      if mustSync { counters.walSyncs += 1 }
-      corruptionPersisted += unpersistedCorruption
-      if options.metricsEnabled && !group { commitLatency.record(elapsed) }
-      return checkpointIntervalDue()
+      if !group { state.counters.commits += 1 }  // under `.full`, once it is durable (`awaitSync`)
+      state.counters.framesWritten += UInt64(frameCount)
+      state.counters.walBytesWritten += UInt64(total)
+      if mustSync { state.counters.walSyncs += 1 }
+      state.corruptionPersisted += unpersistedCorruption
+      if options.metricsEnabled && !group { state.commitLatency.record(elapsed) }
+      return checkpointIntervalDue(state)
     }
     logger.debug(
       "commit",
@@ -385,7 +409,7 @@ extension Pager {
     let overSize = walSize >= options.maxWALSize
     if overSize || intervalDue {
       // The commit is already durable; a checkpoint that cannot run now runs later.
-      let result = try? checkpointHoldingGate(.passive, reason: overSize ? "wal-size" : "interval")
+      let result = try? checkpointHoldingGate(.passive, reason: overSize ? "wal-size" : "interval", pass)
       if overSize, let result, !result.walReset { warnIfWALBehind(result) }
     }
     return group ? PendingSync(transaction: transaction, started: started, pages: numbers.count + 1) : nil
@@ -400,7 +424,7 @@ extension Pager {
   /// Pages a transaction may change and still be logged as delta records:
   /// `deltaPagesLimit`, or a quarter of the cache when that is less (the
   /// commit pins the committed version of every page it compares).
-  var deltaPagesBudget: Int { min(Self.deltaPagesLimit, cache.capacity / 4) }
+  var deltaPagesBudget: Int { min(Self.deltaPagesLimit, cacheCapacity / 4) }
 
   /// How one commit logs its pages (step 1 of the protocol).
   struct LogPlan {
@@ -433,21 +457,24 @@ extension Pager {
     }
     let committedCount = writer.base.header.pageCount
     // Committed versions of the candidates, pinned while they are compared.
-    var old: [(page: PageNumber, bytes: UnsafeRawBufferPointer?)] = []
-    lock.withLock { _ in
-      let mark = committedFrames
+    let (old, pinned) = lock.withLock { state in
+      var old: [(page: PageNumber, bytes: UnsafeRawBufferPointer?)] = []
+      var pinned: [Int] = []
+      let mark = state.committedFrames
       for number in pages {
-        guard number < committedCount, number != 0 || index[0] != nil,
-          deltaChainLength(of: number, limit: Self.deltaChainLimit) < Self.deltaChainLimit,
-          let slot = try? pin(number, mark: mark)
+        guard number < committedCount, number != 0 || state.index[0] != nil,
+          state.deltaChainLength(of: number, limit: Self.deltaChainLimit) < Self.deltaChainLimit,
+          let slot = try? pin(number, mark: mark, &state)
         else {
           old.append((number, nil))
           continue
         }
-        plan.pinned.append(slot)
-        old.append((number, UnsafeRawBufferPointer(cache.buffer(slot))))
+        pinned.append(slot)
+        old.append((number, UnsafeRawBufferPointer(state.cache.buffer(slot))))
       }
+      return (old, pinned)
     }
+    plan.pinned = pinned
     // The records compare sealed pages: the trailer is part of the new version.
     for (number, committed) in old where committed != nil && number != 0 {
       if let page = writer.dirty[number] { PageLayout.seal(page) }
@@ -490,40 +517,42 @@ extension Pager {
 
   /// Waits for the writer gate up to `timeout` seconds (nil: as long as it
   /// takes), taking it over from a transaction open past its deadline.
-  private func waitForGate(timeout: Double?) -> Bool {
+  private func waitForGate(timeout: Double?) -> Pass? {
     let deadline = timeout.map { monotonicSeconds() + $0 }
     while true {
-      let holderDeadline = lock.withLock { _ in activeWriter?.deadline }
+      let holderDeadline = lock.withLock { $0.activeWriter?.deadline }
       let now = monotonicSeconds()
       var wait = deadline.map { max($0 - now, 0) }
       if let holderDeadline { wait = min(wait ?? .infinity, max(holderDeadline - now, 0) + 0.001) }
-      if gate.enter(timeout: wait) { return true }
-      if holderDeadline != nil, revokeExpiredWriter() { return true }
-      if let deadline, monotonicSeconds() >= deadline { return false }
+      if let pass = gate.enter(timeout: wait) { return pass }
+      if holderDeadline != nil, let pass = revokeExpiredWriter() { return pass }
+      if let deadline, monotonicSeconds() >= deadline { return nil }
       if holderDeadline != nil { usleepSeconds(0.001) }
     }
   }
 
   /// Rolls back the open write transaction when it is past its deadline and
-  /// not inside a call; the gate then passes to the caller. Returns whether it did.
-  func revokeExpiredWriter() -> Bool {
-    let revoked: PageWriter? = lock.withLock { _ in
-      guard let writer = activeWriter, writer.isPastDeadline, writer.revoke() else { return nil }
-      activeWriter = nil
-      counters.rollbacks += 1
-      counters.timeouts += 1
-      return writer
+  /// not inside a call; the gate then passes to the caller, who gets the
+  /// transaction's pass. Returns nil when it did not.
+  func revokeExpiredWriter() -> Pass? {
+    let revoked: WriteLease? = lock.withLock { state in
+      guard let lease = state.activeWriter, lease.isPastDeadline, lease.revoke() else { return nil }
+      state.activeWriter = nil
+      state.counters.rollbacks += 1
+      state.counters.timeouts += 1
+      return lease
     }
-    guard let revoked else { return false }
+    // Revoked: its owner can no longer end it, so the pass is there to take.
+    guard let revoked, let pass = revoked.takePass() else { return nil }
     logger.warning(
       "write transaction timed out and was rolled back",
-      metadata: ["tx": "\(revoked.base.header.changeCounter + 1)", "timeout_s": "\(options.transactionTimeout ?? 0)"])
-    return true
+      metadata: ["tx": "\(revoked.transaction)", "timeout_s": "\(options.transactionTimeout ?? 0)"])
+    return pass
   }
 
   /// Counts and logs a wait for the writer gate.
   private func noteLockWait(seconds: Double) {
-    lock.withLock { _ in counters.lockWaits += 1 }
+    lock.withLock { $0.counters.lockWaits += 1 }
     if seconds > options.slowOperationThreshold {
       noteIfSlow("lock wait", seconds: seconds)
     } else {
@@ -536,24 +565,24 @@ extension Pager {
   /// the end of the file. The zeros start where the frames end and never cover
   /// a frame, so whichever of these writes a power loss keeps, recovery reads
   /// the frames that landed and stops at zeros or a torn frame after them.
-  private func growWAL(_ wal: any StorageFile, framesEnd: UInt64, allocated: UInt64, transaction: UInt64) throws {
+  private func growWAL(_ wal: any StorageFile, framesEnd: UInt64, allocated: UInt64, transaction: UInt64, _ pass: borrowing Pass) throws {
     guard framesEnd > allocated else {
-      walAllocated = allocated
+      pass.held.walAllocated = allocated
       return
     }
     // Until the zeros are written the file ends at the frames.
-    walAllocated = framesEnd
+    pass.held.walAllocated = framesEnd
     guard let target = WALFormat.grownSize(needed: framesEnd, allocated: allocated, pageSize: pageSize), target > framesEnd else {
       return
     }
-    let zeros = zeroChunk()
+    let zeros = zeroChunk(pass)
     var at = framesEnd
     do {
       while at < target {
         let count = Int(min(UInt64(zeros.count), target - at))
         try wal.write(UnsafeRawBufferPointer(rebasing: zeros[0..<count]), at: at)
         at += UInt64(count)
-        walAllocated = at
+        pass.held.walAllocated = at
       }
     } catch let error as SombraError where error.errno == ENOSPC || error.errno == EDQUOT {
       // The frames are written; only the room ahead is missing. A later commit
@@ -568,32 +597,50 @@ extension Pager {
   /// Bytes of zeros one growth write carries at most.
   static let zeroChunkBytes = 256 << 10
 
-  /// The writer's buffer of zeros (only the gate holder uses it).
-  func zeroChunk() -> UnsafeMutableRawBufferPointer {
-    if let existing = zeroBuffer { return existing }
+  /// The writer's buffer of zeros.
+  func zeroChunk(_ pass: borrowing Pass) -> UnsafeMutableRawBufferPointer {
+    if let existing = pass.held.zeroBuffer { return existing }
     let fresh = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.zeroChunkBytes, alignment: 64)
     fresh.initializeMemory(as: UInt8.self, repeating: 0)
-    zeroBuffer = fresh
+    pass.held.zeroBuffer = fresh
     return fresh
   }
 
   /// Frames one WAL write carries at most.
   static let commitChunkFrames = 128
 
-  /// The writer's reusable frame buffer (only the gate holder uses it).
-  func commitBuffer(frames: Int, frameSize: Int) -> UnsafeMutableRawBufferPointer {
+  /// The writer's reusable frame buffer.
+  func commitBuffer(frames: Int, frameSize: Int, _ pass: borrowing Pass) -> UnsafeMutableRawBufferPointer {
     let needed = WALFormat.headerSize + frames * frameSize
-    if let existing = frameBuffer, existing.count >= needed { return existing }
-    frameBuffer?.deallocate()
+    if let existing = pass.held.frameBuffer, existing.count >= needed { return existing }
+    pass.held.frameBuffer?.deallocate()
     let fresh = UnsafeMutableRawBufferPointer.allocate(byteCount: needed, alignment: 64)
-    frameBuffer = fresh
+    pass.held.frameBuffer = fresh
     return fresh
   }
 
   /// Bytes of the WAL up to the last committed frame.
   package var walSize: UInt64 {
-    lock.withLock { _ in
-      committedFrames == 0 ? 0 : WALFormat.frameOffset(committedFrames, pageSize: pageSize) ?? UInt64.max
+    lock.withLock { state in
+      state.committedFrames == 0 ? 0 : WALFormat.frameOffset(state.committedFrames, pageSize: pageSize) ?? UInt64.max
     }
+  }
+}
+
+/// The page images one commit publishes: page 0 (the new header) and the
+/// transaction's pages, read under `Pager.lock` while the cache copies them.
+///
+/// @unchecked: the buffers belong to the committing gate holder, which
+/// neither changes nor frees them until the publish is over, and the cache
+/// only copies from them; no reference to them stays in `PagerState`.
+struct CommitImages: @unchecked Sendable {
+  let header: UnsafeRawBufferPointer
+  let dirty: DirtyPages
+
+  /// The image of page `number` (page 0 and a page not in the transaction:
+  /// the header).
+  subscript(number: PageNumber) -> UnsafeRawBufferPointer {
+    guard number != 0, let page = dirty[number] else { return header }
+    return UnsafeRawBufferPointer(page)
   }
 }

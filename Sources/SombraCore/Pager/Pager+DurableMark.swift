@@ -46,14 +46,14 @@
 /// happens (every N commits, or a checkpoint's WAL sync), so other processes
 /// see commits later than this handle's own readers do.
 extension Pager {
-  /// Moves the published durable mark to `frames`. Call under `lock`.
-  func moveDurableMark(to frames: Int) throws {
-    if durableMark == frames { return }
+  /// Moves the published durable mark to `frames`.
+  func moveDurableMark(to frames: Int, _ state: inout PagerState) throws {
+    if state.durableMark == frames { return }
     let target = LockRange.durableMark(frames)
     guard try main.lock(target, .exclusive, wait: false) else {
       throw SombraError(.locked, "another handle holds the durable mark at \(frames) frames", path: path)
     }
-    durableMark = frames
+    state.durableMark = frames
     // Everything else in the range: the old mark, and any a failed unlock left.
     let below = LockRange(start: LockRange.durableMarks.start, length: target.start - LockRange.durableMarks.start)
     let above = LockRange(start: target.start + 1, length: LockRange.durableMarks.start + LockRange.durableMarks.length - target.start - 1)
@@ -63,12 +63,12 @@ extension Pager {
   }
 
   /// Moves the mark after a sync that covered `frames` of generation
-  /// `covered`. Call under `lock`. A failure only leaves the mark behind
-  /// (readers see less); it is logged, and the next sync tries again.
-  func advanceDurableMark(to frames: Int, generation covered: UInt64) {
-    guard covered == generation, frames > (durableMark ?? -1) else { return }
+  /// `covered`. A failure only leaves the mark behind (readers see less); it
+  /// is logged, and the next sync tries again.
+  func advanceDurableMark(to frames: Int, generation covered: UInt64, _ state: inout PagerState) {
+    guard covered == state.generation, frames > (state.durableMark ?? -1) else { return }
     do {
-      try moveDurableMark(to: frames)
+      try moveDurableMark(to: frames, &state)
     } catch {
       logger.error("the durable mark could not be moved; other processes see older commits", metadata: ["frames": "\(frames)", "error": "\(error)"])
     }
@@ -77,7 +77,7 @@ extension Pager {
   /// Step 1 of the writer's protocol, at the read-write open: publish what
   /// recovery found and made durable.
   func publishRecoveredFrames() throws {
-    try lock.withLock { _ in try moveDurableMark(to: committedFrames) }
+    try lock.withLock { state in try moveDurableMark(to: state.committedFrames, &state) }
   }
 
   /// The frames the read-write handle has published as durable; nil when no

@@ -38,22 +38,23 @@ extension Pager {
   /// Steps 1-3 above.
   package func closeKeepingWriterLock() throws -> HeldWriterLock {
     guard !readOnly else { throw SombraError.misuse("the database is open read-only") }
-    guard gate.tryEnter() else {
+    guard let pass = gate.tryEnter() else {
       throw SombraError.misuse("a write transaction is still open; commit or roll it back before closing")
     }
-    defer { gate.leave() }
-    let readers = try lock.withLock { _ in
-      try checkUsable()
-      return readerMarks.values.reduce(0, +)
-    }
-    guard readers == 0 else {
-      throw SombraError.misuse("\(readers) read transaction(s) are still open; end them before closing")
-    }
-    guard try endSessionHoldingGate().walReset else {
-      throw SombraError(.busy, "readers in another process hold the database; it could not be closed for replacement", path: path)
-    }
-    markClosed()
-    logger.info("closed for replacement")
-    return HeldWriterLock(main: main, wal: walFile)
+    return try pass.leave(after: { pass in
+      let readers = try lock.withLock { state in
+        try checkUsable(state)
+        return state.readerMarks.values.reduce(0, +)
+      }
+      guard readers == 0 else {
+        throw SombraError.misuse("\(readers) read transaction(s) are still open; end them before closing")
+      }
+      guard try endSessionHoldingGate(pass).walReset else {
+        throw SombraError(.busy, "readers in another process hold the database; it could not be closed for replacement", path: path)
+      }
+      let wal = markClosed()
+      logger.info("closed for replacement")
+      return HeldWriterLock(main: main, wal: wal)
+    })
   }
 }

@@ -80,16 +80,21 @@ extension Pager {
       pageSize = options.pageSize
     }
     let pager = Pager(path: path, options: options, storage: storage, main: main, pageSize: pageSize ?? options.pageSize)
-    pager.walFile = existingWAL
+    pager.lock.withLock { $0.walFile = existingWAL }
     if created {
-      pager.header = DatabaseHeader(pageSize: UInt32(pager.pageSize))
-      pager.header.databaseID = options.newDatabaseID ?? DatabaseHeader.newDatabaseID()
-      pager.report.created = true
+      pager.lock.withLock { state in
+        state.header = DatabaseHeader(pageSize: UInt32(pager.pageSize))
+        state.header.databaseID = options.newDatabaseID ?? DatabaseHeader.newDatabaseID()
+        state.report.created = true
+      }
     } else {
       try pager.recover()
     }
     if existingWAL == nil || created {
-      if existingWAL == nil { pager.walFile = try storage.open(walPath, .readWriteCreate) }
+      if existingWAL == nil {
+        let wal = try storage.open(walPath, .readWriteCreate)
+        pager.lock.withLock { $0.walFile = wal }
+      }
       // The new directory entries (NAME and NAME.wal) must survive a power loss
       // as surely as the commits inside them.
       try storage.syncDirectory(of: path)
@@ -102,17 +107,18 @@ extension Pager {
     // This session is now responsible for closing cleanly; an unclean shutdown
     // found here is counted in the header's lifetime facts.
     pager.logOpen()
-    if pager.header.cleanShutdown || pager.report.uncleanShutdown {
+    let (header, report) = pager.lock.withLock { ($0.header, $0.report) }
+    if header.cleanShutdown || report.uncleanShutdown {
       let writer = try pager.beginWrite()
       writer.setCleanShutdown(false)
       // A file made before format 3.1 gets its id (and the minor that says so).
-      if pager.header.databaseID == 0 || pager.header.minor < DatabaseHeader.currentMinor {
-        writer.adoptCurrentFormat(databaseID: pager.header.databaseID == 0 ? DatabaseHeader.newDatabaseID() : pager.header.databaseID)
+      if header.databaseID == 0 || header.minor < DatabaseHeader.currentMinor {
+        writer.adoptCurrentFormat(databaseID: header.databaseID == 0 ? DatabaseHeader.newDatabaseID() : header.databaseID)
       }
-      if pager.report.uncleanShutdown { writer.recordUncleanShutdown() }
+      if report.uncleanShutdown { writer.recordUncleanShutdown() }
       try pager.commit(writer)
     }
-    if pager.report.recoveredFrames > 0 {
+    if report.recoveredFrames > 0 {
       // Passive: readers in other processes only postpone it; so does a full
       // disk (the WAL keeps the frames, and the database is readable). Any
       // other I/O error fails the open.
@@ -154,12 +160,12 @@ extension Pager {
       throw SombraError(.notASombraFile, "not a Sombra database: the file is empty", path: path)
     }
     let pager = Pager(path: path, options: options, storage: storage, main: main, pageSize: pageSize)
-    pager.walFile = wal
+    pager.lock.withLock { $0.walFile = wal }
     let snapshot = try pager.beginRead()
     defer { pager.endRead(snapshot) }
-    try pager.lock.withLock { _ in
-      pager.report.uncleanShutdown = !pager.header.cleanShutdown
-      try pager.checkGeometry()
+    try pager.lock.withLock { state in
+      state.report.uncleanShutdown = !state.header.cleanShutdown
+      try pager.checkGeometry(state)
     }
     ok = true
     pager.logOpen()
@@ -229,6 +235,7 @@ extension Pager {
   /// before this session counts them as durable (a previous session may have
   /// written them without a sync that succeeded: `rewriteRecovered`).
   private func recover() throws {
+    let walFile = lock.withLock { $0.walFile }
     var scan = try walFile.map { try WALScanner.scan($0, pageSize: pageSize) } ?? WALScan()
     if case .badPageSize(let size)? = scan.headerProblem {
       throw SombraError.corruption(
@@ -236,7 +243,7 @@ extension Pager {
         offset: WALFormat.headerPageSizeOffset, path: walPath)
     }
     if let wal = walFile, let damage = try assessWAL(wal, scan: &scan) {
-      lock.withLock { _ in noteWALDamage(damage) }
+      lock.withLock { state in noteWALDamage(damage, &state) }
       try Self.refuseDamagedWAL(damage, path: path, walPath: walPath, options: options)
       logger.error("WAL damage accepted: the commits after it are given up", metadata: ["damage": .string(damage.description)])
       // Given up for good, before this session writes: frames left after the
@@ -260,32 +267,33 @@ extension Pager {
     if let wal = walFile, !scan.committed.isEmpty {
       do { try rewriteRecovered(wal, frames: scan.committed.count, fileSize: scan.fileSize) } catch { throw poisoned(by: error) }
     }
-    try lock.withLock { _ in
-      adopt(scan, replacing: true)
-      walHeaderOnDisk = scan.header != nil
-      if scan.header == nil { walHeader = nil }
-      report.recoveredTransactions = scan.transactions
-      report.recoveredFrames = scan.committed.count
-      report.discardedFrames = scan.uncommittedFrames
+    try lock.withLock { state in
+      state.adopt(scan, replacing: true)
+      state.walHeaderOnDisk = scan.header != nil
+      if scan.header == nil { state.walHeader = nil }
+      state.report.recoveredTransactions = scan.transactions
+      state.report.recoveredFrames = scan.committed.count
+      state.report.discardedFrames = scan.uncommittedFrames
       if let problem = scan.headerProblem, scan.fileSize > 0 {
-        report.walStopReason = "\(problem)"
+        state.report.walStopReason = "\(problem)"
       } else if let stop = scan.problem {
-        report.walStopReason = "frame \(stop.frame): \(stop.reason)"
+        state.report.walStopReason = "frame \(stop.frame): \(stop.reason)"
       }
-      let slot = try pin(0, mark: committedFrames)
-      defer { cache.unpin(slot) }
-      header = try DatabaseHeader.decode(UnsafeRawBufferPointer(cache.buffer(slot)), path: path)
+      let slot = try pin(0, mark: state.committedFrames, &state)
+      defer { state.cache.unpin(slot) }
+      let header = try DatabaseHeader.decode(UnsafeRawBufferPointer(state.cache.buffer(slot)), path: path)
+      state.header = header
       if header.minor > DatabaseHeader.currentMinor {
         throw SombraError(.unsupportedVersion, "format \(header.major).\(header.minor) is newer than this build (\(header.major).\(DatabaseHeader.currentMinor)); open it read-only or upgrade Sombra", path: path)
       }
       if let count = scan.committedPageCount, count != header.pageCount {
         throw SombraError.corruption("the last commit says \(count) pages but its header says \(header.pageCount)", page: 0, path: walPath)
       }
-      report.uncleanShutdown = !header.cleanShutdown
+      state.report.uncleanShutdown = !header.cleanShutdown
       // What recovery found is what a sync can make of it: no commit of this
       // handle is waiting for one.
-      syncedThrough = header.changeCounter
-      try checkGeometry()
+      state.syncedThrough = header.changeCounter
+      try checkGeometry(state)
     }
     if let wal = walFile, scan.committed.isEmpty {
       // Nothing to recover, but a reset's header or a truncation whose sync
@@ -342,12 +350,12 @@ extension Pager {
   }
 
   /// Reports WAL damage once per handle: in the open report, the log (error)
-  /// and the corruption count. Call under `lock`.
-  func noteWALDamage(_ damage: WALDamage) {
-    guard report.walDamage != damage.description else { return }
-    report.walDamage = damage.description
-    walDamage = damage
-    counters.corruptionErrors += 1
+  /// and the corruption count.
+  func noteWALDamage(_ damage: WALDamage, _ state: inout PagerState) {
+    guard state.report.walDamage != damage.description else { return }
+    state.report.walDamage = damage.description
+    state.walDamage = damage
+    state.counters.corruptionErrors += 1
     logger.error("WAL damage", metadata: ["wal": .string(walPath), "damage": .string(damage.description)])
   }
 
@@ -384,23 +392,34 @@ extension Pager {
   }
 
   /// The end of a read-write session: commits the clean flag and checkpoints
-  /// with `truncate`. The caller holds the writer gate.
-  func endSessionHoldingGate() throws -> CheckpointResult {
-    let writer = PageWriter(pager: self, base: lock.withLock { _ in Snapshot(mark: committedFrames, generation: generation, header: header) })
+  /// with `truncate`. The caller holds the writer gate (`pass`) and keeps it.
+  func endSessionHoldingGate(_ pass: borrowing Pass) throws -> CheckpointResult {
+    let (base, allowsDeltas) = lock.withLock { state in
+      (Snapshot(mark: state.committedFrames, generation: state.generation, header: state.header), state.walHeader?.allowsDeltas ?? true)
+    }
+    let hints = pass.held.leafInsertHints
+    pass.held.leafInsertHints = [:]
+    // The lease has no pass: this caller keeps its own.
+    let lease = WriteLease(deadline: nil, transaction: base.header.changeCounter &+ 1, pass: nil)
+    let writer = PageWriter(pager: self, base: base, lease: lease, allowsDeltas: allowsDeltas, leafInserts: hints)
     writer.setCleanShutdown(true)
-    if let pending = try commitHoldingGate(writer) { try awaitSync(pending, holdingGate: true) }
-    return try checkpointHoldingGate(.truncate, reason: "close")
+    if let pending = try commitHoldingGate(writer, pass) { try awaitSync(pending, holdingGate: true) }
+    return try checkpointHoldingGate(.truncate, reason: "close", pass)
   }
 
   /// From here no call writes anything. A commit of another thread may still
   /// be syncing the WAL (it found the handle open): this waits for it; a
-  /// waiting one that has not started finds the handle closed.
-  func markClosed() {
-    lock.withLock { _ in
-      closed = true
-      cache.removeAll()
+  /// waiting one that has not started finds the handle closed. Returns the
+  /// WAL file, for the caller to close.
+  @discardableResult
+  func markClosed() -> (any StorageFile)? {
+    let wal = lock.withLock { state in
+      state.closed = true
+      state.cache.removeAll()
+      return state.walFile
     }
     syncGroup.waitUntilIdle()
+    return wal
   }
 
   /// Lets go of every lock, then closes the files. The locks go before the
@@ -417,12 +436,13 @@ extension Pager {
     main.close()
   }
 
-  /// Every page below the page count must be in the main file or the WAL. Call under `lock`.
-  func checkGeometry() throws {
+  /// Every page below the page count must be in the main file or the WAL.
+  func checkGeometry(_ state: PagerState) throws {
     let size = try main.size()
     let whole = size / UInt64(pageSize)
+    let header = state.header
     guard whole < UInt64(header.pageCount) else { return }
-    for page in PageNumber(truncatingIfNeeded: whole)..<header.pageCount where index[page] == nil {
+    for page in PageNumber(truncatingIfNeeded: whole)..<header.pageCount where state.index[page] == nil {
       throw SombraError.corruption(
         "the file is truncated: \(size) bytes hold \(whole) whole pages but the database has \(header.pageCount) and page \(page) is in neither the file nor the WAL",
         page: page, path: path)
@@ -433,34 +453,37 @@ extension Pager {
   /// and truncates the WAL. Fails with `misuse` while a write transaction is open.
   package func close() throws {
     // A transaction open past `transactionTimeout` is rolled back for the close.
-    guard gate.tryEnter() || revokeExpiredWriter() else {
+    guard let pass = gate.tryEnter() ?? revokeExpiredWriter() else {
       throw SombraError.misuse("a write transaction is still open; commit or roll it back before closing")
     }
-    defer { gate.leave() }
-    let (alreadyClosed, healthy, readers) = lock.withLock { _ in (closed, poison == nil, readerMarks.values.reduce(0, +)) }
-    if alreadyClosed { return }
-    guard readers == 0 else {
-      throw SombraError.misuse("\(readers) read transaction(s) are still open; end them before closing")
-    }
-    var failure: Error?
-    if !healthy {
-      // Say so: the session did not end cleanly, whatever close does now.
-      failure = lock.withLock { _ in poison }.map { SombraError(.poisoned, "closed after an earlier write or sync failed (\($0)); the next open recovers the last durable commit", path: path, cause: $0) }
-    } else if !readOnly {
-      do {
-        _ = try endSessionHoldingGate()
-      } catch let error as SombraError where error.code == .busy {
-        // A reader in another process: the WAL stays; the next open replays it.
-      } catch {
-        failure = error
+    try pass.leave(after: { pass in
+      let (alreadyClosed, healthy, readers) = lock.withLock { state in
+        (state.closed, state.poison == nil, state.readerMarks.values.reduce(0, +))
       }
-    }
-    markClosed()
-    Self.closeFiles(main: main, wal: walFile, writer: !readOnly)
-    if let failure {
-      logger.warning("closed uncleanly", metadata: ["error": "\(failure)"])
-      throw failure
-    }
-    logger.info("closed")
+      if alreadyClosed { return }
+      guard readers == 0 else {
+        throw SombraError.misuse("\(readers) read transaction(s) are still open; end them before closing")
+      }
+      var failure: Error?
+      if !healthy {
+        // Say so: the session did not end cleanly, whatever close does now.
+        failure = lock.withLock { $0.poison }.map { SombraError(.poisoned, "closed after an earlier write or sync failed (\($0)); the next open recovers the last durable commit", path: path, cause: $0) }
+      } else if !readOnly {
+        do {
+          _ = try endSessionHoldingGate(pass)
+        } catch let error as SombraError where error.code == .busy {
+          // A reader in another process: the WAL stays; the next open replays it.
+        } catch {
+          failure = error
+        }
+      }
+      let wal = markClosed()
+      Self.closeFiles(main: main, wal: wal, writer: !readOnly)
+      if let failure {
+        logger.warning("closed uncleanly", metadata: ["error": "\(failure)"])
+        throw failure
+      }
+      logger.info("closed")
+    })
   }
 }

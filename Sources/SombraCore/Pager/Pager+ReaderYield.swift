@@ -30,7 +30,7 @@ extension Pager {
   func yieldToWaitingCheckpoint() {
     guard checkpointIsWaiting() else { return }
     let deadline = monotonicSeconds() + Self.readerYieldWait
-    while lock.withLock({ _ in fileReadLocks }) > 0, monotonicSeconds() < deadline { usleepSeconds(0.001) }
+    while lock.withLock({ $0.fileReadLocks }) > 0, monotonicSeconds() < deadline { usleepSeconds(0.001) }
     let second = monotonicSeconds() + Self.readerYieldWait
     while checkpointIsWaiting(), monotonicSeconds() < second { usleepSeconds(0.001) }
   }
@@ -51,10 +51,10 @@ extension Pager {
     return try lockWithTimeout(.readers, .exclusive, timeout: timeout)
   }
 
-  /// Step 3: who holds the WAL when a checkpoint could not reset it. Call under `lock`.
-  func noteCheckpointBlocked(byOtherProcesses: Bool) {
-    checkpointBlocker = byOtherProcesses
+  /// Step 3: who holds the WAL when a checkpoint could not reset it.
+  func noteCheckpointBlocked(byOtherProcesses: Bool, _ state: inout PagerState) {
+    state.checkpointBlocker = byOtherProcesses
       ? "read transactions of read-only handles (other processes) hold the readers lock"
-      : "\(readerMarks.values.reduce(0, +)) read transaction(s) of this handle are open"
+      : "\(state.readerMarks.values.reduce(0, +)) read transaction(s) of this handle are open"
   }
 }

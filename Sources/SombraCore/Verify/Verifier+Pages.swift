@@ -30,26 +30,26 @@ extension Verifier {
   func checkPages() throws {
     let pageSize = pager.pageSize
     let snapshot = self.snapshot
-    let (frames, walHeader, wal) = try pager.lock.withLock { _ -> ([PageNumber], WALHeader?, (any StorageFile)?) in
-      try pager.checkUsable()
-      guard snapshot.generation == pager.generation, snapshot.mark <= pager.framePages.count else {
+    let (frames, walHeader, wal) = try pager.lock.withLock { state -> ([PageNumber], WALHeader?, (any StorageFile)?) in
+      try pager.checkUsable(state)
+      guard snapshot.generation == state.generation, snapshot.mark <= state.framePages.count else {
         throw SombraError.misuse("the verifier's snapshot is from an earlier WAL generation")
       }
-      return (Array(pager.framePages[0..<snapshot.mark]), pager.walHeader, pager.walFile)
+      return (Array(state.framePages[0..<snapshot.mark]), state.walHeader, state.walFile)
     }
     // The newest frame of each page below the mark (-1: the main file's copy).
     var newest = [Int32](repeating: -1, count: pageCount)
     for (f, page) in frames.enumerated() where Int(page) < pageCount { newest[Int(page)] = Int32(f) }
     // Pages whose newest version is in a delta frame (`WALFormat`): the version
     // in use is rebuilt from its base and records, and checked as a page.
-    let (deltaPages, deltaVersions) = pager.lock.withLock { _ in
+    let (deltaPages, deltaVersions) = pager.lock.withLock { state in
       var pagesOf: [Int: [PageNumber]] = [:]
       var versions: [(page: PageNumber, source: PageSource)] = []
-      for (page, list) in pager.index.all {
-        for f in list where Int(f) < snapshot.mark && pager.isDeltaFrame(f) { pagesOf[Int(f), default: []].append(page) }
-        guard Int(page) < pageCount, let f = list.last(where: { Int($0) < snapshot.mark }), pager.isDeltaFrame(f) else { continue }
+      for (page, list) in state.index.all {
+        for f in list where Int(f) < snapshot.mark && state.isDeltaFrame(f) { pagesOf[Int(f), default: []].append(page) }
+        guard Int(page) < pageCount, let f = list.last(where: { Int($0) < snapshot.mark }), state.isDeltaFrame(f) else { continue }
         newest[Int(page)] = Int32(f)
-        versions.append((page, pager.source(of: page, at: f)))
+        versions.append((page, state.source(of: page, at: f)))
       }
       for f in pagesOf.keys { pagesOf[f]?.sort() }
       return (pagesOf, versions.sorted { $0.page < $1.page })
@@ -275,7 +275,7 @@ extension Verifier {
     for (page, source) in versions where !badPages.contains(page) {
       let record = "WAL frame \(source.deltas.last.map { "\($0)" } ?? "?")"
       do {
-        try pager.lock.withLock { _ in try pager.load(page, from: source, into: buffer) }
+        try pager.lock.withLock { state in try pager.load(page, from: source, into: buffer, wal: state.walFile) }
       } catch let error as SombraError where error.code == .corruption {
         badPages.insert(page)
         problem(.walFrameChecksum, page: page, record: record, "the page rebuilt from its delta records fails: \(error.message)", hint: VerifyHint.salvage)

@@ -14,7 +14,7 @@ extension Verifier {
   func checkWALTail() throws {
     // What the open found (`WALDamage`) is the stronger finding: a stray WAL,
     // or damage a later commit proves was acknowledged.
-    if let damage = pager.lock.withLock({ _ in pager.walDamage }) {
+    if let damage = pager.lock.withLock({ $0.walDamage }) {
       let code: VerifyProblem.Code
       let record: String
       switch damage.kind {
@@ -32,7 +32,7 @@ extension Verifier {
       return
     }
     let mark = snapshot.mark
-    let (header, wal) = pager.lock.withLock { _ in (pager.walHeader, pager.walFile) }
+    let (header, wal) = pager.lock.withLock { ($0.walHeader, $0.walFile) }
     guard let header, let wal else { return }
     guard let first = try findLostCommits(after: mark, header: header, wal: wal) else { return }
     usleepSeconds(0.05)

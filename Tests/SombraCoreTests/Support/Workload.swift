@@ -63,9 +63,9 @@ struct Workload {
         let next = PageStore.applied(changes, to: model)
         outcome.states.append(next)
         outcome.attempted += 1
-        let framesBefore = db.pager.lock.withLock { _ in db.pager.counters.framesWritten }
+        let framesBefore = db.pager.lock.withLock { $0.counters.framesWritten }
         try db.write { try PageStore.apply(changes, in: $0) }
-        let frames = db.pager.lock.withLock { _ in db.pager.counters.framesWritten } - framesBefore
+        let frames = db.pager.lock.withLock { $0.counters.framesWritten } - framesBefore
         outcome.largestCommitFrames = max(outcome.largestCommitFrames, frames)
         outcome.returned += 1
         model = next
