@@ -7,7 +7,18 @@ import Synchronization
 /// The pager: pages of the main file overlaid by committed WAL frames, served
 /// through the page cache to snapshots, and changed only by one writer at a time.
 ///
-/// State and invariants (everything below `lock` is read and written under it):
+/// Where its state lives:
+/// - `lock`, a `Mutex<PagerState>`: everything that changes and that threads
+///   share (the fields named below are `PagerState`'s). It is held briefly;
+///   the I/O done under it is a cache miss's page read, a read-only handle's
+///   WAL scan, the durable mark's byte locks, and a WAL reset's header write
+///   and sync.
+/// - `gate`, a `WriterGate<WriterState>`: admits one writer at a time in the
+///   process. Its `Pass` (noncopyable: one exists at a time) is the only way
+///   to `WriterState`, what only the writer touches.
+/// - Everything else in `Pager` is fixed at the open.
+///
+/// Invariants:
 /// 1. `committedFrames` frames of the current WAL generation are committed; frame
 ///    f holds a version of page `framePages[f]` (an image), or is a delta frame
 ///    (`WALFormat.deltaFrameMarker`) with versions of several pages; `index[p]`
@@ -25,6 +36,64 @@ import Synchronization
 ///    for their sync (`SyncGroup`), `durableView` is the newest state that is
 ///    durable, and `beginRead` starts there. `syncedThrough` is the newest
 ///    transaction a WAL sync has covered, `durableMark` the frames it covered.
+///
+/// States of a read-write handle and what moves it, with the lock each step
+/// takes in brackets (commit steps 1-4: `Pager+Commit.swift`; the checkpoint:
+/// `Pager+Checkpoint.swift`). Read transactions run beside every state until
+/// POISONED or CLOSED, each taking `lock` for its start, its end and each page
+/// it pins.
+///
+///   Pager.open [LockRange.writer exclusive, held until CLOSED]
+///     | recover: replay the WAL, write its frames again and sync them;
+///     | place the durable mark; commit clean = false (as below)
+///     v
+///   OPEN <-------------------------------------------------------------+
+///     | beginWrite [gate; lock: base snapshot]                         |
+///     v                                                                |
+///   WRITER_LOCKED: pages change in the transaction, reads pin [lock]   |
+///     | rollback, or a beginWrite or close() revoking it past          |
+///     |   transactionTimeout (and taking its pass) ------------> OPEN  |
+///     | commit (nothing changed: leave gate; .full waits as SYNCING    |
+///     |   for the commit it read)                                      |
+///     v                                                                |
+///   WRITING, steps 1-2: plan [lock, to pin delta bases]; append the    |
+///     | frames past the last commit, grow the WAL [gate]               |
+///     | ENOSPC: rolled back, usable ---------------------------> OPEN  |
+///     v                                                                |
+///   PUBLISHED, step 3 (under .normal, every N commits, after a WAL     |
+///     | sync [gate]): index, cache, header [lock]; CHECKPOINTING when  |
+///     | the WAL is over its size or the interval is due; leave gate    |
+///     | not .full: ----------------------------------------------------+
+///     v .full                                                          |
+///   SYNCING, step 4 [SyncGroup]: one leader syncs the WAL, outside     |
+///     | `lock`, then moves syncedThrough, the durable mark and         |
+///     | durableView [lock]; the commit returns once a sync covers it --+
+///
+///   CHECKPOINTING [gate: a commit after its publish, `checkpoint()`,
+///     `close()`, or a reader's interval checkpoint that found it free]:
+///     sync the WAL [SyncGroup]; LockRange.readers exclusive (waiting behind
+///     LockRange.checkpointWaiting); copy pages, sync the main file; reset
+///     when all is copied and no snapshot is live: durable mark to 0, new WAL
+///     header written and synced [lock].
+///
+///   POISONED: a failed write or sync (but a full disk while frames or pages
+///     are written) in WRITING, PUBLISHED, SYNCING or CHECKPOINTING sets
+///     `poison` [lock]; every call then throws, and close() writes nothing.
+///
+///   CLOSED: close() [gate, or revoking a writer past its deadline]: unless
+///     POISONED, commit clean = true and checkpoint with `truncate`; then
+///     `closed` [lock], wait for a running sync [SyncGroup], let go of the
+///     durable mark and LockRange.writer, close the files.
+///
+/// A read-only handle is OPEN or READING: its first read transaction takes
+/// LockRange.readers shared (after yielding to a waiting checkpoint,
+/// `Pager+ReaderYield.swift`) and refreshes from the WAL up to the durable
+/// mark [lock]; its last lets go of LockRange.readers.
+///
+/// Lock order, never reversed: gate, then LockRange.readers, then `lock`;
+/// gate, then SyncGroup (a checkpoint's or a closing commit's sync), whose
+/// leader takes `lock`; under `lock`, only SyncGroup's own mutex
+/// (`noteWritten`) and the durable mark's byte locks, which never wait.
 ///
 /// Cross-process (DESIGN.md §5): the read-write handle holds `LockRange.writer`
 /// exclusively for its life. A read-only handle holds `LockRange.readers` shared
