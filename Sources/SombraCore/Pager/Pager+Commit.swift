@@ -6,19 +6,22 @@ import Logging
 /// Commit protocol (the order is what makes it crash-safe):
 /// 1. Seal every dirty page and the new header (page 0) with their CRCs, and
 ///    choose how each is logged: whole (an image frame), or as delta records
-///    against its committed version (see `WALFormat`; `logPlan`).
+///    against its committed version (see `WALFormat`; `buildFrames`, `logPlan`).
 /// 2. Append the frames after the last committed frame in one write, images
 ///    first, then delta frames (the WAL header goes first when this generation
 ///    has not written it yet); the last frame carries the commit marker. A delta
-///    frame's slot is written only as far as its records reach.
+///    frame's slot is written only as far as its records reach (`appendFrames`).
 /// 2a. When the frames end past the file's end, write zeros after them up to
 ///    the next growth boundary (`WALFormat.grownSize`, invariant 4 of
 ///    `WALFormat`): the sync of step 4 then persists the new size once for many
 ///    commits, and the commits after it overwrite allocated blocks, whose sync
-///    is as cheap as the disk allows. A full disk here only skips the growth.
-/// 3. Publish: index the frames, cache the pages, move the commit mark. The
-///    next writer builds on the commit from here; new read snapshots see it
-///    from here too unless `sync` is `.full`.
+///    is as cheap as the disk allows. A full disk here only skips the growth
+///    (`growWAL`).
+/// 3. Publish: index the frames, cache the pages, move the commit mark
+///    (`publish`; under `sync: .normal`, every N commits, after a WAL sync:
+///    `syncIfDue`). The next writer builds on the commit from here; new read
+///    snapshots see it from here too unless `sync` is `.full`. Then a
+///    checkpoint when one is due (`finishCommit`).
 /// 4. With `sync: .full`, hand the writer gate on and wait for an fdatasync of
 ///    the WAL that covers the commit (`awaitSync`, `SyncGroup`): commits that
 ///    wait together share one. New read snapshots see the commit once a sync
@@ -214,6 +217,7 @@ extension Pager {
 
   /// The commit itself; the caller holds the writer gate and keeps it. Returns
   /// the sync the commit still waits for (`awaitSync`), under `SyncMode.full`.
+  /// Each step is a function of its own, in the order of the protocol above.
   func commitHoldingGate(_ writer: PageWriter, _ pass: borrowing Pass) throws -> PendingSync? {
     defer {
       writer.isFinished = true
@@ -224,55 +228,117 @@ extension Pager {
     let hints = writer.takeLeafInserts()
     pass.held.leafInsertHints = hints.count <= 1 << 16 ? hints : [:]
     let started = monotonicNanoseconds()
-    // What only the gate holder changes (the frames, the WAL header, and,
-    // but under `.full`, the sync mark) stays as read here until the publish.
-    let (unpersistedCorruption, durable, current) = try lock.withLock { state in
-      try checkUsable(state)
-      // The claim each commit makes in its page 0 (`WALDamage`): what the
-      // published mark says a sync covered.
-      return (
-        state.counters.corruptionErrors - state.corruptionPersisted, state.durableMark ?? 0,
-        (
-          frames: state.committedFrames, checksum: state.runningChecksum, walHeader: state.walHeader,
-          walHeaderOnDisk: state.walHeaderOnDisk, walFile: state.walFile, syncedThrough: state.syncedThrough
-        )
-      )
-    }
-
-    var newHeader = writer.header
-    newHeader.durableWALFrames = UInt32(clamping: durable)
-    newHeader.changeCounter = writer.base.header.changeCounter + 1
-    newHeader.lifetime.commits += 1
-    newHeader.lifetime.corruptionEvents += unpersistedCorruption
-    let transaction = newHeader.changeCounter
-    let frameSize = WALFormat.frameSize(pageSize: pageSize)
-    let prefix = current.walHeaderOnDisk ? 0 : WALFormat.headerSize
-
+    let start = try commitStart()
     // Page 0 is the new header; the other images are the transaction's pages.
     let headerPage = UnsafeMutableRawBufferPointer.allocate(byteCount: pageSize, alignment: 64)
     defer { headerPage.deallocate() }
+    var frames = try buildFrames(writer, start: start, headerPage: headerPage)
+    defer { if !frames.plan.pinned.isEmpty { lock.withLock { state in for slot in frames.plan.pinned { state.cache.unpin(slot) } } } }
+    let written = try appendFrames(frames, writer, start: start, pass)
+    try growWAL(frames.wal, framesEnd: written.end, allocated: written.allocated, transaction: frames.transaction, pass)
+    let synced = try syncIfDue(frames, start: start)
+    let elapsed = monotonicNanoseconds() &- started  // monotonic: no wrap
+    let pinned = frames.plan.pinned
+    frames.plan.pinned = []
+    let intervalDue = publish(frames, written, start: start, synced: synced, unpinning: pinned, elapsed: elapsed)
+    return finishCommit(frames, written, synced: synced, started: started, elapsed: elapsed, intervalDue: intervalDue, pass)
+  }
+
+  /// What a commit reads under `lock` as it starts. What only the gate holder
+  /// changes (the frames, the WAL header, and, but under `.full`, the sync
+  /// mark) stays as read here until the publish.
+  private struct CommitStart {
+    /// Corruption errors counted since a commit last added them to page 0.
+    let unpersistedCorruption: UInt64
+    /// The published durable mark: the claim the new page 0 makes (`WALDamage`).
+    let durableMark: Int
+    let committedFrames: Int
+    let runningChecksum: UInt32
+    let walHeader: WALHeader?
+    let walHeaderOnDisk: Bool
+    let walFile: (any StorageFile)?
+    let syncedThrough: UInt64
+  }
+
+  /// A commit's frames as step 1 planned them.
+  private struct CommitFrames {
+    let transaction: UInt64
+    /// The new header (page 0).
+    let header: DatabaseHeader
+    let wal: any StorageFile
+    let walHeader: WALHeader
+    /// Bytes of WAL header written in front of the frames (0: it is on disk).
+    let prefix: Int
+    let firstFrame: Int
+    var plan: LogPlan
+    let images: CommitImages
+    /// Pages the transaction changed, page 0 included.
+    let pages: Int
+    var frameCount: Int { plan.images.count + plan.deltaFrames.count }
+  }
+
+  /// What step 2 left in the WAL.
+  private struct WrittenFrames {
+    /// Where the frames end.
+    let end: UInt64
+    /// The file's size before this commit's writes (they may extend it).
+    let allocated: UInt64
+    /// Bytes written.
+    let bytes: Int
+    /// The running checksum after the last frame.
+    let checksum: UInt32
+  }
+
+  /// Checks that the handle is usable and reads what the commit builds on.
+  private func commitStart() throws -> CommitStart {
+    try lock.withLock { state in
+      try checkUsable(state)
+      return CommitStart(
+        unpersistedCorruption: state.counters.corruptionErrors - state.corruptionPersisted, durableMark: state.durableMark ?? 0,
+        committedFrames: state.committedFrames, runningChecksum: state.runningChecksum, walHeader: state.walHeader,
+        walHeaderOnDisk: state.walHeaderOnDisk, walFile: state.walFile, syncedThrough: state.syncedThrough)
+    }
+  }
+
+  /// Step 1: encodes the new header into `headerPage` and plans how each page is logged.
+  private func buildFrames(_ writer: PageWriter, start: CommitStart, headerPage: UnsafeMutableRawBufferPointer) throws -> CommitFrames {
+    var newHeader = writer.header
+    newHeader.durableWALFrames = UInt32(clamping: start.durableMark)
+    newHeader.changeCounter = writer.base.header.changeCounter + 1
+    newHeader.lifetime.commits += 1
+    newHeader.lifetime.corruptionEvents += start.unpersistedCorruption
     newHeader.encode(into: headerPage)
     let images = CommitImages(header: UnsafeRawBufferPointer(headerPage), dirty: writer.dirty)
-    func image(_ number: PageNumber) -> UnsafeRawBufferPointer { images[number] }
     let numbers = writer.dirty.numbers.sorted()
 
-    guard let wal = current.walFile else { throw SombraError.misuse("no WAL is open") }
-    let walHeader = current.walHeader ?? WALHeader.fresh(pageSize: UInt32(pageSize), databaseID: writer.header.databaseID)
-    let firstFrame = current.frames
-    var plan = logPlan(writer, pages: [0] + numbers, walHeader: walHeader, image: image)
-    defer { if !plan.pinned.isEmpty { lock.withLock { state in for slot in plan.pinned { state.cache.unpin(slot) } } } }
-    let frameCount = plan.images.count + plan.deltaFrames.count
-    guard firstFrame + frameCount < Int(Int32.max), var offset = prefix > 0 ? 0 : WALFormat.frameOffset(firstFrame, pageSize: pageSize) else {
+    guard let wal = start.walFile else { throw SombraError.misuse("no WAL is open") }
+    let walHeader = start.walHeader ?? WALHeader.fresh(pageSize: UInt32(pageSize), databaseID: writer.header.databaseID)
+    let plan = logPlan(writer, pages: [0] + numbers, walHeader: walHeader, image: { images[$0] })
+    return CommitFrames(
+      transaction: newHeader.changeCounter, header: newHeader, wal: wal, walHeader: walHeader,
+      prefix: start.walHeaderOnDisk ? 0 : WALFormat.headerSize, firstFrame: start.committedFrames, plan: plan,
+      images: images, pages: numbers.count + 1)
+  }
+
+  /// Step 2: appends the frames after the last committed one, in chunks through the writer's buffer.
+  private func appendFrames(_ frames: CommitFrames, _ writer: PageWriter, start: CommitStart, _ pass: borrowing Pass) throws -> WrittenFrames {
+    let plan = frames.plan
+    let frameCount = frames.frameCount
+    let prefix = frames.prefix
+    let walHeader = frames.walHeader
+    let frameSize = WALFormat.frameSize(pageSize: pageSize)
+    guard frames.firstFrame + frameCount < Int(Int32.max),
+      var offset = prefix > 0 ? 0 : WALFormat.frameOffset(frames.firstFrame, pageSize: pageSize)
+    else {
       let error = SombraError(.limitExceeded, "the WAL cannot grow further; checkpoint")
       noteLimit(error, limit: "wal")
       throw error
     }
-    // The file's size before this commit's writes (they may extend it).
-    let allocated = pass.held.walAllocated ?? (try? wal.size()) ?? 0
+    let allocated = pass.held.walAllocated ?? (try? frames.wal.size()) ?? 0
     // Frames go out in chunks through one reused buffer (a commit of thousands
     // of pages must not fault in a fresh buffer of its whole size).
     let buffer = commitBuffer(frames: Self.commitChunkFrames, frameSize: frameSize, pass)
-    var running = prefix > 0 ? walHeader.checksum : current.checksum
+    var running = prefix > 0 ? walHeader.checksum : start.runningChecksum
     var used = 0
     var total = 0
     if prefix > 0 {
@@ -282,12 +348,12 @@ extension Pager {
     do {
       for i in 0..<frameCount {
         let isLast = i == frameCount - 1
-        let commitMarker = isLast ? newHeader.pageCount : 0
+        let commitMarker = isLast ? frames.header.pageCount : 0
         let frameHead = UnsafeMutableRawBufferPointer(rebasing: buffer[used..<used + WALFormat.frameHeaderSize])
         let body = UnsafeMutableRawBufferPointer(rebasing: buffer[used + WALFormat.frameHeaderSize..<used + frameSize])
         if i < plan.images.count {
           let number = plan.images[i]
-          body.copyMemory(from: image(number))
+          body.copyMemory(from: frames.images[number])
           if number != 0, let dirty = writer.dirty[number] {
             // Seal the copy, where the bytes are hot (a bulk commit's pages
             // are not sealed before), and give the transaction's image the
@@ -297,7 +363,7 @@ extension Pager {
           }
           running = WALFrameHeader.write(
             into: frameHead, page: number, commitPageCount: commitMarker,
-            transaction: transaction, header: walHeader, previous: running, pageBytes: UnsafeRawBufferPointer(body))
+            transaction: frames.transaction, header: walHeader, previous: running, pageBytes: UnsafeRawBufferPointer(body))
           used += frameSize
         } else {
           let records = plan.deltaFrames[i - plan.images.count].bytes
@@ -306,7 +372,7 @@ extension Pager {
             UnsafeMutableRawBufferPointer(rebasing: body[0..<length]).copyMemory(from: UnsafeRawBufferPointer(rebasing: all[records]))
           }
           running = WALFrameHeader.writeDelta(
-            into: frameHead, commitPageCount: commitMarker, transaction: transaction, header: walHeader,
+            into: frameHead, commitPageCount: commitMarker, transaction: frames.transaction, header: walHeader,
             previous: running, records: UnsafeRawBufferPointer(rebasing: body[0..<length]))
           if isLast {
             used += WALFormat.frameHeaderSize + length
@@ -317,7 +383,7 @@ extension Pager {
           }
         }
         if used + frameSize > buffer.count || isLast {
-          try wal.write(UnsafeRawBufferPointer(rebasing: buffer[0..<used]), at: offset)
+          try frames.wal.write(UnsafeRawBufferPointer(rebasing: buffer[0..<used]), at: offset)
           offset += UInt64(used)
           total += used
           used = 0
@@ -328,38 +394,49 @@ extension Pager {
       noteLimit(error, limit: "disk")
       throw error  // nothing committed; the handle stays usable
     } catch {
-      logger.error("WAL write failed; the handle is poisoned", metadata: ["tx": "\(transaction)", "error": "\(error)"])
+      logger.error("WAL write failed; the handle is poisoned", metadata: ["tx": "\(frames.transaction)", "error": "\(error)"])
       throw poisoned(by: error)
     }
-    try growWAL(wal, framesEnd: offset, allocated: allocated, transaction: transaction, pass)
+    return WrittenFrames(end: offset, allocated: allocated, bytes: total, checksum: running)
+  }
+
+  /// Under `SyncMode.normal`, every N commits, syncs the WAL before the publish; true when it did.
+  private func syncIfDue(_ frames: CommitFrames, start: CommitStart) throws -> Bool {
     // Under `.full` the sync comes after the gate is handed on (`awaitSync`).
     let mustSync: Bool
     switch options.sync {
     case .full: mustSync = false
-    case .normal(let every): mustSync = transaction &- current.syncedThrough >= every
+    case .normal(let every): mustSync = frames.transaction &- start.syncedThrough >= every
     case .off: mustSync = false
     }
-    let group = options.sync == .full
     if mustSync {
-      do { try wal.sync() } catch {
-        logger.error("WAL sync failed; the handle is poisoned", metadata: ["tx": "\(transaction)", "error": "\(error)"])
+      do { try frames.wal.sync() } catch {
+        logger.error("WAL sync failed; the handle is poisoned", metadata: ["tx": "\(frames.transaction)", "error": "\(error)"])
         throw poisoned(by: error)
       }
     }
+    return mustSync
+  }
 
-    let elapsed = monotonicNanoseconds() &- started  // monotonic: no wrap
-    let pinned = plan.pinned
-    plan.pinned = []
-    let intervalDue = lock.withLock { state in
+  /// Step 3, under `lock`: indexes the frames, caches the pages, moves the commit mark; true when the interval checkpoint is due.
+  private func publish(
+    _ frames: CommitFrames, _ written: WrittenFrames, start: CommitStart, synced: Bool, unpinning pinned: [Int], elapsed: UInt64
+  ) -> Bool {
+    let plan = frames.plan
+    let images = frames.images
+    let transaction = frames.transaction
+    let firstFrame = frames.firstFrame
+    let group = options.sync == .full
+    return lock.withLock { state in
       for slot in pinned { state.cache.unpin(slot) }
-      if prefix > 0 {
-        state.walHeader = walHeader
+      if frames.prefix > 0 {
+        state.walHeader = frames.walHeader
         state.walHeaderOnDisk = true
       }
       // With no snapshot open, nobody can ask for a page's previous version
       // again (a new snapshot sees this commit): its cache slot takes the new one.
       let reuse = state.readerMarks.isEmpty
-      func publish(_ number: PageNumber, in frame: UInt32) {
+      func publishPage(_ number: PageNumber, in frame: UInt32) {
         let previous = state.index.frame(of: number, below: Int.max).map { PageKey.frame($0, page: number) } ?? .main(number)
         state.index.append(frame, of: number)
         if reuse {
@@ -369,41 +446,49 @@ extension Pager {
         }
       }
       for (i, number) in plan.images.enumerated() {
-        publish(number, in: UInt32(firstFrame + i))
+        publishPage(number, in: UInt32(firstFrame + i))
         state.framePages.append(number)
         state.frameTransactions.append(transaction)
       }
       for (i, frame) in plan.deltaFrames.enumerated() {
-        for number in frame.pages { publish(number, in: UInt32(firstFrame + plan.images.count + i)) }
+        for number in frame.pages { publishPage(number, in: UInt32(firstFrame + plan.images.count + i)) }
         state.framePages.append(WALFormat.deltaFrameMarker)
         state.frameTransactions.append(transaction)
       }
       // Readers keep seeing the state before this commit until its sync.
       if group && state.durableView == nil { state.durableView = (state.committedFrames, state.header) }
       if group { syncGroup.noteWritten() }
-      state.committedFrames += frameCount
-      state.runningChecksum = running
-      state.header = newHeader
-      if mustSync {
+      state.committedFrames += frames.frameCount
+      state.runningChecksum = written.checksum
+      state.header = frames.header
+      if synced {
         state.syncedThrough = transaction
         advanceDurableMark(to: state.committedFrames, generation: state.generation, &state)
       }
       if !group { state.counters.commits += 1 }  // under `.full`, once it is durable (`awaitSync`)
-      state.counters.framesWritten += UInt64(frameCount)
-      state.counters.walBytesWritten += UInt64(total)
-      if mustSync { state.counters.walSyncs += 1 }
-      state.corruptionPersisted += unpersistedCorruption
+      state.counters.framesWritten += UInt64(frames.frameCount)
+      state.counters.walBytesWritten += UInt64(written.bytes)
+      if synced { state.counters.walSyncs += 1 }
+      state.corruptionPersisted += start.unpersistedCorruption
       if options.metricsEnabled && !group { state.commitLatency.record(elapsed) }
       return checkpointIntervalDue(state)
     }
+  }
+
+  /// Finishes: logs the commit, checkpoints when one is due, and returns the sync step 4 waits for (under `.full`).
+  private func finishCommit(
+    _ frames: CommitFrames, _ written: WrittenFrames, synced: Bool, started: UInt64, elapsed: UInt64, intervalDue: Bool,
+    _ pass: borrowing Pass
+  ) -> PendingSync? {
+    let group = options.sync == .full
     logger.debug(
       "commit",
       metadata: [
-        "tx": "\(transaction)", "pages": "\(numbers.count + 1)", "frames": "\(frameCount)", "bytes": "\(total)",
-        "duration_ms": .string(Self.milliseconds(Double(elapsed) / 1e9)), "synced": .string(group ? "pending" : "\(mustSync)"),
+        "tx": "\(frames.transaction)", "pages": "\(frames.pages)", "frames": "\(frames.frameCount)", "bytes": "\(written.bytes)",
+        "duration_ms": .string(Self.milliseconds(Double(elapsed) / 1e9)), "synced": .string(group ? "pending" : "\(synced)"),
       ])
     if !group {
-      noteIfSlow("commit", seconds: Double(elapsed) / 1e9, metadata: ["tx": "\(transaction)", "pages": "\(numbers.count + 1)"])
+      noteIfSlow("commit", seconds: Double(elapsed) / 1e9, metadata: ["tx": "\(frames.transaction)", "pages": "\(frames.pages)"])
     }
 
     let overSize = walSize >= options.maxWALSize
@@ -412,7 +497,7 @@ extension Pager {
       let result = try? checkpointHoldingGate(.passive, reason: overSize ? "wal-size" : "interval", pass)
       if overSize, let result, !result.walReset { warnIfWALBehind(result) }
     }
-    return group ? PendingSync(transaction: transaction, started: started, pages: numbers.count + 1) : nil
+    return group ? PendingSync(transaction: frames.transaction, started: started, pages: frames.pages) : nil
   }
 
   /// Delta frames a page's records may follow its last image by
