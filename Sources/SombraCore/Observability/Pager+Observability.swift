@@ -44,7 +44,8 @@ extension Pager {
   }
 
   /// Whether `autoCheckpointInterval` has passed since the last checkpoint with
-  /// frames in the WAL.
+  /// frames in the WAL. Inlined: a call would copy the whole state to pass it.
+  @inline(__always)
   func checkpointIntervalDue(_ state: PagerState) -> Bool {
     guard let interval = options.autoCheckpointInterval, state.committedFrames > 0 else { return false }
     return monotonicSeconds() - state.lastCheckpointAt >= interval

@@ -143,7 +143,9 @@ package final class Pager: Sendable {
   /// What opening found (and WAL damage a read-only refresh found since).
   package var report: OpenReport { lock.withLock { $0.report } }
 
-  /// Fails when the handle cannot be used.
+  /// Fails when the handle cannot be used. Inlined: every page read checks,
+  /// and a call would copy the whole state to pass it.
+  @inline(__always)
   func checkUsable(_ state: PagerState) throws {
     if state.closed { throw SombraError.misuse("the database is closed") }
     if let poison = state.poison {

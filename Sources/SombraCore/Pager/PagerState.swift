@@ -2,6 +2,9 @@
 /// in `Pager.lock` (a `Mutex<PagerState>`), so it is read and written only
 /// under that lock. The invariants are `Pager`'s (numbered in `Pager.swift`).
 ///
+/// Helpers that read it and run on every page access are `@inline(__always)`:
+/// a call would copy the whole struct to pass it.
+///
 /// What only the writer gate's holder touches is not here but in
 /// `WriterState`; what never changes after the open is in `Pager` itself.
 struct PagerState {
@@ -64,11 +67,13 @@ struct PagerState {
   }
 
   /// The newest frame of `page` below `mark`.
+  @inline(__always)
   func frame(of page: PageNumber, below mark: Int) -> UInt32? {
     index.frame(of: page, below: mark)
   }
 
   /// Whether WAL frame `frame` of this generation is a delta frame.
+  @inline(__always)
   func isDeltaFrame(_ frame: UInt32) -> Bool {
     Int(frame) < framePages.count && framePages[Int(frame)] == WALFormat.deltaFrameMarker
   }
