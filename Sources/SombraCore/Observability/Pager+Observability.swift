@@ -106,7 +106,7 @@ extension Pager {
     if report.uncleanShutdown && !report.created {
       logger.notice(
         "unclean shutdown detected: the last session did not close the database",
-        metadata: ["lifetime_unclean_shutdowns": "\(header.lifetime.uncleanShutdowns + (readOnly ? 0 : 1))"])
+        metadata: ["lifetime_unclean_shutdowns": "\(header.lifetime.uncleanShutdowns.addingSaturating(readOnly ? 0 : 1))"])
     }
     if report.recoveredFrames > 0 || report.discardedFrames > 0 {
       var metadata: Logger.Metadata = [

@@ -125,7 +125,7 @@ package final class PageWriter {
     }
     if isPastDeadline {
       pager.lock.withLock { $0.counters.timeouts += 1 }
-      pager.logger.warning("write transaction timed out", metadata: ["tx": "\(base.header.changeCounter + 1)"])
+      pager.logger.warning("write transaction timed out", metadata: ["tx": "\(base.header.changeCounter &+ 1)"])
       throw fail(timedOut())
     }
   }
@@ -306,17 +306,17 @@ package final class PageWriter {
   /// rebuilt from (salvage), so its history survives the new file: counts add
   /// up, the last checkpoint time is the later one.
   package func carryLifetime(_ earlier: LifetimeFacts) {
-    header.lifetime.commits += earlier.commits
-    header.lifetime.checkpoints += earlier.checkpoints
+    header.lifetime.commits = header.lifetime.commits.addingSaturating(earlier.commits)
+    header.lifetime.checkpoints = header.lifetime.checkpoints.addingSaturating(earlier.checkpoints)
     header.lifetime.lastCheckpointTime = max(header.lifetime.lastCheckpointTime, earlier.lastCheckpointTime)
-    header.lifetime.uncleanShutdowns += earlier.uncleanShutdowns
-    header.lifetime.corruptionEvents += earlier.corruptionEvents
+    header.lifetime.uncleanShutdowns = header.lifetime.uncleanShutdowns.addingSaturating(earlier.uncleanShutdowns)
+    header.lifetime.corruptionEvents = header.lifetime.corruptionEvents.addingSaturating(earlier.corruptionEvents)
     headerChanged = true
   }
 
   /// Counts an unclean shutdown found at open in the header's lifetime facts.
   func recordUncleanShutdown() {
-    header.lifetime.uncleanShutdowns += 1
+    header.lifetime.uncleanShutdowns = header.lifetime.uncleanShutdowns.addingSaturating(1)
     headerChanged = true
   }
 

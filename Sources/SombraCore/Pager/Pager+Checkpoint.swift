@@ -129,7 +129,7 @@ extension Pager {
 
     // The lifetime facts stamped into the page 0 copied home (and kept in memory
     // for the next commit's header).
-    let checkpoints = lock.withLock { $0.header.lifetime.checkpoints } + 1
+    let checkpoints = lock.withLock { $0.header.lifetime.checkpoints }.addingSaturating(1)
     let now = options.wallClock()
     if !plan.isEmpty {
       let page = UnsafeMutableRawBufferPointer.allocate(byteCount: pageSize, alignment: 64)

@@ -89,7 +89,7 @@ extension Pager {
     }
     logger.debug(
       "rollback",
-      metadata: ["tx": "\(writer.base.header.changeCounter + 1)", "reason": .string(writer.failure.map { $0.code.rawValue } ?? "requested")])
+      metadata: ["tx": "\(writer.base.header.changeCounter &+ 1)", "reason": .string(writer.failure.map { $0.code.rawValue } ?? "requested")])
     if let pass = writer.lease.takePass() { pass.leave() }
   }
 
@@ -100,7 +100,7 @@ extension Pager {
       let error = writer.timedOut()
       if !writer.isRevoked && writer.failure?.code != .timeout {
         lock.withLock { $0.counters.timeouts += 1 }
-        logger.warning("write transaction timed out", metadata: ["tx": "\(writer.base.header.changeCounter + 1)"])
+        logger.warning("write transaction timed out", metadata: ["tx": "\(writer.base.header.changeCounter &+ 1)"])
       }
       rollback(writer)
       throw error
@@ -304,9 +304,14 @@ extension Pager {
   private func buildFrames(_ writer: PageWriter, start: CommitStart, headerPage: UnsafeMutableRawBufferPointer) throws -> CommitFrames {
     var newHeader = writer.header
     newHeader.durableWALFrames = UInt32(clamping: start.durableMark)
+    // Both come from the file: a damaged or forged header near the top must
+    // give an error or a stuck count, never a trap.
+    guard writer.base.header.changeCounter < UInt64.max else {
+      throw SombraError.corruption("the header's change counter is at its largest value; no commit can follow it", page: 0)
+    }
     newHeader.changeCounter = writer.base.header.changeCounter + 1
-    newHeader.lifetime.commits += 1
-    newHeader.lifetime.corruptionEvents += start.unpersistedCorruption
+    newHeader.lifetime.commits = newHeader.lifetime.commits.addingSaturating(1)
+    newHeader.lifetime.corruptionEvents = newHeader.lifetime.corruptionEvents.addingSaturating(start.unpersistedCorruption)
     newHeader.encode(into: headerPage)
     let images = CommitImages(header: UnsafeRawBufferPointer(headerPage), dirty: writer.dirty)
     let numbers = writer.dirty.numbers.sorted()
