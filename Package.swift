@@ -49,6 +49,9 @@ let package = Package(
     // The benchmark of shared/bench/WORKLOAD.md (build with -c release).
     .executableTarget(
       name: "sombra-bench", dependencies: ["SombraCore", "SombraCLI", .product(name: "Logging", package: "swift-log")]),
+    // libFuzzer targets (scripts/fuzz; not products). A plain `swift build`
+    // links each to an executable that does nothing.
+    .executableTarget(name: "fuzz-text", dependencies: ["SombraTools", "SombraCLI"]),
     // `sombra-fixtures DIR`: writes Fixtures/ (scripts/make-fixtures; not a product).
     .executableTarget(name: "sombra-fixtures", dependencies: ["SombraCore"]),
     .testTarget(name: "SombraCoreTests", dependencies: ["SombraCore", .product(name: "Logging", package: "swift-log")]),
