@@ -51,11 +51,17 @@ let package = Package(
       name: "sombra-bench", dependencies: ["SombraCore", "SombraCLI", .product(name: "Logging", package: "swift-log")]),
     // libFuzzer targets (scripts/fuzz; not products). A plain `swift build`
     // links each to an executable that does nothing.
-    .executableTarget(name: "fuzz-text", dependencies: ["SombraTools", "SombraCLI"]),
+    .executableTarget(name: "fuzz-text", dependencies: ["SombraFuzzSupport"]),
+    .executableTarget(name: "fuzz-page", dependencies: ["SombraFuzzSupport"]),
+    .executableTarget(name: "fuzz-wal", dependencies: ["SombraFuzzSupport"]),
+    // The fuzz targets' bodies, base database and patching, shared with the
+    // replay tests (not a product).
+    .target(name: "SombraFuzzSupport", dependencies: ["SombraCore", "SombraCLI", "SombraTools"]),
     // `sombra-fixtures DIR`: writes Fixtures/ (scripts/make-fixtures; not a product).
     .executableTarget(name: "sombra-fixtures", dependencies: ["SombraCore"]),
     .testTarget(name: "SombraCoreTests", dependencies: ["SombraCore", .product(name: "Logging", package: "swift-log")]),
     .testTarget(name: "SombraCLITests", dependencies: ["SombraCLI"]),
+    .testTarget(name: "SombraFuzzTests", dependencies: ["SombraFuzzSupport", "SombraCore"]),
     .testTarget(
       name: "SombraToolsTests",
       dependencies: ["SombraTools", "SombraCore", "SombraCLI", "sombra-fixtures", .product(name: "Logging", package: "swift-log")]),
