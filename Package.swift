@@ -22,10 +22,11 @@ let package = Package(
     // Hardware CRC-32C (SSE4.2); the portable path lives in SombraCore.
     .target(name: "CSombraCRC"),
     .target(
-      name: "SombraCore",
-      dependencies: ["CSombraCRC", .product(name: "Logging", package: "swift-log")],
-      swiftSettings: [.unsafeFlags(["-cross-module-optimization"], .when(configuration: .release))]
-    ),
+      name: "SombraCore", dependencies: ["CSombraCRC", .product(name: "Logging", package: "swift-log")],
+      plugins: ["SombraBuildInfo"]),
+    // Writes the commit and compiler of each build into SombraCore
+    // (`SombraVersion`, every tool's `--version`); git, when there is a .git.
+    .plugin(name: "SombraBuildInfo", capability: .buildTool()),
     // libedit for the `sombra` REPL (readline-compatible API plus shim.h wrappers).
     .systemLibrary(
       name: "CLibedit",
@@ -59,12 +60,21 @@ let package = Package(
     .target(name: "SombraFuzzSupport", dependencies: ["SombraCore", "SombraCLI", "SombraTools"]),
     // `sombra-fixtures DIR`: writes Fixtures/ (scripts/make-fixtures; not a product).
     .executableTarget(name: "sombra-fixtures", dependencies: ["SombraCore"]),
-    .testTarget(name: "SombraCoreTests", dependencies: ["SombraCore", .product(name: "Logging", package: "swift-log")]),
+    // What only tests use: the simulated disk (faults, power loss), storage
+    // wrappers, threads, scratch directories and waits. No product depends on
+    // it, so the engine ships no test doubles.
+    .target(name: "SombraTestSupport", dependencies: ["SombraCore"]),
+    .testTarget(
+      name: "SombraCoreTests",
+      dependencies: ["SombraCore", "SombraTestSupport", .product(name: "Logging", package: "swift-log")]),
     .testTarget(name: "SombraCLITests", dependencies: ["SombraCLI"]),
     .testTarget(name: "SombraFuzzTests", dependencies: ["SombraFuzzSupport", "SombraCore"]),
     .testTarget(
       name: "SombraToolsTests",
-      dependencies: ["SombraTools", "SombraCore", "SombraCLI", "sombra-fixtures", .product(name: "Logging", package: "swift-log")]),
+      dependencies: [
+        "SombraTools", "SombraCore", "SombraCLI", "SombraTestSupport", "sombra-fixtures",
+        .product(name: "Logging", package: "swift-log"),
+      ]),
   ],
   swiftLanguageModes: [.v6]
 )

@@ -5,38 +5,77 @@
 /// Every error SombraCore throws.
 ///
 /// `code` is stable and meant to be matched on (tools map it to exit codes:
-/// `io` and the open failures are 3, `locked` is 4, the rest 1). `description`
-/// says what happened and, where there is one, what to do.
+/// `io` and the open failures are 3, `locked` and `busy` are 4, the rest 1).
+/// `description` says what happened and, where there is one, what to do.
 public struct SombraError: Error, Sendable, Equatable, CustomStringConvertible {
-  /// Stable error codes.
-  public enum Code: String, Sendable, Equatable, CaseIterable {
+  /// A stable error code: a name whose `rawValue` never changes (JSON output,
+  /// logs and documentation carry it).
+  ///
+  /// Codes are an open set, not an enum: a later release may add one, so a
+  /// `switch` over `error.code` ends in `default:`. Match a code with `==`, with
+  /// a `case` in a `switch`, or against the error itself:
+  ///
+  /// ```swift
+  /// switch error.code {
+  /// case .locked, .busy: retryLater()
+  /// case .poisoned: reopen()
+  /// default: throw error
+  /// }
+  ///
+  /// do { try db.checkpoint(.truncate) }
+  /// catch SombraError.Code.busy { /* readers are active; try later */ }
+  /// ```
+  public struct Code: RawRepresentable, Sendable, Hashable, CaseIterable, ExpressibleByStringLiteral,
+    CustomStringConvertible
+  {
+    public let rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+    public init(stringLiteral value: String) { self.rawValue = value }
+    public var description: String { rawValue }
+
     /// A system call failed (see `syscall` and `errno`).
-    case io
-    /// Bytes on disk are not what was written: checksum, structure or geometry.
-    case corruption
+    public static let io: Code = "io"
+    /// Bytes on disk are not what was written: checksum, structure or geometry
+    /// (see `page` and `offset`).
+    public static let corruption: Code = "corruption"
     /// The file is not a Sombra database.
-    case notASombraFile
+    public static let notASombraFile: Code = "notASombraFile"
     /// A Sombra file of a format this build cannot open as asked.
-    case unsupportedVersion
+    public static let unsupportedVersion: Code = "unsupportedVersion"
     /// A Sombra 0.x file (format 1.x); readable through the legacy reader only.
-    case legacyFormat
+    public static let legacyFormat: Code = "legacyFormat"
     /// Another process (or handle) holds the lock.
-    case locked
-    /// An earlier write or sync failed; reopen the database.
-    case poisoned
+    public static let locked: Code = "locked"
+    /// An earlier write or sync failed; reopen the database. `cause` is that
+    /// failure.
+    public static let poisoned: Code = "poisoned"
     /// An operational limit was reached (database size, transaction size, ...).
-    case limitExceeded
+    public static let limitExceeded: Code = "limitExceeded"
     /// The caller passed something invalid.
-    case invalidArgument
+    public static let invalidArgument: Code = "invalidArgument"
     /// A page, node, edge or file that does not exist.
-    case notFound
+    public static let notFound: Code = "notFound"
     /// The handle is closed, read-only, or a transaction is in the wrong state.
-    case misuse
+    public static let misuse: Code = "misuse"
     /// A passive operation could not proceed because readers are active.
-    case busy
+    public static let busy: Code = "busy"
     /// The write transaction was open longer than `OpenOptions.transactionTimeout`
     /// and was rolled back.
-    case timeout
+    public static let timeout: Code = "timeout"
+
+    /// The codes this build throws, in the order above. A later release may
+    /// add codes, so code that switches over them still needs `default:`.
+    public static let allCases: [Code] = [
+      io, corruption, notASombraFile, unsupportedVersion, legacyFormat, locked, poisoned, limitExceeded,
+      invalidArgument, notFound, misuse, busy, timeout,
+    ]
+
+    /// True when `error` is a `SombraError` with this code: `catch
+    /// SombraError.Code.locked`, or `case SombraError.Code.busy` in a `switch`
+    /// over an error.
+    public static func ~= (code: Code, error: any Error) -> Bool {
+      (error as? SombraError)?.code == code
+    }
   }
 
   public let code: Code
@@ -45,16 +84,25 @@ public struct SombraError: Error, Sendable, Equatable, CustomStringConvertible {
   public var path: String?
   /// The page number, for corruption and page-level errors.
   public var page: UInt32?
-  /// The byte offset within the file or page, when known.
+  /// Where the damage is, in bytes, when known: within `page` when that is set;
+  /// otherwise within the file at `path` (a WAL frame or header, a truncated
+  /// file); with neither, within the record or value the message names.
   public var offset: UInt64?
   /// The system call that failed, for `io`.
   public var syscall: String?
   /// The errno of the failed system call, for `io`.
   public var errno: Int32?
+  /// The earlier error this one follows from: for `poisoned`, the failed write
+  /// or sync that poisoned the handle, with its system call, errno and path.
+  public var cause: SombraError? {
+    get { boxedCause?.error }
+    set { boxedCause = newValue.map(Boxed.error) }
+  }
+  private var boxedCause: Boxed?
 
   public init(
     _ code: Code, _ message: String, path: String? = nil, page: UInt32? = nil,
-    offset: UInt64? = nil, syscall: String? = nil, errno: Int32? = nil
+    offset: UInt64? = nil, syscall: String? = nil, errno: Int32? = nil, cause: SombraError? = nil
   ) {
     self.code = code
     self.message = message
@@ -63,6 +111,18 @@ public struct SombraError: Error, Sendable, Equatable, CustomStringConvertible {
     self.offset = offset
     self.syscall = syscall
     self.errno = errno
+    self.boxedCause = cause.map(Boxed.error)
+  }
+
+  /// Holds `cause`: a struct cannot store a value of its own type inline.
+  private indirect enum Boxed: Sendable, Equatable {
+    case error(SombraError)
+
+    var error: SombraError {
+      switch self {
+      case .error(let error): error
+      }
+    }
   }
 
   public var description: String {

@@ -6,12 +6,14 @@ import SombraCore
 /// do, and the exit status of the command-line contract (DESIGN.md §6).
 public enum ErrorReport {
   /// The exit status for an engine error: 3 when the database cannot be opened
-  /// or read, 4 when another process holds it, 1 for everything else.
+  /// or read, 4 when another process holds it, 1 for everything else, codes
+  /// a later engine adds included.
   public static func exitCode(for error: SombraError) -> ExitCode {
     switch error.code {
     case .io, .notFound, .notASombraFile, .unsupportedVersion, .legacyFormat: .cannotOpen
     case .locked, .busy: .busy
     case .corruption, .poisoned, .limitExceeded, .invalidArgument, .misuse, .timeout: .failure
+    default: .failure
     }
   }
 

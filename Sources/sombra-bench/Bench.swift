@@ -21,7 +21,8 @@ enum Bench {
       .option(
         "sync", valueName: "mode", type: .choice(["full", "normal", "group", "off"]), defaultValue: "full",
         help: "Sync mode for the relaxed W2 run and the load; group is full (concurrent commits share a sync either way)."),
-    ])
+    ],
+    version: SombraVersion.description)
 
   static func main(_ arguments: [String], out: any TextOutput, err: any TextOutput) -> ExitCode {
     let help = HelpFormatter(root: spec)
@@ -30,6 +31,9 @@ enum Bench {
       switch try ArgumentParser(spec).parse(arguments) {
       case .help(let path):
         out.write(help.help(for: path, width: Terminal.detect(environment: Terminal.processEnvironment()).width))
+        return .success
+      case .version:
+        out.writeLine(help.versionLine ?? spec.name)
         return .success
       case .run(let p): parsed = p
       }

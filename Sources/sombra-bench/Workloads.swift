@@ -255,13 +255,7 @@ struct BenchRun {
         if $0.failure == nil { $0.failure = failure }
       }
     }
-    // Threads of their own: a dispatch queue runs only as many at once as
-    // there are cores, and writers that wait for the disk need no core.
-    do {
-      var writers: [BlockingWorkThread] = []
-      defer { for thread in writers { thread.join() } }  // also those started before a failure
-      for _ in 0..<threads { writers.append(try BlockingWorkThread(writer)) }
-    }
+    try runOnThreads(threads, writer)
     let elapsed = now() - start
     let (lat, failure) = results.withLock { ($0.latencies, $0.failure) }
     if let failure { throw SombraError(.misuse, "group commit transaction failed: \(failure)") }

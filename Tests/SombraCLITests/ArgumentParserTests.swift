@@ -179,6 +179,27 @@ struct ArgumentParserTests {
         #expect(try parser.parse(["db", "pages", "-h"]) == .help(commandPath: ["sombra-inspect", "pages"]))
     }
 
+    @Test func versionAnywhereBeforeTheTerminatorWinsOverMistakesButNotOverHelp() throws {
+        var spec = Fixtures.inspect
+        spec.version = "1.2.3 (test)"
+        let parser = ArgumentParser(spec)
+        #expect(try parser.parse(["--version"]) == .version)
+        #expect(try parser.parse(["db", "pages", "--version"]) == .version)
+        #expect(try parser.parse(["--bogus", "--version", "extra"]) == .version)
+        #expect(try parser.parse(["--version", "--help"]) == .help(commandPath: ["sombra-inspect"]))
+        guard case .run(let parsed) = try parser.parse(["--", "--version"]) else {
+            Issue.record("after --, --version is a positional")
+            return
+        }
+        #expect(parsed.positional("database") == "--version")
+        #expect(message(spec, ["--version=2"]) == "option '--version' does not take a value")
+        #expect(message(spec, ["--verison"]) == "unknown option '--verison'; did you mean '--version'?")
+    }
+
+    @Test func aToolWithoutAVersionDoesNotKnowTheOption() {
+        #expect(message(Fixtures.inspect, ["db", "--version"]) == "unknown option '--version'")
+    }
+
     @Test func shortNamesAllowOneEditAndLongNamesTwo() {
         #expect(message(Fixtures.verify, ["--jsno", "db"]) == "unknown option '--jsno'; did you mean '--json'?")
         #expect(message(Fixtures.verify, ["--jn", "db"]) == "unknown option '--jn'")

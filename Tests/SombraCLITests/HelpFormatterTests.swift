@@ -38,6 +38,28 @@ struct HelpFormatterTests {
             """ + Self.exitStatus)
     }
 
+    @Test func aToolWithAVersionListsItsOptionBeforeHelpAndPrintsOneLine() {
+        var spec = Fixtures.inspect
+        spec.version = "1.2.3 (format 9.9)"
+        let formatter = HelpFormatter(root: spec)
+        #expect(formatter.versionLine == "sombra-inspect 1.2.3 (format 9.9)")
+        #expect(HelpFormatter(root: Fixtures.inspect).versionLine == nil)
+        #expect(formatter.help(for: ["sombra-inspect"], width: 80).split(separator: "\n\n")[3] == """
+            OPTIONS:
+              --json      Write JSON.
+              --version   Show the version.
+              -h, --help  Show help information.
+            """)
+        #expect(formatter.help(for: ["sombra-inspect", "pages"], width: 80).split(separator: "\n\n")[3] == """
+            OPTIONS:
+              -t, --type <type>  Only pages of this type.
+              --json             Write JSON.
+              --version          Show the version.
+              -h, --help         Show help information.
+            """)
+        #expect(!HelpFormatter(root: Fixtures.inspect).help(for: ["sombra-inspect"], width: 80).contains("--version"))
+    }
+
     @Test func descriptionsWrapToTheGivenWidth() {
         let help = HelpFormatter(root: Fixtures.verify).help(for: ["sombra-verify"], width: 50)
         let options = help.split(separator: "\n\n", omittingEmptySubsequences: false)[3]

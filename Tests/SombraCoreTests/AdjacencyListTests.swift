@@ -1,4 +1,5 @@
 import Glibc
+import SombraTestSupport
 import Testing
 
 @testable import SombraCore
@@ -178,8 +179,7 @@ import Testing
   // MARK: A supernode through the graph API
 
   @Test func aSupernodeSpanningManyChunksAgreesWithTheModelThroughEveryChange() throws {
-    let dir = try StorageScratchDirectory()
-    defer { dir.remove() }
+    let dir = try ScratchDirectory()
     var hub = Supernode(path: dir.path + "/hub.sombra")
     try hub.open()
     defer { try? hub.db?.close() }
@@ -405,7 +405,7 @@ import Testing
   // MARK: Salvage
 
   /// A hub with 1,200 edges to 80 nodes (lists of several chunks), open, and its dump.
-  func salvageSource(in dir: StorageScratchDirectory) throws -> (Supernode, Database, GraphDump) {
+  func salvageSource(in dir: ScratchDirectory) throws -> (Supernode, Database, GraphDump) {
     var hub = Supernode(path: dir.path + "/hub.sombra")
     try hub.open()
     try hub.createNodes(80)
@@ -414,8 +414,7 @@ import Testing
   }
 
   @Test func salvageOfAMultiChunkHubRecoversEveryEdge() throws {
-    let dir = try StorageScratchDirectory()
-    defer { dir.remove() }
+    let dir = try ScratchDirectory()
     let (hub, db, original) = try salvageSource(in: dir)
     #expect(try hub.chunks(outgoing: true).count >= 4)
     try db.close()
@@ -433,8 +432,7 @@ import Testing
   /// the chunks there name the edges of a lost edges leaf, with their types. The
   /// leaf holds a self-loop of the hub, which only the hub's chunks name.
   @Test func salvageReadsOrphanedHubChunksToListTheEdgesItLost() throws {
-    let dir = try StorageScratchDirectory()
-    defer { dir.remove() }
+    let dir = try ScratchDirectory()
     let (hub, db, original) = try salvageSource(in: dir)
     let (adjacencyRoot, edgesLeaf) = try db.read { tx -> (PageNumber, (page: PageNumber, ids: [EdgeID])) in
       let root = tx.header.roots[GraphRoot.adjacency.rawValue]

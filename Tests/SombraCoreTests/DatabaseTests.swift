@@ -1,4 +1,5 @@
 import Dispatch
+import SombraTestSupport
 import Synchronization
 import Testing
 

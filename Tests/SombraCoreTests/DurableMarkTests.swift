@@ -1,4 +1,5 @@
 import Dispatch
+import SombraTestSupport
 import Synchronization
 import Testing
 
@@ -176,7 +177,7 @@ import Testing
         }
       }
       writerThread.withLock { $0 = thread }
-      _ = writerHeld.wait(timeout: .now() + 10)
+      _ = writerHeld.wait(timeout: .now() + hangBound)
       let written = try? WALScanner.scan(disk.open(Self.path + ".wal", .readOnly), pageSize: reader.pageSize).committed.count
       framesInWAL.withLock { $0 = written }
     }

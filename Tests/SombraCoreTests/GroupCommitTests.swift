@@ -1,4 +1,5 @@
 import Dispatch
+import SombraTestSupport
 import Synchronization
 import Testing
 
@@ -101,13 +102,9 @@ import Testing
     }
   }
 
-  /// Waits (bounded) until the writer chain holds `transaction`.
+  /// Waits until the writer chain holds `transaction` (false: it never did).
   static func waitForCommit(_ db: Database, _ transaction: UInt64) -> Bool {
-    for _ in 0..<20_000 {
-      if db.pager.lock.withLock({ _ in db.pager.header.changeCounter }) >= transaction { return true }
-      usleepSeconds(0.0005)
-    }
-    return false
+    waitUntil { db.pager.lock.withLock { _ in db.pager.header.changeCounter } >= transaction }
   }
 
   /// A database on a simulated disk whose WAL syncs `held` can hold, with
@@ -137,7 +134,7 @@ import Testing
     // A is written and waits inside its sync; the gate is free.
     #expect(try db.read { try $0.nodeCount } == 1, "readers do not see A before its sync")
     let reader = try db.beginRead()
-    let tx = try db.beginWrite(timeout: 5)
+    let tx = try db.beginWrite(timeout: hangBound)
     #expect(try tx.nodeCount == 2, "the next writer builds on A")
     #expect(try tx.nodeIDs(label: "A").count == 1)
     let box = UncheckedBox(tx)
@@ -245,8 +242,7 @@ import Testing
     let disk = SimulatedDisk()
     let holds = SyncHolds(on: disk)
     var options = OpenOptions()
-    options.autoCheckpointInterval = 1
-    let opened = monotonicSeconds()
+    options.autoCheckpointInterval = 3600  // due only when the test says so
     let db = try Database.open(Self.path, options: options, storage: disk)
     _ = try db.write { try $0.createNode(labels: ["First"]) }
 
@@ -254,8 +250,9 @@ import Testing
     let a = try Committer(db, label: "A")
     first.waitUntilHeld()
     let base = db.pager.lock.withLock { _ in db.pager.header.changeCounter }
-    // B's commit comes after the interval: it runs a checkpoint, which syncs the WAL.
-    usleepSeconds(max(0, opened + 1.1 - monotonicSeconds()))
+    // B's commit comes after the interval (the last checkpoint moved an
+    // interval into the past): it runs a checkpoint, which syncs the WAL.
+    db.pager.lock.withLock { _ in db.pager.lastCheckpointAt -= 3600 }
     let second = holds.holdNext()
     let b = try Committer(db, label: "B")
     #expect(Self.waitForCommit(db, base + 1), "B is written")
@@ -345,7 +342,7 @@ import Testing
     let first = holds.holdNext()
     let a = try Committer(db, label: "A")
     first.waitUntilHeld()
-    let tx = try db.beginWrite(timeout: 5)
+    let tx = try db.beginWrite(timeout: hangBound)
     #expect(try tx.nodeCount == 1, "the transaction reads A, which waits for its sync")
     let outcome = Mutex<Result<Void, SombraError>?>(nil)
     let box = UncheckedBox(tx)
@@ -357,8 +354,8 @@ import Testing
         outcome.withLock { $0 = .failure(error as? SombraError ?? SombraError(.misuse, "\(error)")) }
       }
     }
-    usleepSeconds(0.2)
-    #expect(outcome.withLock { $0 } == nil, "the rollback waits for A's sync")
+    // A window for the rollback to return too early: it must not.
+    #expect(!waitUntil(timeout: 0.2) { outcome.withLock { $0 } != nil }, "the rollback waits for A's sync")
     first.releaseFailing()
     b.join()
     guard case .failure(let error)? = outcome.withLock({ $0 }) else {
@@ -492,8 +489,7 @@ import Testing
   /// Writers on four threads, real files: every commit that returned is there
   /// after a reopen, and no node is lost or doubled.
   @Test func fourWritersOnRealFilesKeepEveryCommit() throws {
-    let dir = try StorageScratchDirectory()
-    defer { dir.remove() }
+    let dir = try ScratchDirectory()
     let path = dir.path + "/group.sombra"
     let db = try Database.open(path)
     let perThread = 60
@@ -533,35 +529,48 @@ import Testing
 }
 
 /// `SyncGroup.waitForWriters`, the leader's wait for a running transaction.
+/// Durations are bounded on one side only: a wait lasts at least until its
+/// deadline, and "no wait" means it returned long before a deadline far away.
 @Suite struct SyncGroupTests {
   @Test func aLeaderWaitsForAWriterOnlyUntilItsDeadline() {
     let group = SyncGroup()
     let started = monotonicNanoseconds()
     group.waitForWriters(while: { true }, until: started + 3_000_000)
-    let waited = monotonicNanoseconds() - started
-    #expect(waited >= 3_000_000, "it waited for the busy writer until the deadline")
-    #expect(waited < 2_000_000_000, "and no longer")
+    #expect(monotonicNanoseconds() - started >= 3_000_000, "it waited for the busy writer until the deadline")
     let before = monotonicNanoseconds()
-    group.waitForWriters(while: { false }, until: before + 5_000_000_000)
-    #expect(monotonicNanoseconds() - before < 1_000_000_000, "nobody busy: no wait")
+    let far = UInt64(hangBound * 1e9)
+    group.waitForWriters(while: { false }, until: before + far)
+    #expect(monotonicNanoseconds() - before < far, "nobody busy: it returned without waiting for the deadline")
   }
 
   @Test func aLeaderStopsWaitingOnceTheWriterIsWritten() throws {
     final class Flag: Sendable { let value = Atomic<Bool>(true) }
     let group = SyncGroup()
     let busy = Flag()
+    let looked = Atomic<Int>(0)
+    let returned = Atomic<Bool>(false)
     let writer = try BlockingWorkThread {
-      usleepSeconds(0.02)
+      // The leader is in its loop once it has asked whether a writer is busy.
+      guard waitUntil({ looked.load(ordering: .acquiring) > 0 }) else { return }
       busy.value.store(false, ordering: .releasing)
-      group.noteWritten()
+      // A write noted between the leader's look and its wait leaves it waiting
+      // for the next one (a leader's wait is short, so that costs a little
+      // latency, not a commit): note writes until it returns.
+      repeat { group.noteWritten() } while !waitUntil(timeout: 0.01, { returned.load(ordering: .acquiring) })
     }
     let started = monotonicNanoseconds()
-    group.waitForWriters(while: { busy.value.load(ordering: .acquiring) }, until: started + 10_000_000_000)
+    let far = UInt64(hangBound * 1e9)
+    group.waitForWriters(
+      while: {
+        looked.add(1, ordering: .acquiringAndReleasing)
+        return busy.value.load(ordering: .acquiring)
+      }, until: started + far)
     let waited = monotonicNanoseconds() - started
+    returned.store(true, ordering: .releasing)
     writer.join()
     let stillBusy = busy.value.load(ordering: .acquiring)
-    #expect(!stillBusy)
-    #expect(waited < 5_000_000_000, "woken by the write, long before the 10 s deadline")
+    #expect(!stillBusy, "it returned while the writer was still busy")
+    #expect(waited < far, "woken by the write, not by its deadline")
   }
 }
 

@@ -1,4 +1,5 @@
 import Glibc
+import SombraTestSupport
 import Testing
 
 @testable import SombraCore
@@ -14,8 +15,7 @@ import Testing
   }
 
   @Test func aFreshDatabaseIsHealthyWithEveryCheckListed() throws {
-    let dir = try StorageScratchDirectory()
-    defer { dir.remove() }
+    let dir = try ScratchDirectory()
     let db = try Database.open(dir.path + "/h.sombra")
     try db.write { try PageStore.apply([(1, 1)], in: $0) }
     var thresholds = HealthThresholds()

@@ -1,3 +1,4 @@
+import SombraTestSupport
 import Testing
 
 @testable import SombraCore

@@ -1,4 +1,5 @@
 import Logging
+import SombraTestSupport
 import Testing
 
 @testable import SombraCore

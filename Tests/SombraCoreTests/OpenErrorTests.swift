@@ -1,6 +1,7 @@
 #if canImport(Glibc)
   import Glibc
 #endif
+import SombraTestSupport
 import Testing
 
 @testable import SombraCore
@@ -197,15 +198,14 @@ import Testing
 
   @Test func onRealFilesTextAndLegacyFilesFailAndStayByteIdentical() throws {
     let dir = try ScratchDirectory()
-    defer { dir.remove() }
     let cases: [(name: String, main: [UInt8], wal: [UInt8]?, code: SombraError.Code, mention: String)] = [
       ("text.db", Self.randomText, nil, .notASombraFile, Self.randomTextStart),
       ("empty-v0.2.0.db", try Self.fixture("empty-v0.2.0.db"), try Self.fixture("empty-v0.2.0.db.wal"), .legacyFormat, "format 1.1"),
     ]
     for c in cases {
       let file = dir.path + "/" + c.name
-      try dir.write(file, c.main)
-      if let wal = c.wal { try dir.write(file + ".wal", wal) }
+      writeFile(file, c.main)
+      if let wal = c.wal { writeFile(file + ".wal", wal) }
       for options in [OpenOptions.readOnly, OpenOptions()] {
         let mode = options.readOnly ? "read-only" : "read-write"
         if c.wal == nil { unlink(file + ".wal") }
@@ -215,9 +215,9 @@ import Testing
           guard let e = error as? SombraError else { return false }
           return e.code == c.code && e.message.contains(c.mention) && e.path == file
         }
-        #expect(try ScratchDirectory.read(file) == c.main, "\(c.name): \(mode) open changed the main file")
+        #expect(fileBytes(file) == c.main, "\(c.name): \(mode) open changed the main file")
         if let wal = c.wal {
-          #expect(try ScratchDirectory.read(file + ".wal") == wal, "\(c.name): \(mode) open changed the WAL")
+          #expect(fileBytes(file + ".wal") == wal, "\(c.name): \(mode) open changed the WAL")
         } else {
           #expect(!POSIXStorageSystem().exists(file + ".wal"), "\(c.name): \(mode) open created a WAL")
         }
@@ -237,7 +237,6 @@ import Testing
 
   @Test func onRealFilesAReadOnlyOpenOfAMissingFileIsNotFoundAndCreatesNothing() throws {
     let dir = try ScratchDirectory()
-    defer { dir.remove() }
     let file = dir.path + "/missing.sombra"
     #expect {
       _ = try Database.open(file, options: .readOnly)
@@ -257,50 +256,8 @@ import Testing
   }
 
   static func fixture(_ name: String) throws -> [UInt8] {
-    try ScratchDirectory.read(fixturePath(name))
-  }
-}
-
-/// A directory under /tmp for tests on real files, removed with its files.
-private struct ScratchDirectory {
-  let path: String
-
-  init() throws {
-    var template = Array("/tmp/sombra-open-errors-XXXXXX".utf8CString)
-    let made = template.withUnsafeMutableBufferPointer { buffer -> Bool in
-      guard let base = buffer.baseAddress else { return false }
-      return mkdtemp(base) != nil
-    }
-    guard made else { throw SombraError.io("mkdtemp", errno: errno, path: "/tmp") }
-    path = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
-  }
-
-  func write(_ file: String, _ bytes: [UInt8]) throws {
-    let handle = try POSIXStorageSystem().open(file, .readWriteCreate)
-    defer { handle.close() }
-    try handle.truncate(to: 0)
-    try bytes.withUnsafeBytes { try handle.write($0, at: 0) }
-  }
-
-  static func read(_ file: String) throws -> [UInt8] {
-    let handle = try POSIXStorageSystem().open(file, .readOnly)
-    defer { handle.close() }
-    var bytes = [UInt8](repeating: 0, count: Int(try handle.size()))
-    let n = try bytes.withUnsafeMutableBytes { try handle.read(into: $0, at: 0) }
-    return Array(bytes[..<n])
-  }
-
-  /// Removes every file in the directory, then the directory.
-  func remove() {
-    if let dir = opendir(path) {
-      while let entry = readdir(dir) {
-        let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-          String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-        }
-        if name != "." && name != ".." { unlink(path + "/" + name) }
-      }
-      closedir(dir)
-    }
-    rmdir(path)
+    let path = fixturePath(name)
+    guard let bytes = fileBytes(path) else { throw SombraError(.notFound, "cannot read the fixture", path: path) }
+    return bytes
   }
 }

@@ -1,4 +1,4 @@
-import Dispatch
+import SombraTestSupport
 import Synchronization
 import Testing
 
@@ -76,30 +76,41 @@ import Testing
     #expect(db.metrics().walBytes == 0)
   }
 
+  /// Moves the handle's last checkpoint `seconds` into the past: the
+  /// interval falls due as if that time had gone by, without waiting for it.
+  func age(_ db: Database, by seconds: Double) {
+    db.pager.lock.withLock { _ in db.pager.lastCheckpointAt -= seconds }
+  }
+
   @Test func theCheckpointIntervalRunsAtCommitAndReadTime() throws {
-    // Intervals and sleeps leave a loaded CI machine room between the steps.
-    let db = try open { $0.autoCheckpointInterval = 0.5 }
+    // An hour: nothing falls due by itself while the test runs.
+    let db = try open { $0.autoCheckpointInterval = 3600 }
     try db.write { try PageStore.apply([(1, 1)], in: $0) }
     let before = db.metrics().checkpoints
-    usleepSeconds(0.6)
+    _ = try db.read { try PageStore.read($0) }
+    #expect(db.metrics().checkpoints == before, "not due before the interval")
+    age(db, by: 3600)
     _ = try db.read { try PageStore.read($0) }
     #expect(db.metrics().checkpoints == before + 1, "the end of a read ran the due checkpoint")
     #expect(db.metrics().walBytes == 0)
     try db.write { try PageStore.apply([(2, 2)], in: $0) }
-    #expect(db.metrics().checkpoints == before + 1, "not due again yet")
-    usleepSeconds(0.6)
+    #expect(db.metrics().checkpoints == before + 1, "the checkpoint started the interval again: not due yet")
+    age(db, by: 3600)
     try db.write { try PageStore.apply([(3, 3)], in: $0) }
     #expect(db.metrics().checkpoints == before + 2, "a commit after the interval checkpoints")
     try expectClean(db, [1: 1, 2: 2, 3: 3])
   }
 
+  /// The timeouts below are a second: the steps a test takes before a
+  /// transaction's deadline (one change) fit in it on any machine, and the
+  /// test then waits on the clock until the deadline has passed for sure.
   @Test func aTimedOutTransactionThrowsTimeoutAndTheNextOneProceeds() throws {
-    let db = try open { $0.transactionTimeout = 0.3 }
+    let db = try open { $0.transactionTimeout = 1 }
     try db.write { try PageStore.apply([(1, 1)], in: $0) }
     let stale = try db.beginWrite()
     try PageStore.apply([(2, 2)], in: stale)
     // Another writer waits, then takes over once the deadline passes.
-    let next = try db.beginWrite(timeout: 5)
+    let next = try db.beginWrite(timeout: hangBound)
     try PageStore.apply([(3, 3)], in: next)
     try next.commit()
     let error = #expect(throws: SombraError.self) { try PageStore.apply([(4, 4)], in: stale) }
@@ -111,11 +122,13 @@ import Testing
   }
 
   @Test func anExpiredTransactionFailsAtItsOwnNextUse() throws {
-    let db = try open { $0.transactionTimeout = 0.02 }
+    let db = try open { $0.transactionTimeout = 1 }
     let error = #expect(throws: SombraError.self) {
       try db.write { tx in
+        // The deadline is at most a second after now (it was set at the begin).
+        let began = monotonicSeconds()
         try PageStore.apply([(1, 1)], in: tx)
-        usleepSeconds(0.04)
+        waitPast(began + 1)
         try PageStore.apply([(2, 2)], in: tx)
       }
     }
@@ -127,29 +140,28 @@ import Testing
   @Test func aLockWaitIsCounted() throws {
     let db = try open()
     let tx = try db.beginWrite()
-    let done = Atomic<Bool>(false)
-    let finished = DispatchSemaphore(value: 0)
-    DispatchQueue.global().async {
-      try? db.write { try PageStore.apply([(1, 1)], in: $0) }
-      done.store(true, ordering: .releasing)
-      finished.signal()
+    let wrote = Atomic<Bool>(false)
+    let other = try BlockingWorkThread {
+      wrote.store((try? db.write { try PageStore.apply([(1, 1)], in: $0) }) != nil, ordering: .releasing)
     }
-    usleepSeconds(1.0)  // long enough for the other thread to reach the gate, even on a loaded machine
+    // The other writer is queued behind this transaction before it ends.
+    #expect(waitUntil { db.pager.gate.waiters == 1 }, "the other writer never waited at the gate")
     try tx.rollback()
-    finished.wait()
-    let wrote = done.load(ordering: .acquiring)
-    #expect(wrote)
+    other.join()
+    let committed = wrote.load(ordering: .acquiring)
+    #expect(committed)
     #expect(db.metrics().lockWaits == 1)
   }
 }
 
 extension OperationalLimitsTests {
   @Test func closeRollsBackATransactionOpenPastItsTimeout() throws {
-    let db = try open { $0.transactionTimeout = 0.2 }
+    let db = try open { $0.transactionTimeout = 1 }
     try db.write { try PageStore.apply([(1, 1)], in: $0) }
     let stale = try db.beginWrite()
+    let began = monotonicSeconds()
     try PageStore.apply([(2, 2)], in: stale)
-    usleepSeconds(0.3)
+    waitPast(began + 1)
     try db.close()
     #expect(#expect(throws: SombraError.self) { try stale.commit() }?.code == .timeout)
     let reopened = try open()

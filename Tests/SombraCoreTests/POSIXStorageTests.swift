@@ -1,6 +1,7 @@
 #if canImport(Glibc)
   import Glibc
 #endif
+import SombraTestSupport
 import Synchronization
 import Testing
 
@@ -14,8 +15,7 @@ import Testing
   // MARK: Reading and writing
 
   @Test func bytesWrittenAtAnOffsetReadBackUnchanged() throws {
-    let dir = try StorageScratchDirectory()
-    defer { dir.remove() }
+    let dir = try ScratchDirectory()
     let file = try system.open(dir.path + "/a", .readWriteCreate)
     defer { file.close() }
     let bytes: [UInt8] = Array(0..<200).map { UInt8($0) }
@@ -27,8 +27,7 @@ import Testing
   }
 
   @Test func aWriteBeyondTheEndGrowsTheFileAndTheGapReadsAsZeros() throws {
-    let dir = try StorageScratchDirectory()
-    defer { dir.remove() }
+    let dir = try ScratchDirectory()
     let file = try system.open(dir.path + "/a", .readWriteCreate)
     defer { file.close() }
     try write([1, 2, 3, 4], to: file, at: 0)
@@ -41,8 +40,7 @@ import Testing
   }
 
   @Test func aReadThatReachesTheEndReturnsTheShortCount() throws {
-    let dir = try StorageScratchDirectory()
-    defer { dir.remove() }
+    let dir = try ScratchDirectory()
     let file = try system.open(dir.path + "/a", .readWriteCreate)
     defer { file.close() }
     let bytes: [UInt8] = Array(repeating: 0xAB, count: 100)
@@ -61,8 +59,7 @@ import Testing
   }
 
   @Test func readExactlyReportsATruncatedFileAsCorruption() throws {
-    let dir = try StorageScratchDirectory()
-    defer { dir.remove() }
+    let dir = try ScratchDirectory()
     let path = dir.path + "/a"
     let file = try system.open(path, .readWriteCreate)
     defer { file.close() }
@@ -75,8 +72,7 @@ import Testing
   }
 
   @Test func anOffsetBeyondWhatTheSystemCanAddressIsAnInvalidArgument() throws {
-    let dir = try StorageScratchDirectory()
-    defer { dir.remove() }
+    let dir = try ScratchDirectory()
     let path = dir.path + "/a"
     let file = try system.open(path, .readWriteCreate)
     defer { file.close() }
@@ -98,8 +94,7 @@ import Testing
   // MARK: Size, truncate, sync
 
   @Test func truncateShrinksAndGrowsTheFileAndGrownBytesReadAsZeros() throws {
-    let dir = try StorageScratchDirectory()
-    defer { dir.remove() }
+    let dir = try ScratchDirectory()
     let file = try system.open(dir.path + "/a", .readWriteCreate)
     defer { file.close() }
     #expect(try file.size() == 0)
@@ -115,8 +110,7 @@ import Testing
   }
 
   @Test func syncSucceedsOnAWrittenFileAndOnItsDirectory() throws {
-    let dir = try StorageScratchDirectory()
-    defer { dir.remove() }
+    let dir = try ScratchDirectory()
     let path = dir.path + "/a"
     let file = try system.open(path, .readWriteCreate)
     defer { file.close() }
@@ -127,8 +121,7 @@ import Testing
   }
 
   @Test func syncingTheDirectoryOfAPathInAMissingDirectoryFailsWithENOENT() throws {
-    let dir = try StorageScratchDirectory()
-    defer { dir.remove() }
+    let dir = try ScratchDirectory()
     let error = #expect(throws: SombraError.self) { try system.syncDirectory(of: dir.path + "/missing/a") }
     #expect(error == SombraError(.io, "no such file", path: dir.path + "/missing", syscall: "open", errno: ENOENT))
   }
@@ -136,20 +129,18 @@ import Testing
   // MARK: Opening
 
   @Test func openingAMissingFileWithoutCreateThrowsNotFoundAndCreatesNothing() throws {
-    let dir = try StorageScratchDirectory()
-    defer { dir.remove() }
+    let dir = try ScratchDirectory()
     let path = dir.path + "/missing"
     for mode in [OpenMode.readOnly, .readWrite] {
       let error = #expect(throws: SombraError.self) { _ = try system.open(path, mode) }
       #expect(error == SombraError(.notFound, "no such file", path: path, syscall: "open", errno: ENOENT))
     }
     #expect(!system.exists(path))
-    #expect(try dir.entries() == [])
+    #expect(dir.entries() == [])
   }
 
   @Test func readWriteCreateCreatesAnEmptyFileAndKeepsAnExistingOne() throws {
-    let dir = try StorageScratchDirectory()
-    defer { dir.remove() }
+    let dir = try ScratchDirectory()
     let path = dir.path + "/a"
     #expect(!system.exists(path))
     let first = try system.open(path, .readWriteCreate)
@@ -164,8 +155,7 @@ import Testing
   }
 
   @Test func openingADirectoryFailsInEveryModeWithAClearError() throws {
-    let dir = try StorageScratchDirectory()
-    defer { dir.remove() }
+    let dir = try ScratchDirectory()
     for mode in [OpenMode.readOnly, .readWrite, .readWriteCreate] {
       let error = #expect(throws: SombraError.self) { _ = try system.open(dir.path, mode) }
       #expect(error?.code == .invalidArgument, "mode \(mode)")
@@ -175,21 +165,19 @@ import Testing
   }
 
   @Test func aDatabaseOpenOfADirectoryFailsWithAClearError() throws {
-    let dir = try StorageScratchDirectory()
-    defer { dir.remove() }
+    let dir = try ScratchDirectory()
     for options in [OpenOptions(), .readOnly] {
       let error = #expect(throws: SombraError.self) { _ = try Database.open(dir.path, options: options) }
       #expect(error?.code == .invalidArgument)
       #expect(error?.message == "is a directory, not a database file")
     }
-    #expect(try dir.entries() == [], "no WAL was created beside it")
+    #expect(dir.entries() == [], "no WAL was created beside it")
   }
 
   // MARK: Errors carry the syscall and errno
 
   @Test func writingThroughAReadOnlyHandleFailsWithEBADFAndThePath() throws {
-    let dir = try StorageScratchDirectory()
-    defer { dir.remove() }
+    let dir = try ScratchDirectory()
     let path = dir.path + "/a"
     let creator = try system.open(path, .readWriteCreate)
     try write([1, 2, 3], to: creator, at: 0)
@@ -208,8 +196,7 @@ import Testing
   }
 
   @Test func aClosedHandleFailsWithEBADFAndClosingTwiceIsHarmless() throws {
-    let dir = try StorageScratchDirectory()
-    defer { dir.remove() }
+    let dir = try ScratchDirectory()
     let path = dir.path + "/a"
     let file = try system.open(path, .readWriteCreate)
     file.close()
@@ -230,8 +217,7 @@ import Testing
   // MARK: Locks between two handles of one process
 
   @Test func twoExclusiveLocksOnTheSameRangeConflictBetweenHandlesOfOneProcess() throws {
-    let dir = try StorageScratchDirectory()
-    defer { dir.remove() }
+    let dir = try ScratchDirectory()
     let (a, b) = try twoHandles(dir)
     defer { a.close(); b.close() }
     #expect(try a.lock(.writer, .exclusive, wait: false))
@@ -241,8 +227,7 @@ import Testing
   }
 
   @Test func sharedLocksCoexistButExcludeAnExclusiveOneEitherWay() throws {
-    let dir = try StorageScratchDirectory()
-    defer { dir.remove() }
+    let dir = try ScratchDirectory()
     let (a, b) = try twoHandles(dir)
     defer { a.close(); b.close() }
     #expect(try a.lock(.readers, .shared, wait: false))
@@ -258,8 +243,7 @@ import Testing
   }
 
   @Test func locksOnDifferentRangesDoNotConflictAndDoNotGrowTheFile() throws {
-    let dir = try StorageScratchDirectory()
-    defer { dir.remove() }
+    let dir = try ScratchDirectory()
     let (a, b) = try twoHandles(dir)
     defer { a.close(); b.close() }
     #expect(try a.lock(.writer, .exclusive, wait: false))
@@ -268,8 +252,7 @@ import Testing
   }
 
   @Test func closingOneHandleReleasesOnlyItsOwnLocks() throws {
-    let dir = try StorageScratchDirectory()
-    defer { dir.remove() }
+    let dir = try ScratchDirectory()
     let (a, b) = try twoHandles(dir)
     defer { b.close() }
     #expect(try a.lock(.writer, .exclusive, wait: false))
@@ -282,8 +265,7 @@ import Testing
   }
 
   @Test func unlockingOneHandleKeepsTheOtherHandlesLock() throws {
-    let dir = try StorageScratchDirectory()
-    defer { dir.remove() }
+    let dir = try ScratchDirectory()
     let (a, b) = try twoHandles(dir)
     defer { a.close(); b.close() }
     #expect(try a.lock(.writer, .exclusive, wait: false))
@@ -293,22 +275,37 @@ import Testing
     #expect(try b.lock(.writer, .exclusive, wait: false))
   }
 
+  /// A waiting lock polls (`F_OFD_SETLKW` cannot time out), so no one can see
+  /// from outside that it waits: what the test checks is that it is granted
+  /// only after the other handle lets go, whenever its tries fall.
   @Test func aWaitingLockIsGrantedOnceTheOtherHandleReleasesIt() throws {
-    let dir = try StorageScratchDirectory()
-    defer { dir.remove() }
+    let dir = try ScratchDirectory()
     let (a, b) = try twoHandles(dir)
     defer { a.close(); b.close() }
     #expect(try a.lock(.writer, .exclusive, wait: false))
-    let unlocked = Mutex<SombraError?>(nil)
-    let release = try BlockingWorkThread {
-      usleepSeconds(0.05)
-      do { try a.unlock(.writer) } catch { unlocked.withLock { $0 = error as? SombraError } }
+    let released = Atomic<Bool>(false)
+    let entered = Atomic<Bool>(false)
+    let outcome = Mutex<Result<(granted: Bool, afterRelease: Bool), SombraError>?>(nil)
+    let waiter = try BlockingWorkThread {
+      entered.store(true, ordering: .releasing)
+      do {
+        let granted = try b.lock(.writer, .exclusive, wait: true)
+        outcome.withLock { $0 = .success((granted, released.load(ordering: .acquiring))) }
+      } catch {
+        outcome.withLock { $0 = .failure(error as? SombraError ?? SombraError(.misuse, "\(error)")) }
+      }
     }
-    let start = monotonicSeconds()
-    #expect(try b.lock(.writer, .exclusive, wait: true))
-    #expect(monotonicSeconds() - start >= 0.04)
-    release.join()
-    #expect(unlocked.withLock { $0 } == nil)
+    #expect(waitUntil { entered.load(ordering: .acquiring) })
+    // A window for b to try while a holds the lock: it cannot succeed there.
+    #expect(!waitUntil(timeout: 0.05) { outcome.withLock { $0 } != nil }, "b got the lock while a held it")
+    released.store(true, ordering: .releasing)
+    try a.unlock(.writer)
+    waiter.join()
+    guard case .success(let result)? = outcome.withLock({ $0 }) else {
+      Issue.record("b's waiting lock failed: \(String(describing: outcome.withLock { $0 }))")
+      return
+    }
+    #expect(result.granted && result.afterRelease, "granted, and only once a let go")
     #expect(try !a.lock(.writer, .shared, wait: false), "b holds it now")
   }
 
@@ -318,8 +315,7 @@ import Testing
   /// must answer the same.
   @Test(arguments: ["posix", "simulated"])
   func firstLockReportsTheLowestLockOfAnotherHandleAndTakesNothing(storage: String) throws {
-    let dir = try StorageScratchDirectory()
-    defer { dir.remove() }
+    let dir = try ScratchDirectory()
     let path = dir.path + "/db"
     let system: any StorageSystem = storage == "posix" ? self.system : SimulatedDisk()
     let a = try system.open(path, .readWriteCreate)
@@ -349,7 +345,7 @@ import Testing
   // MARK: Helpers
 
   /// Two read-write handles on one 3-byte file.
-  func twoHandles(_ dir: StorageScratchDirectory) throws -> (any StorageFile, any StorageFile) {
+  func twoHandles(_ dir: ScratchDirectory) throws -> (any StorageFile, any StorageFile) {
     let path = dir.path + "/db"
     let a = try system.open(path, .readWriteCreate)
     try write([1, 2, 3], to: a, at: 0)
@@ -365,42 +361,5 @@ import Testing
     var buffer = [UInt8](repeating: 0xEE, count: count)
     let n = try buffer.withUnsafeMutableBytes { try file.read(into: $0, at: offset) }
     return Array(buffer[0..<n])
-  }
-}
-
-/// A fresh directory made with mkdtemp under /tmp; `remove()` deletes it and the
-/// plain files in it.
-struct StorageScratchDirectory {
-  let path: String
-
-  init() throws {
-    var template = Array("/tmp/sombra-storage-XXXXXX".utf8CString)
-    let made = template.withUnsafeMutableBufferPointer { buffer -> Bool in
-      guard let base = buffer.baseAddress else { return false }
-      return mkdtemp(base) != nil
-    }
-    guard made else { throw SombraError.io("mkdtemp", errno: errno, path: "/tmp") }
-    path = template.withUnsafeBufferPointer { buffer in
-      String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
-  }
-
-  /// The names in the directory, sorted, without `.` and `..`.
-  func entries() throws -> [String] {
-    guard let handle = opendir(path) else { throw SombraError.io("opendir", errno: errno, path: path) }
-    defer { closedir(handle) }
-    var names: [String] = []
-    while let entry = readdir(handle) {
-      let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-        String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-      }
-      if name != "." && name != ".." { names.append(name) }
-    }
-    return names.sorted()
-  }
-
-  func remove() {
-    for name in (try? entries()) ?? [] { unlink(path + "/" + name) }
-    rmdir(path)
   }
 }

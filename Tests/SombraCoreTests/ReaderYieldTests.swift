@@ -1,6 +1,7 @@
 #if canImport(Glibc)
   import Glibc
 #endif
+import SombraTestSupport
 import Synchronization
 import Testing
 
@@ -24,11 +25,15 @@ import Testing
 
   @Test func overlappingReadTransactionsOfAReadOnlyHandleDoNotStarveAFullCheckpoint() throws {
     let disk = SimulatedDisk()
-    let db = try Self.writer(on: disk)
+    // The checkpoint may wait as long as it takes: only the yield ends its wait.
+    let db = try Self.writer(on: disk, lockTimeout: hangBound)
     let reader = try Database.open(Self.path, options: .readOnly, storage: disk)
     let stop = Atomic<Bool>(false)
     let reads = Atomic<Int>(0)
     let failures = Atomic<Int>(0)
+    // Held open until the checkpoint waits: the handle holds the readers lock
+    // however the threads' transactions fall.
+    let pinned = try reader.beginRead()
     // Three threads whose read transactions overlap: one is always open, so
     // the handle never lets go of the readers lock on its own.
     let threads = try (0..<3).map { offset in
@@ -47,13 +52,32 @@ import Testing
         }
       }
     }
-    usleep(50_000)
+    #expect(waitUntil { reads.load(ordering: .relaxed) >= 3 }, "the readers never read")
     #expect(try db.checkpoint(.passive).busy, "the readers hold the lock")
-    let result = try db.checkpoint(.full)
+    let outcome = Mutex<Result<CheckpointResult, SombraError>?>(nil)
+    let checkpointer = try BlockingWorkThread {
+      do {
+        let result = try db.checkpoint(.full)
+        outcome.withLock { $0 = .success(result) }
+      } catch {
+        outcome.withLock { $0 = .failure(error as? SombraError ?? SombraError(.misuse, "\(error)")) }
+      }
+    }
+    // The checkpoint shows that it waits for the readers lock.
+    let probe = try disk.open(Self.path, .readOnly)
+    defer { probe.close() }
+    #expect(waitUntil { ((try? probe.firstLock(in: .checkpointWaiting)) ?? nil) != nil }, "the checkpoint never waited")
+    pinned.end()
+    checkpointer.join()
+    let readsAfter = reads.load(ordering: .relaxed)
+    #expect(waitUntil { reads.load(ordering: .relaxed) >= readsAfter + 3 }, "the readers stopped reading")
     stop.store(true, ordering: .releasing)
     threads.forEach { $0.join() }
+    guard case .success(let result)? = outcome.withLock({ $0 }) else {
+      Issue.record("the full checkpoint failed: \(String(describing: outcome.withLock { $0 }))")
+      return
+    }
     #expect(result.walReset, "the checkpoint copied and reset the WAL")
-    #expect(reads.load(ordering: .relaxed) > 10, "the readers kept reading")
     #expect(failures.load(ordering: .relaxed) == 0)
     try reader.close()
     try db.close()

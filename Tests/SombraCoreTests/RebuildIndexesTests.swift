@@ -1,4 +1,5 @@
 import Glibc
+import SombraTestSupport
 import Testing
 
 @testable import SombraCore
@@ -19,8 +20,7 @@ import Testing
   }
 
   @Test func rebuildRestoresAdjacencyLabelsIndexesAndCountsFromTheRecords() throws {
-    let dir = try StorageScratchDirectory()
-    defer { dir.remove() }
+    let dir = try ScratchDirectory()
     let path = dir.path + "/g.sombra"
     try MaintenanceFixture.build(at: path, count: 200, deleteEvery: 3)
     let db = try Database.open(path, options: MaintenanceFixture.options)
@@ -42,8 +42,7 @@ import Testing
   }
 
   @Test func aStructurallyBrokenIndexTreeIsAbandonedAndRebuiltAndVacuumReclaimsIt() throws {
-    let dir = try StorageScratchDirectory()
-    defer { dir.remove() }
+    let dir = try ScratchDirectory()
     let path = dir.path + "/g.sombra"
     try MaintenanceFixture.build(at: path, count: 200)
     let db = try Database.open(path, options: MaintenanceFixture.options)
@@ -71,8 +70,7 @@ import Testing
   }
 
   @Test func rebuildIsOneTransactionAndAnUndecodableRecordRollsItBack() throws {
-    let dir = try StorageScratchDirectory()
-    defer { dir.remove() }
+    let dir = try ScratchDirectory()
     let path = dir.path + "/g.sombra"
     try MaintenanceFixture.build(at: path, count: 30)
     let db = try Database.open(path, options: MaintenanceFixture.options)

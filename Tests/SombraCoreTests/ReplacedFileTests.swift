@@ -1,5 +1,6 @@
 import Dispatch
 import Glibc
+import SombraTestSupport
 import Synchronization
 import Testing
 
@@ -11,8 +12,7 @@ import Testing
 /// file's WAL.
 @Suite struct ReplacedFileTests {
   @Test func aWriterWaitingForTheLockOpensTheFileThatNowHasThePath() throws {
-    let dir = try StorageScratchDirectory()
-    defer { dir.remove() }
+    let dir = try ScratchDirectory()
     let path = dir.path + "/g.sombra"
     let replacement = dir.path + "/g.sombra.new"
     let holder = try Database.open(path)
@@ -27,12 +27,19 @@ import Testing
 
     let result = Mutex<Result<Int, SombraError>?>(nil)
     let done = DispatchSemaphore(value: 0)
+    // Signalled when the waiter, holding the old file open, first finds the
+    // writer lock taken: it polls for the lock from then on.
+    let polling = DispatchSemaphore(value: 0)
+    let refusals = Atomic<Int>(0)
+    let storage = LockWatch { _, range, granted in
+      if range == .writer, !granted, refusals.add(1, ordering: .relaxed).newValue == 1 { polling.signal() }
+    }
     DispatchQueue.global().async {
       defer { done.signal() }
       var options = OpenOptions()
-      options.lockTimeout = 20
+      options.lockTimeout = hangBound
       do {
-        let waiter = try Database.open(path, options: options)
+        let waiter = try Database.open(path, options: options, storage: storage)
         let count = try waiter.read { try $0.count(label: "New") }
         try waiter.close()
         result.withLock { $0 = .success(count) }
@@ -42,7 +49,7 @@ import Testing
         result.withLock { $0 = .failure(SombraError(.misuse, "\(error)")) }
       }
     }
-    usleep(200_000)  // the waiter is polling for the writer lock by now
+    #expect(polling.wait(timeout: .now() + hangBound) == .success, "the waiter never found the lock taken")
     #expect(rename(replacement, path) == 0)
     try holder.close()
     done.wait()
@@ -54,8 +61,7 @@ import Testing
   /// the new file's: the next read transaction fails with `notFound`, saying
   /// to open the database again, which then reads the new file.
   @Test func aReadOnlyHandleWhoseFileWasReplacedFailsItsNextReadAndAReopenReadsTheNewFile() throws {
-    let dir = try StorageScratchDirectory()
-    defer { dir.remove() }
+    let dir = try ScratchDirectory()
     let path = dir.path + "/g.sombra"
     let replacement = dir.path + "/g.sombra.new"
     let old = try Database.open(path)
@@ -88,8 +94,7 @@ import Testing
   }
 
   @Test func aReadOnlyHandleWhoseFileWasRemovedSaysSo() throws {
-    let dir = try StorageScratchDirectory()
-    defer { dir.remove() }
+    let dir = try ScratchDirectory()
     let path = dir.path + "/g.sombra"
     let db = try Database.open(path)
     try db.write { try $0.createNode(labels: ["Old"]) }

@@ -1,4 +1,5 @@
 import Glibc
+import SombraTestSupport
 import Testing
 
 @testable import SombraCore
@@ -84,8 +85,7 @@ import Testing
   }
 
   @Test func salvageKeepsEveryReadableRecordAndListsExactlyTheLostIds() throws {
-    let dir = try StorageScratchDirectory()
-    defer { dir.remove() }
+    let dir = try ScratchDirectory()
     let path = dir.path + "/g.sombra"
     let damage = try damagedDatabase(path)
     let sourceBytes = try POSIXStorageSystem().open(path, .readOnly)
@@ -100,8 +100,7 @@ import Testing
   }
 
   @Test func salvageReadsRawPagesWhenTheHeaderIsDamagedToo() throws {
-    let dir = try StorageScratchDirectory()
-    defer { dir.remove() }
+    let dir = try ScratchDirectory()
     let path = dir.path + "/g.sombra"
     var damage = try damagedDatabase(path)
     try flip(path, page: 0, at: 200)
@@ -121,8 +120,7 @@ import Testing
   }
 
   @Test func salvageRefusesAnExistingOutput() throws {
-    let dir = try StorageScratchDirectory()
-    defer { dir.remove() }
+    let dir = try ScratchDirectory()
     let path = dir.path + "/g.sombra"
     try MaintenanceFixture.build(at: path, count: 10)
     let existing = try POSIXStorageSystem().open(dir.path + "/new.sombra", .readWriteCreate)
@@ -131,8 +129,7 @@ import Testing
   }
 
   @Test func salvageUsesCommittedWALFramesAndSkipsATornTail() throws {
-    let dir = try StorageScratchDirectory()
-    defer { dir.remove() }
+    let dir = try ScratchDirectory()
     let live = dir.path + "/live.sombra"
     let path = dir.path + "/g.sombra"
     try MaintenanceFixture.build(at: live, count: 50)

@@ -1,12 +1,12 @@
 import Glibc
+import SombraTestSupport
 import Testing
 
 @testable import SombraCore
 
 @Suite struct VacuumTests {
   @Test func vacuumShrinksADatabaseWithManyDeletedRecordsAndKeepsEveryFact() throws {
-    let dir = try StorageScratchDirectory()
-    defer { dir.remove() }
+    let dir = try ScratchDirectory()
     let path = dir.path + "/g.sombra"
     let copy = dir.path + "/copy.sombra"
     try MaintenanceFixture.build(at: path, count: 600, padding: 200, deleteEvery: 4)
@@ -29,8 +29,7 @@ import Testing
   }
 
   @Test func vacuumRefusesToOverwriteAFileAndLeavesTheSourceUntouched() throws {
-    let dir = try StorageScratchDirectory()
-    defer { dir.remove() }
+    let dir = try ScratchDirectory()
     let path = dir.path + "/g.sombra"
     let copy = dir.path + "/copy.sombra"
     try MaintenanceFixture.build(at: path, count: 20)
@@ -43,8 +42,7 @@ import Testing
   }
 
   @Test func vacuumOfAnEmptyDatabaseGivesAnEmptyDatabase() throws {
-    let dir = try StorageScratchDirectory()
-    defer { dir.remove() }
+    let dir = try ScratchDirectory()
     let path = dir.path + "/g.sombra"
     let db = try Database.open(path, options: MaintenanceFixture.options)
     let result = try db.vacuum(into: dir.path + "/copy.sombra")
@@ -79,8 +77,7 @@ import Testing
   }
 
   @Test func vacuumCarriesTheFilesHistoryIntoTheCopy() throws {
-    let dir = try StorageScratchDirectory()
-    defer { dir.remove() }
+    let dir = try ScratchDirectory()
     let path = dir.path + "/g.sombra"
     let copy = dir.path + "/copy.sombra"
     let before = try databaseWithHistory(at: path)
@@ -101,8 +98,7 @@ import Testing
   }
 
   @Test func salvageCarriesTheSourcesHistoryWhenItsHeaderIsReadable() throws {
-    let dir = try StorageScratchDirectory()
-    defer { dir.remove() }
+    let dir = try ScratchDirectory()
     let path = dir.path + "/g.sombra"
     let output = dir.path + "/salvaged.sombra"
     let before = try databaseWithHistory(at: path)
@@ -129,8 +125,7 @@ import Testing
   }
 
   @Test func vacuumPacksAdjacencyListsThinnedByDeletes() throws {
-    let dir = try StorageScratchDirectory()
-    defer { dir.remove() }
+    let dir = try ScratchDirectory()
     let path = dir.path + "/g.sombra"
     let copy = dir.path + "/copy.sombra"
     let db = try Database.open(path)

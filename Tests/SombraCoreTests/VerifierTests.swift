@@ -1,5 +1,6 @@
 import Dispatch
 import Glibc
+import SombraTestSupport
 import Synchronization
 import Testing
 
@@ -526,10 +527,7 @@ import Testing
     for round in 0..<8 {
       // Let the writer commit between rounds however loaded the machine is.
       let seen = commits.load(ordering: .relaxed)
-      let deadline = ContinuousClock.now + .seconds(30)
-      while commits.load(ordering: .relaxed) == seen, failure.withLock({ $0 }) == nil, ContinuousClock.now < deadline {
-        usleep(1000)
-      }
+      waitUntil { commits.load(ordering: .relaxed) != seen || failure.withLock({ $0 }) != nil }
       reports.append(try reader.verify())
       reports.append(try writer.verify(VerifyOptions(level: round % 2 == 0 ? .graph : .checksums)))
     }

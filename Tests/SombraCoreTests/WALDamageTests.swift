@@ -2,6 +2,7 @@
   import Glibc
 #endif
 import Dispatch
+import SombraTestSupport
 import Synchronization
 import Testing
 
@@ -53,13 +54,13 @@ import Testing
     let b = try GroupCommitTests.Committer(db, label: "B")
     // Wait until B is written too (it then waits for the sync A holds).
     var live: [UInt8] = []
-    for _ in 0..<500 {
+    let written = waitUntil {
       live = disk.contents(path + ".wal") ?? []
-      if (try? Self.frames(live).last?.transaction) == first + 2 { break }
-      usleep(2_000)
+      return (try? Self.frames(live).last?.transaction) == first + 2
     }
     let main = try #require(disk.contents(path))
-    #expect(try Self.frames(live).last?.transaction == first + 2, "B was not written while A waited")
+    #expect(written, "B was not written while A waited")
+    #expect(try Self.frames(live).last?.transaction == first + 2)
 
     let tornA = Self.disk(main: main, wal: try Self.damaging(live, transaction: first + 1), at: path)
     let reopened = try Database.open(path, options: OpenOptions(), storage: tornA)
@@ -136,8 +137,7 @@ import Testing
     try db.close()
 
     // Vacuum writes a new file (on the real file system): a new id.
-    let dir = try StorageScratchDirectory()
-    defer { dir.remove() }
+    let dir = try ScratchDirectory()
     let real = try Database.open(dir.path + "/g.sombra", options: OpenOptions())
     _ = try real.write { try $0.createNode(labels: ["N"]) }
     let realID = try real.read { $0.header.databaseID }

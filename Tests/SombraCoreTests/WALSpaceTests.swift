@@ -1,6 +1,7 @@
 #if canImport(Glibc)
   import Glibc
 #endif
+import SombraTestSupport
 import Testing
 
 @testable import SombraCore

@@ -15,6 +15,15 @@ import Testing
     }
   }
 
+  @Test func aCodeThisBuildDoesNotKnowExitsWithFailureAndNoHint() {
+    let error = SombraError(SombraError.Code(rawValue: "diskFull"), "a code from a later engine")
+    #expect(ErrorReport.exitCode(for: error) == .failure)
+    #expect(ErrorReport.hint(for: error) == nil)
+    let out = MemoryOutput()
+    #expect(ErrorReport.report(error, tool: "sombra-verify", to: out) == .failure)
+    #expect(out.text == "sombra-verify: error: a code from a later engine\n")
+  }
+
   @Test func aReportIsOneErrorLineAndAHintOnTheGivenStream() {
     let out = MemoryOutput()
     let status = ErrorReport.report(

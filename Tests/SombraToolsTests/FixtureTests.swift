@@ -1,6 +1,7 @@
 import Glibc
 import SombraCLI
 import SombraCore
+import SombraTestSupport
 import SombraTools
 import Testing
 import sombra_fixtures
@@ -92,7 +93,7 @@ import sombra_fixtures
 
   @Test(arguments: FixtureTests.expected)
   func verifyReportsTheExpectedStatusAndCode(_ expected: Expected) throws {
-    let scratch = try FixtureScratch()
+    let scratch = try ScratchDirectory(prefix: "sombra-fixtures")
     let copy = scratch.path + "/" + expected.name.split(separator: "/").joined(separator: "-") + ".sombra"
     for file in Self.files(expected.name) {
       let bytes = try #require(fileBytes(Self.directory + "/" + file), "\(file) is missing")
@@ -166,7 +167,7 @@ import sombra_fixtures
   // MARK: Regeneration
 
   @Test func theGeneratorReproducesEveryCheckedInFileByteForByte() throws {
-    let scratch = try FixtureScratch()
+    let scratch = try ScratchDirectory(prefix: "sombra-fixtures")
     let written = try FixtureGenerator.writeAll(into: scratch.path)
     #expect(written.map(\.file) == FixtureGenerator.recipes.flatMap(\.files))
     for (file, size) in written {
@@ -174,42 +175,6 @@ import sombra_fixtures
       let checkedIn = fileBytes(Self.directory + "/" + file)
       #expect(fresh != nil && fresh == checkedIn, "\(file) differs from a fresh generation: run scripts/make-fixtures")
       #expect(size <= 64 * 1024, "\(file) is \(size) bytes; fixtures stay small")
-    }
-  }
-}
-
-/// A temporary directory (`/tmp/sombra-fixtures-XXXXXX`) removed with
-/// everything in it at the end of the test.
-final class FixtureScratch {
-  let path: String
-
-  init() throws {
-    var template = Array("/tmp/sombra-fixtures-XXXXXX".utf8CString)
-    let made = template.withUnsafeMutableBufferPointer { buffer -> Bool in
-      guard let base = buffer.baseAddress else { return false }
-      return mkdtemp(base) != nil
-    }
-    guard made else { throw SombraError(.io, "mkdtemp failed") }
-    path = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-  }
-
-  deinit { Self.removeTree(path) }
-
-  /// Removes a directory and what it holds (files and directories only).
-  static func removeTree(_ path: String) {
-    if let directory = opendir(path) {
-      var names: [String] = []
-      while let entry = readdir(directory) {
-        let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-          String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-        }
-        if name != "." && name != ".." { names.append(name) }
-      }
-      closedir(directory)
-      for name in names { removeTree(path + "/" + name) }
-      rmdir(path)
-    } else {
-      unlink(path)
     }
   }
 }

@@ -1,6 +1,7 @@
 import Glibc
 import SombraCLI
 import SombraCore
+import SombraTestSupport
 import SombraTools
 import Testing
 
@@ -9,7 +10,7 @@ import Testing
 /// frame is reported invalid instead of crashing the tool.
 extension InspectTests {
   @Test func walListsDeltaFramesWithThePagesTheyChangeAndTheirLength() throws {
-    let dir = try ScratchDirectory()
+    let dir = try ScratchDirectory(prefix: "sombra-inspect")
     let path = dir.file("g.sombra")
     let writer = try InspectFixture.makeLiveWAL(at: path)
     defer { try? writer.close() }
@@ -150,7 +151,7 @@ enum DeltaFrameBytes {
   /// WAL whose delta frame (frame 1) is garbled in several ways; returns what
   /// went wrong, empty when every case is reported as expected.
   static func garbledFrameFailures() throws -> [String] {
-    let dir = try ScratchDirectory()
+    let dir = try ScratchDirectory(prefix: "sombra-inspect")
     let live = dir.file("live.sombra")
     let writer = try InspectFixture.makeLiveWAL(at: live)
     let main = fileBytes(live) ?? []

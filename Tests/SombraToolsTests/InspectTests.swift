@@ -2,6 +2,7 @@ import Dispatch
 import Glibc
 import SombraCLI
 import SombraCore
+import SombraTestSupport
 import SombraTools
 import Synchronization
 import Testing
@@ -61,7 +62,7 @@ func rawHex(_ path: String, _ offset: Int, _ count: Int) -> String {
   // MARK: info
 
   @Test func infoSummarizesACleanlyClosedDatabase() throws {
-    let dir = try ScratchDirectory()
+    let dir = try ScratchDirectory(prefix: "sombra-inspect")
     let path = dir.file("g.sombra")
     try InspectFixture.makeGraph(at: path)
     let result = inspect([path, "info"])
@@ -106,7 +107,7 @@ func rawHex(_ path: String, _ offset: Int, _ count: Int) -> String {
   }
 
   @Test func infoAsJSONIsOneSchema1Document() throws {
-    let dir = try ScratchDirectory()
+    let dir = try ScratchDirectory(prefix: "sombra-inspect")
     let path = dir.file("g.sombra")
     let writer = try InspectFixture.makeLiveWAL(at: path)
     defer { try? writer.close() }
@@ -171,7 +172,7 @@ func rawHex(_ path: String, _ offset: Int, _ count: Int) -> String {
   // MARK: header
 
   @Test func headerShowsEveryFieldOfTheMainFilesPage0AndAPendingNewerOne() throws {
-    let dir = try ScratchDirectory()
+    let dir = try ScratchDirectory(prefix: "sombra-inspect")
     let path = dir.file("g.sombra")
     let writer = try InspectFixture.makeLiveWAL(at: path)
     defer { try? writer.close() }
@@ -232,7 +233,7 @@ func rawHex(_ path: String, _ offset: Int, _ count: Int) -> String {
   // MARK: wal
 
   @Test func walListsFramesTheirValidityAndTheCheckpointPlan() throws {
-    let dir = try ScratchDirectory()
+    let dir = try ScratchDirectory(prefix: "sombra-inspect")
     let path = dir.file("g.sombra")
     let writer = try InspectFixture.makeLiveWAL(at: path)
     defer { try? writer.close() }
@@ -296,7 +297,7 @@ func rawHex(_ path: String, _ offset: Int, _ count: Int) -> String {
   }
 
   @Test func walEndsTheListingAtTheZerosTheWALGrewBy() throws {
-    let dir = try ScratchDirectory()
+    let dir = try ScratchDirectory(prefix: "sombra-inspect")
     let path = dir.file("g.sombra")
     let writer = try InspectFixture.makeLiveWAL(at: path)
     defer { try? writer.close() }
@@ -313,7 +314,7 @@ func rawHex(_ path: String, _ offset: Int, _ count: Int) -> String {
   }
 
   @Test func walReportsAMissingWALWithoutFailing() throws {
-    let dir = try ScratchDirectory()
+    let dir = try ScratchDirectory(prefix: "sombra-inspect")
     let path = dir.file("g.sombra")
     try InspectFixture.makeGraph(at: path)
     unlink(path + ".wal")
@@ -340,7 +341,7 @@ func rawHex(_ path: String, _ offset: Int, _ count: Int) -> String {
   // MARK: pages, page
 
   @Test func pagesListsEveryPageWithItsTreeAndSource() throws {
-    let dir = try ScratchDirectory()
+    let dir = try ScratchDirectory(prefix: "sombra-inspect")
     let path = dir.file("g.sombra")
     let writer = try InspectFixture.makeLiveWAL(at: path)
     defer { try? writer.close() }
@@ -378,7 +379,7 @@ func rawHex(_ path: String, _ offset: Int, _ count: Int) -> String {
   }
 
   @Test func pageDecodesANodeWithKeysAndTheirMeaning() throws {
-    let dir = try ScratchDirectory()
+    let dir = try ScratchDirectory(prefix: "sombra-inspect")
     let path = dir.file("g.sombra")
     try InspectFixture.makeGraph(at: path)
     let checksum = rawHex(path, 2 * 4096 + 4092, 4)
@@ -422,7 +423,7 @@ func rawHex(_ path: String, _ offset: Int, _ count: Int) -> String {
   }
 
   @Test func pageBeyondTheLastPageFailsWithExitStatus1() throws {
-    let dir = try ScratchDirectory()
+    let dir = try ScratchDirectory(prefix: "sombra-inspect")
     let path = dir.file("g.sombra")
     try InspectFixture.makeGraph(at: path)
     let result = inspect([path, "page", "7"])
@@ -434,7 +435,7 @@ func rawHex(_ path: String, _ offset: Int, _ count: Int) -> String {
   // MARK: stats
 
   @Test func statsCountsPagesByTypeAndTree() throws {
-    let dir = try ScratchDirectory()
+    let dir = try ScratchDirectory(prefix: "sombra-inspect")
     let path = dir.file("g.sombra")
     try InspectFixture.makeGraph(at: path)
     let result = inspect([path, "stats"])
@@ -486,7 +487,7 @@ func rawHex(_ path: String, _ offset: Int, _ count: Int) -> String {
   }
 
   @Test func statsAsJSONGivesTheSameBytesPerLabelTypeAndIndexAsTheTable() throws {
-    let dir = try ScratchDirectory()
+    let dir = try ScratchDirectory(prefix: "sombra-inspect")
     let path = dir.file("g.sombra")
     try InspectFixture.makeGraph(at: path)
     let result = inspect([path, "stats", "--json"])
@@ -505,7 +506,7 @@ func rawHex(_ path: String, _ offset: Int, _ count: Int) -> String {
   }
 
   @Test func everyCommandWritesOneSchema1JSONDocument() throws {
-    let dir = try ScratchDirectory()
+    let dir = try ScratchDirectory(prefix: "sombra-inspect")
     let path = dir.file("g.sombra")
     let writer = try InspectFixture.makeLiveWAL(at: path)
     defer { try? writer.close() }
@@ -523,7 +524,7 @@ func rawHex(_ path: String, _ offset: Int, _ count: Int) -> String {
   // MARK: read-only
 
   @Test func noCommandChangesAByteOfTheDatabaseOrTheWAL() throws {
-    let dir = try ScratchDirectory()
+    let dir = try ScratchDirectory(prefix: "sombra-inspect")
     let clean = dir.file("g.sombra")
     try InspectFixture.makeGraph(at: clean)
     let live = dir.file("w.sombra")
@@ -571,7 +572,7 @@ func rawHex(_ path: String, _ offset: Int, _ count: Int) -> String {
   }
 
   @Test func aMissingFileCannotBeOpened() throws {
-    let dir = try ScratchDirectory()
+    let dir = try ScratchDirectory(prefix: "sombra-inspect")
     let path = dir.file("g.sombra")
     let result = inspect([path, "info"])
     #expect(result.status == .cannotOpen)
@@ -581,7 +582,7 @@ func rawHex(_ path: String, _ offset: Int, _ count: Int) -> String {
   }
 
   @Test func aFileThatIsNotASombraDatabaseCannotBeOpened() throws {
-    let dir = try ScratchDirectory()
+    let dir = try ScratchDirectory(prefix: "sombra-inspect")
     let path = dir.file("text.txt")
     writeFile(path, Array("hello, this is not a database\n".utf8))
     let result = inspect([path, "info"])
@@ -591,7 +592,7 @@ func rawHex(_ path: String, _ offset: Int, _ count: Int) -> String {
   }
 
   @Test func aLegacyDatabaseCannotBeOpenedAndIsLeftAlone() throws {
-    let dir = try ScratchDirectory()
+    let dir = try ScratchDirectory(prefix: "sombra-inspect")
     let source = #filePath.split(separator: "/").dropLast(3).joined(separator: "/")
     let fixture = "/" + source + "/Fixtures/legacy/empty-v0.2.0.db"
     let path = dir.file("legacy.db")
@@ -618,7 +619,7 @@ func rawHex(_ path: String, _ offset: Int, _ count: Int) -> String {
     #expect(help.status == 0)
     #expect(help.out.hasPrefix("OVERVIEW: Show what is inside a Sombra database"))
     #expect(help.out.contains("\nEXIT STATUS:\n  0    Success, or no problems found.\n"))
-    let dir = try ScratchDirectory()
+    let dir = try ScratchDirectory(prefix: "sombra-inspect")
     let path = dir.file("g.sombra")
     try InspectFixture.makeGraph(at: path)
     let info = try InspectBinary.run(binary, [path, "info", "--json"])
@@ -636,7 +637,7 @@ func rawHex(_ path: String, _ offset: Int, _ count: Int) -> String {
   /// durable (the writer's durable mark), then the commit once it is.
   @Test func theBuiltExecutableNextToALiveWriterReadsOnlyDurableCommits() throws {
     let binary = try #require(InspectBinary.find(), "sombra-inspect is not built next to the test bundle")
-    let dir = try ScratchDirectory()
+    let dir = try ScratchDirectory(prefix: "sombra-inspect")
     let path = dir.file("g.sombra")
     try InspectFixture.makeGraph(at: path)
     let storage = HeldWALSync()

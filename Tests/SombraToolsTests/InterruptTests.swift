@@ -1,6 +1,7 @@
 import Glibc
 import SombraCLI
 import SombraCore
+import SombraTestSupport
 import SombraTools
 import Testing
 
@@ -26,7 +27,7 @@ import Testing
   }
 
   @Test func verifyStopsAtTheFirstProgressStepAndExits130() throws {
-    let dir = try ScratchDirectory()
+    let dir = try ScratchDirectory(prefix: "sombra-inspect")
     let path = dir.file("g.sombra")
     try InspectFixture.makeGraph(at: path)
     let trigger = Trigger(from: 1)
@@ -40,7 +41,7 @@ import Testing
   }
 
   @Test func verifyInterruptedInAnyPhaseExits130WithOneLine() throws {
-    let dir = try ScratchDirectory()
+    let dir = try ScratchDirectory(prefix: "sombra-inspect")
     let path = dir.file("g.sombra")
     try InspectFixture.makeGraph(at: path)
     // Count the questions of a run that is never stopped, then stop at each.
@@ -57,7 +58,7 @@ import Testing
   }
 
   @Test func databaseVerifyThrowsVerifyInterruptedWhenToldToStop() throws {
-    let dir = try ScratchDirectory()
+    let dir = try ScratchDirectory(prefix: "sombra-inspect")
     let path = dir.file("g.sombra")
     try InspectFixture.makeGraph(at: path)
     let db = try Database.open(path, options: .readOnly)
@@ -67,7 +68,7 @@ import Testing
   }
 
   @Test func inspectStatsAndPagesExit130WhenInterrupted() throws {
-    let dir = try ScratchDirectory()
+    let dir = try ScratchDirectory(prefix: "sombra-inspect")
     let path = dir.file("g.sombra")
     try InspectFixture.makeGraph(at: path)
     for command in [["stats"], ["stats", "--json"], ["pages"]] {

@@ -2,6 +2,7 @@ import Glibc
 import Logging
 import SombraCLI
 import SombraCore
+import SombraTestSupport
 import SombraTools
 import Testing
 
@@ -16,7 +17,7 @@ import Testing
   }
 
   @Test func healthOfACleanDatabaseExitsZeroAndListsEveryCheck() throws {
-    let dir = try ScratchDirectory()
+    let dir = try ScratchDirectory(prefix: "sombra-inspect")
     let path = dir.file("g.sombra")
     try InspectFixture.makeGraph(at: path)
     let result = inspect([path, "health", "--json"])
@@ -48,7 +49,7 @@ import Testing
   }
 
   @Test func healthIsDegradedWhenTheFileHasSeenCorruption() throws {
-    let dir = try ScratchDirectory()
+    let dir = try ScratchDirectory(prefix: "sombra-inspect")
     let path = dir.file("g.sombra")
     try InspectFixture.makeGraph(at: path)
     // Stamp a corruption event into the lifetime facts, as a session that met one would.
@@ -67,7 +68,7 @@ import Testing
   }
 
   @Test func verifyWritesAPrometheusTextfileAtomically() throws {
-    let dir = try ScratchDirectory()
+    let dir = try ScratchDirectory(prefix: "sombra-inspect")
     let path = try VerifyToolTests().damagedGraph(dir)
     let metrics = dir.file("text.txt")
     let clean = dir.file("w.sombra")
@@ -97,7 +98,7 @@ import Testing
   }
 
   @Test func logLevelWritesEngineEventsToStderrAsTextOrJSONLines() throws {
-    let dir = try ScratchDirectory()
+    let dir = try ScratchDirectory(prefix: "sombra-inspect")
     let path = dir.file("g.sombra")
     try InspectFixture.makeGraph(at: path)
     let quiet = verify([path])

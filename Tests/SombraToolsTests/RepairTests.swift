@@ -1,6 +1,7 @@
 import Glibc
 import SombraCLI
 import SombraCore
+import SombraTestSupport
 import SombraTools
 import Testing
 

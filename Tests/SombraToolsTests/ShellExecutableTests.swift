@@ -1,4 +1,5 @@
 import SombraCore
+import SombraTestSupport
 import Testing
 
 /// The real `sombra` executable on input that once crashed it.

@@ -1,5 +1,6 @@
 import SombraCLI
 @testable import SombraTools
+import SombraTestSupport
 import Testing
 
 /// Seeded random command lines: every one is parsed and run against a real

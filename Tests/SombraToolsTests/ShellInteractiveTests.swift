@@ -1,4 +1,5 @@
 import Glibc
+import SombraTestSupport
 import Testing
 
 /// The interactive shell driven through tmux (when tmux and the built
@@ -30,27 +31,29 @@ import Testing
 
   static func capture(_ session: String, into path: String) -> String {
     shell("tmux capture-pane -p -t \(session) > \(path)")
-    guard let file = fopen(path, "rb") else { return "" }
-    defer { fclose(file) }
-    var bytes: [UInt8] = []
-    var buffer = [UInt8](repeating: 0, count: 65536)
-    while true {
-      let n = fread(&buffer, 1, buffer.count, file)
-      if n <= 0 { break }
-      bytes += buffer[0..<n]
-    }
-    return String(decoding: bytes, as: UTF8.self)
+    return fileBytes(path).map { String(decoding: $0, as: UTF8.self) } ?? ""
   }
 
-  /// Polls the pane until it contains `text` (at most ~5 s).
-  static func waitFor(_ text: String, _ session: String, _ path: String) -> String {
+  /// Looks at the pane until `done` says yes about it, and returns what it
+  /// showed last (the shell runs as fast as the machine lets it: no fixed wait
+  /// is long enough, and `hangBound` only ends a shell that never answers).
+  static func waitUntilScreen(_ session: String, _ path: String, _ done: (String) -> Bool) -> String {
     var screen = ""
-    for _ in 0..<50 {
+    waitUntil {
       screen = capture(session, into: path)
-      if screen.contains(text) { return screen }
-      usleep(100_000)
+      return done(screen)
     }
     return screen
+  }
+
+  /// Looks at the pane until it contains `text`.
+  static func waitFor(_ text: String, _ session: String, _ path: String) -> String {
+    waitUntilScreen(session, path) { $0.contains(text) }
+  }
+
+  /// The last line of the pane with something on it.
+  static func lastLine(_ screen: String) -> Substring {
+    screen.split(separator: "\n").last { $0.contains { $0 != " " } } ?? ""
   }
 
   @Test(.enabled(if: tmuxAvailable && binary != nil)) func promptCompletionInterruptHistoryAndExit() throws {
@@ -73,11 +76,15 @@ import Testing
     Self.shell("tmux send-keys -t \(name) 'create node :Discarded'")
     _ = Self.waitFor("create node :Discarded", name, screen)
     Self.shell("tmux send-keys -t \(name) C-c")
-    usleep(300_000)
+    // The line is left behind, and a fresh prompt waits below it.
+    let cancelled = Self.waitUntilScreen(name, screen) { Self.lastLine($0) == "sombra>" }
+    #expect(Self.lastLine(cancelled) == "sombra>", "\(cancelled)")
     Self.shell("tmux send-keys -t \(name) ' begin' Enter")
     #expect(Self.waitFor("sombra tx>", name, screen).contains("sombra tx>"))
     Self.shell("tmux send-keys -t \(name) 'rollback' Enter")
-    usleep(300_000)
+    // Rolled back: the prompt is the plain one again.
+    let rolledBack = Self.waitUntilScreen(name, screen) { $0.contains("sombra tx> rollback") && Self.lastLine($0) == "sombra>" }
+    #expect(Self.lastLine(rolledBack) == "sombra>", "\(rolledBack)")
     Self.shell("tmux send-keys -t \(name) C-d")
     let final = Self.waitFor("EXITED", name, screen)
     #expect(final.contains("EXITED 0"))

@@ -1,5 +1,6 @@
 import SombraCLI
 import SombraCore
+import SombraTestSupport
 import SombraTools
 import Testing
 

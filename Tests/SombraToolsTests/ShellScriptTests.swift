@@ -1,4 +1,5 @@
 import SombraCLI
+import SombraTestSupport
 import SombraTools
 import Testing
 

@@ -1,4 +1,5 @@
 import SombraCLI
+import SombraTestSupport
 import Testing
 
 /// `.stats` ends with this shell's live metrics (its own handle's counters and

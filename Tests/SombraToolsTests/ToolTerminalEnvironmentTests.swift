@@ -1,4 +1,5 @@
 import Glibc
+import SombraTestSupport
 import Testing
 
 /// The documented environment variables that only matter on a terminal, read
@@ -11,7 +12,8 @@ import Testing
 
   /// Runs `command` (a shell command line) in a detached tmux pane with a
   /// clean environment plus `environment`; returns the pane, with escape
-  /// sequences when `escapes`, once `EXITED` shows (at most ~10 s).
+  /// sequences when `escapes`, once `EXITED` shows (`hangBound` only ends a
+  /// tool that never finishes).
   static func pane(_ command: String, environment: [String], escapes: Bool, scratch: ScratchDirectory) -> String {
     let name = "sombra-env-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
     let variables = (["PATH=/usr/bin:/bin"] + environment).joined(separator: " ")
@@ -20,11 +22,10 @@ import Testing
     defer { ShellInteractiveTests.shell("tmux kill-session -t \(name) 2>/dev/null") }
     let screen = scratch.file("screen-\(name).txt")
     var text = ""
-    for _ in 0..<100 {
+    waitUntil {
       ShellInteractiveTests.shell("tmux capture-pane -p \(escapes ? "-e" : "") -t \(name) > \(screen)")
       text = scratch.read("screen-\(name).txt") ?? ""
-      if text.contains("EXITED") { break }
-      usleep(100_000)
+      return text.contains("EXITED")
     }
     return text
   }

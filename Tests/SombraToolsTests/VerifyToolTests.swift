@@ -1,6 +1,7 @@
 import Glibc
 import SombraCLI
 import SombraCore
+import SombraTestSupport
 import SombraTools
 import Testing
 
@@ -40,7 +41,7 @@ import Testing
   }
 
   @Test func aCleanDatabasePrintsOneLineAndExitsZero() throws {
-    let dir = try ScratchDirectory()
+    let dir = try ScratchDirectory(prefix: "sombra-inspect")
     let path = dir.file("g.sombra")
     try InspectFixture.makeGraph(at: path)
     let before = fileBytes(path)
@@ -57,7 +58,7 @@ import Testing
   }
 
   @Test func aProblemNamesTheRecordTheInvariantAndTheRepair() throws {
-    let dir = try ScratchDirectory()
+    let dir = try ScratchDirectory(prefix: "sombra-inspect")
     let path = try damagedGraph(dir)
     let result = run([path])
     #expect(result.status == .failure)
@@ -75,7 +76,7 @@ import Testing
   }
 
   @Test func maxErrorsCapsTheListAndSaysSo() throws {
-    let dir = try ScratchDirectory()
+    let dir = try ScratchDirectory(prefix: "sombra-inspect")
     let path = try damagedGraph(dir, alsoAdjacency: true)
     let all = run(["--max-errors", "0", path])
     #expect(all.status == .failure)
@@ -88,7 +89,7 @@ import Testing
   }
 
   @Test func jsonReportsEveryProblemWithItsCode() throws {
-    let dir = try ScratchDirectory()
+    let dir = try ScratchDirectory(prefix: "sombra-inspect")
     let path = try damagedGraph(dir)
     let result = run(["--json", path])
     #expect(result.status == .failure)
@@ -102,7 +103,7 @@ import Testing
   }
 
   @Test func aFlippedByteInAPageIsAChecksumProblem() throws {
-    let dir = try ScratchDirectory()
+    let dir = try ScratchDirectory(prefix: "sombra-inspect")
     let path = dir.file("g.sombra")
     try InspectFixture.makeGraph(at: path)
     guard var bytes = fileBytes(path), bytes.count > 3 * 4096 else {
@@ -146,7 +147,7 @@ import Testing
 
   @Test func theBuiltExecutableVerifiesAndExitsWithTheContractsStatus() throws {
     let binary = try #require(Self.binary(), "sombra-verify is not built next to the test bundle")
-    let dir = try ScratchDirectory()
+    let dir = try ScratchDirectory(prefix: "sombra-inspect")
     let path = dir.file("g.sombra")
     try InspectFixture.makeGraph(at: path)
     let clean = try InspectBinary.run(binary, ["-q", path])

@@ -1,6 +1,7 @@
 import Glibc
 import SombraCLI
 import SombraCore
+import SombraTestSupport
 import Testing
 
 /// Damage to a WAL that holds acknowledged commits, and WALs that belong to

@@ -10,6 +10,8 @@
 ///
 /// `--help` or `-h` anywhere before `--` asks for help, even when the rest of
 /// the line has mistakes; the help is for the deepest subcommand named.
+/// `--version` anywhere before `--` asks for the version line in the same way
+/// when the tool declares one (``CommandSpec/version``); help wins over it.
 public struct ArgumentParser: Sendable {
     /// The tool's declaration.
     public let root: CommandSpec
@@ -21,14 +23,18 @@ public struct ArgumentParser: Sendable {
 
     /// Parses `arguments` (without the program name).
     public func parse(_ arguments: [String]) throws(UsageError) -> ParseOutcome {
-        let helpAnywhere = arguments.prefix { $0 != "--" }.contains { $0 == "--help" || $0 == "-h" }
+        let options = arguments.prefix { $0 != "--" }
+        let helpAnywhere = options.contains { $0 == "--help" || $0 == "-h" }
+        let versionAnywhere = root.version != nil && options.contains("--version")
         var session = ParseSession(root: root, helpRequested: helpAnywhere)
         do throws(UsageError) {
             try session.consume(arguments)
             if session.helpRequested { return .help(commandPath: session.path) }
+            if versionAnywhere { return .version }
             return .run(try session.finish())
         } catch {
             if session.helpRequested { return .help(commandPath: session.path) }
+            if versionAnywhere { return .version }
             throw error
         }
     }
@@ -67,6 +73,8 @@ struct ParseSession {
                 optionsEnded = true
             } else if token == "--help" || token == "-h" {
                 helpRequested = true
+            } else if token == "--version", chain[0].version != nil {
+                continue
             } else if token.hasPrefix("--") {
                 try longOption(token, arguments, &index)
             } else if token.hasPrefix("-"), token.count > 1, !Self.isNegativeNumber(token) {
@@ -115,8 +123,11 @@ struct ParseSession {
         } else {
             name = String(body)
         }
+        if name == "version", chain[0].version != nil, inlineValue != nil {
+            throw error("option '--version' does not take a value")
+        }
         guard let option = lookup({ $0.long == name }) else {
-            let known = chain.flatMap { $0.options.map(\.long) } + ["help"]
+            let known = chain.flatMap { $0.options.map(\.long) } + ["help"] + (chain[0].version != nil ? ["version"] : [])
             var message = "unknown option '--\(name)'"
             if let guess = Suggestion.closest(to: name, among: known) {
                 message += "; did you mean '--\(guess)'?"

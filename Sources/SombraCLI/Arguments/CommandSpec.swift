@@ -22,6 +22,10 @@ public struct CommandSpec: Sendable {
     public var subcommands: [CommandSpec]
     /// The subcommand used when none is given; `nil` makes one mandatory.
     public var defaultSubcommand: String?
+    /// What `--version` prints after the tool name, as in
+    /// `sombra-verify 0.4.0 (format 3.1, commit 1a2b3c4, Swift 6.3.1)`;
+    /// `nil`: the tool has no `--version`. Read from the root command only.
+    public var version: String?
 
     /// Declares a command.
     public init(
@@ -31,7 +35,8 @@ public struct CommandSpec: Sendable {
         positionals: [PositionalSpec] = [],
         options: [OptionSpec] = [],
         subcommands: [CommandSpec] = [],
-        defaultSubcommand: String? = nil
+        defaultSubcommand: String? = nil,
+        version: String? = nil
     ) {
         self.name = name
         self.overview = overview
@@ -40,6 +45,7 @@ public struct CommandSpec: Sendable {
         self.options = options
         self.subcommands = subcommands
         self.defaultSubcommand = defaultSubcommand
+        self.version = version
     }
 
     /// The subcommand called `name`, if declared.

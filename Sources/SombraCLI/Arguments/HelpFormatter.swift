@@ -45,6 +45,7 @@ public struct HelpFormatter: Sendable {
         let arguments = command.positionals.map { ($0.usageForm.trimmingBrackets, $0.help) }
         let inherited = chain.dropLast().reversed().flatMap(\.options)
         let options = (command.options + inherited).map { ($0.helpLabel, $0.helpDescription) }
+            + (root.version != nil ? [("--version", "Show the version.")] : [])
             + [("-h, --help", "Show help information.")]
         let subcommands = command.subcommands.map { sub in
             (sub.name, sub.overview + (sub.name == command.defaultSubcommand ? " (default)" : ""))
@@ -57,6 +58,12 @@ public struct HelpFormatter: Sendable {
         let codes = ExitCode.allCases.map { (String($0.rawValue), $0.meaning) }
         sections.append((["EXIT STATUS:"] + Self.twoColumns(codes, column: 7, width: width)).joined(separator: "\n"))
         return sections.joined(separator: "\n\n") + "\n"
+    }
+
+    /// `TOOL VERSION`, the one line `--version` prints (without its newline);
+    /// `nil` when the tool declares no version.
+    public var versionLine: String? {
+        root.version.map { root.name + " " + $0 }
     }
 
     /// The usage line (without `usage: `) of the command at `commandPath`:

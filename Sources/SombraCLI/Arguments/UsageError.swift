@@ -25,6 +25,8 @@ public enum ParseOutcome: Sendable, Equatable {
     case run(ParsedArguments)
     /// Print help for the command at this path (tool name first) and exit 0.
     case help(commandPath: [String])
+    /// Print the version line (``HelpFormatter/versionLine``) and exit 0.
+    case version
 }
 
 /// Suggestions for mistyped names, by Damerau–Levenshtein distance

@@ -105,10 +105,12 @@ extension BTree {
       guard page != 0, page < pageCount else {
         throw SombraError.corruption(
           "overflow chain of leaf \(owner) ends early: page \(from) points at page \(page) with \(length - offset) bytes to go",
-          page: from)
+          page: from, offset: from == owner ? nil : UInt64(BTreeOverflow.nextOffset))
       }
       guard visited.insert(page).inserted else {
-        throw SombraError.corruption("overflow chain of leaf \(owner) reaches page \(page) twice (a cycle or a shared page)", page: from)
+        throw SombraError.corruption(
+          "overflow chain of leaf \(owner) reaches page \(page) twice (a cycle or a shared page)", page: from,
+          offset: from == owner ? nil : UInt64(BTreeOverflow.nextOffset))
       }
       let expected = min(capacity, length - offset)
       let current = page

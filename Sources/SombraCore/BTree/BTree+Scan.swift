@@ -94,10 +94,16 @@ extension BTree {
           guard inRange(key) else { return true }
           switch value {
           case .inline(let bytes):
-            guard try body(key, bytes) else { return true }
+            let more: Bool
+            do { more = try body(key, bytes) } catch { throw Self.placing(error, inLeaf: leaf.page, of: node.bytes, value: bytes) }
+            guard more else { return true }
           case .overflow(let first, let length):
             let bytes = try readOverflow(first: first, length: length, owner: leaf.page, in: pages)
-            guard try bytes.withUnsafeBytes({ try body(key, $0) }) else { return true }
+            let more: Bool
+            do { more = try bytes.withUnsafeBytes { try body(key, $0) } } catch {
+              throw Self.placing(error, inLeaf: leaf.page, of: node.bytes, value: nil)
+            }
+            guard more else { return true }
           }
           last = key
           i += 1

@@ -20,6 +20,8 @@
 /// - Everything read from a page is validated: bad offsets, lengths, key order,
 ///   child pointers, levels (a tree is at most `maxDepth` pages deep, so a cycle
 ///   cannot loop) and overflow chains throw `SombraError.corruption` naming the page.
+///   A value lent to a caller that does not decode (a node or edge record) is
+///   placed on its leaf too: page, and offset within it (`placing`).
 ///
 /// Node layout: `BTreeNode.swift`; overflow chains: `BTree+Overflow.swift`; the
 /// invariants the checker enforces: `BTree+Invariants.swift`.
@@ -81,12 +83,33 @@ package struct BTree: Sendable, Hashable {
       let (index, found) = try node.lowerBound(key)
       guard found else { return nil }
       switch try node.value(index) {
-      case .inline(let value): return try body(value)
+      case .inline(let value):
+        do { return try body(value) } catch { throw Self.placing(error, inLeaf: node.page, of: node.bytes, value: value) }
       case .overflow(let first, let length):
         // Reading the chain while the leaf is pinned is fine: pins are counted.
-        return try readOverflow(first: first, length: length, owner: node.page, in: pages).withUnsafeBytes(body)
+        let bytes = try readOverflow(first: first, length: length, owner: node.page, in: pages)
+        do { return try bytes.withUnsafeBytes(body) } catch { throw Self.placing(error, inLeaf: node.page, of: node.bytes, value: nil) }
       }
     }
+  }
+
+  /// Places an error that `body` threw over a value lent from leaf `leaf` (a
+  /// record that does not decode, a key or entry that says something false) on
+  /// that leaf. Only a `corruption` error that names no page and no file is
+  /// changed: it gets the leaf's page, and its offset, which counts from the
+  /// start of the value (`ByteReader`), is moved to count from the start of the
+  /// page; for a value in an overflow chain (`value` nil) the offset goes into
+  /// the message instead. Every other error passes unchanged.
+  static func placing(
+    _ error: any Error, inLeaf leaf: PageNumber, of page: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer?
+  ) -> any Error {
+    guard let found = error as? SombraError, found.code == .corruption, found.page == nil, found.path == nil else { return error }
+    guard let offset = found.offset else { return SombraError.corruption(found.message, page: leaf) }
+    if let value, let base = page.baseAddress, let start = value.baseAddress, start >= base, start < base + page.count {
+      let (inPage, overflow) = offset.addingReportingOverflow(UInt64(base.distance(to: start)))
+      if !overflow { return SombraError.corruption(found.message, page: leaf, offset: inPage) }
+    }
+    return SombraError.corruption(found.message + " (at byte \(offset) of the value)", page: leaf)
   }
 
   /// Follows separators from the root to the leaf whose range holds `key` and

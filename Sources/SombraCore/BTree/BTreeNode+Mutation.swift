@@ -104,7 +104,7 @@ enum NodeEditor {
     let offset = node.contentStart - size
     cell.write(to: page, at: offset)
     let slot = BTreeNode.headerSize + 2 * index
-    try move(page, from: slot, to: slot + 2, count: 2 * (node.count - index))
+    try move(page, number: number, from: slot, to: slot + 2, count: 2 * (node.count - index))
     // offset < P ≤ 65536 and count + 1 ≤ usable / 2: both fit 16 bits.
     page.putLE(UInt16(truncatingIfNeeded: offset), at: slot)
     page.putLE(UInt16(truncatingIfNeeded: node.count + 1), at: BTreeNode.countOffset)
@@ -165,7 +165,7 @@ enum NodeEditor {
     // Cells never overlap, so every cell stored below this one lies in
     // [contentStart, offset): that block slides down and its slots follow.
     let start = node.contentStart
-    try move(page, from: start, to: start - growth, count: offset - start)
+    try move(page, number: number, from: start, to: start - growth, count: offset - start)
     guard let base = page.baseAddress else { return false }
     // Offsets are below 2^16, and those that move are ≥ contentStart > growth.
     let limit = UInt16(truncatingIfNeeded: offset)
@@ -199,7 +199,7 @@ enum NodeEditor {
     let offset = try node.cellOffset(index)
     let size = try node.cellSize(at: offset, index: index)
     let slot = BTreeNode.headerSize + 2 * index
-    try move(page, from: slot + 2, to: slot, count: 2 * (node.count - index - 1))
+    try move(page, number: number, from: slot + 2, to: slot, count: 2 * (node.count - index - 1))
     let count = node.count - 1
     var contentStart = node.contentStart
     var dead = node.deadBytes
@@ -273,10 +273,12 @@ enum NodeEditor {
   }
 
   /// memmove within a page; ranges were derived from a validated `NodeView`.
-  private static func move(_ page: UnsafeMutableRawBufferPointer, from: Int, to: Int, count: Int) throws {
+  private static func move(_ page: UnsafeMutableRawBufferPointer, number: PageNumber, from: Int, to: Int, count: Int) throws {
     guard count > 0 else { return }
     guard let base = page.baseAddress, from >= 0, to >= 0, from + count <= page.count, to + count <= page.count else {
-      throw SombraError.corruption("B-tree slot move out of the page")
+      throw SombraError.corruption(
+        "B-tree node \(number): moving \(count) bytes from offset \(from) to \(to) leaves the page", page: number,
+        offset: UInt64(max(0, from)))
     }
     memmove(base + to, base + from, count)
   }

@@ -1,9 +1,17 @@
-/// A bounds-checked little-endian reader over bytes that came from outside
-/// (pages, WAL frames, headers).
+/// A bounds-checked little-endian reader over bytes that came from outside:
+/// node and edge records with their property values, adjacency lists, the
+/// database header and overflow pages.
 ///
 /// Every read checks its length against what remains and throws
-/// `SombraError.corruption` naming the page and offset instead of trapping; this is
-/// the only way untrusted bytes are parsed (STYLE.md, "Bytes from outside").
+/// `SombraError.corruption` instead of trapping, with the offset counted from
+/// the start of `bytes` and the page when the reader was given one (a record's
+/// error gets its leaf's page and the offset within it from the B-tree:
+/// `BTree.placing`). Data of variable length from outside is parsed only
+/// through it (STYLE.md, "Bytes from outside"); fixed layouts whose geometry or
+/// length is checked first (B-tree node headers and slots, WAL headers and
+/// frames, page trailers, catalog values) are read with `le(_:)` below, at
+/// offsets already validated, and keys with `KeyEncoding`'s readers, which
+/// return nil past the end.
 /// The reader does not own the memory: use it inside the closure that lends it.
 package struct ByteReader {
   package let bytes: UnsafeRawBufferPointer

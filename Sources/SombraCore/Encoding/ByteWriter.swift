@@ -1,5 +1,6 @@
 /// A growable little-endian byte builder for records and headers that the engine
-/// writes itself. (Reading goes through `ByteReader`.)
+/// writes itself. (Records are read back through `ByteReader`; the WAL header,
+/// a fixed layout, through `WALHeader.decode`.)
 package struct ByteWriter {
   package private(set) var bytes: [UInt8]
 

@@ -1,7 +1,8 @@
 import CSombraCRC
 
 /// CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), the checksum of every
-/// page trailer and WAL frame.
+/// page trailer, the WAL header and the WAL's running checksum over its frames;
+/// the catalog also uses it to shorten long names in keys.
 ///
 /// Values compose like zlib's `crc32`: `update(update(0, a), b) == checksum(a ++ b)`,
 /// which is how the WAL's running checksum chains frames. The SSE4.2 instruction is

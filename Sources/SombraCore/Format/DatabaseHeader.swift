@@ -55,7 +55,8 @@ package struct DatabaseHeader: Sendable, Equatable {
   /// 0.3 development builds) kept one adjacency entry per edge and is refused.
   package static let currentMajor: UInt16 = 3
   package static let currentMinor: UInt16 = 1
-  package static let creatorVersion: UInt32 = 0 << 16 | 4 << 8 | 0
+  /// The release writing the file (`SombraVersion`, the one source of it).
+  package static let creatorVersion = UInt32(SombraVersion.major) << 16 | UInt32(SombraVersion.minor) << 8 | UInt32(SombraVersion.patch)
   package static let rootSlots = 16
   /// Bytes of page 0 that must be readable to learn the geometry.
   package static let prefixSize = 16

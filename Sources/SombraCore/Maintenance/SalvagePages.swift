@@ -43,7 +43,7 @@ final class SalvagePages: PageReader {
     }
     let bytes = try read(number)
     guard bytes.count == pageSize else {
-      throw SombraError.corruption("page \(number) is truncated: \(bytes.count) of \(pageSize) bytes", page: number)
+      throw SombraError.corruption("page \(number) is truncated: \(bytes.count) of \(pageSize) bytes", page: number, offset: UInt64(bytes.count))
     }
     try bytes.withUnsafeBytes { try PageLayout.verify($0, number: number, path: nil, source: "the damaged database") }
     return bytes

@@ -358,12 +358,18 @@ package final class PageWriter {
       number = header.freeListHead
       let next: UInt32 = try readPage(number) { page in
         guard page[PageLayout.typeOffset] == PageType.free.rawValue else {
-          throw fail(.corruption("free-list page \(number) is not a free page (type 0x\(PageLayout.hex(page[0])))", page: number, path: pager.path))
+          throw fail(
+            .corruption(
+              "free-list page \(number) is not a free page (type 0x\(PageLayout.hex(page[0])))", page: number,
+              offset: UInt64(PageLayout.typeOffset), path: pager.path))
         }
         return page.le(PageLayout.freeNextOffset)
       }
       guard next < header.pageCount, next != number else {
-        throw fail(.corruption("free-list page \(number) points at page \(next), outside the database", page: number, path: pager.path))
+        throw fail(
+          .corruption(
+            "free-list page \(number) points at page \(next), outside the database", page: number,
+            offset: UInt64(PageLayout.freeNextOffset), path: pager.path))
       }
       header.freeListHead = next
       header.freeListCount = header.freeListCount > 0 ? header.freeListCount - 1 : 0

@@ -149,7 +149,7 @@ extension Pager {
       if let wal, try wal.size() > 0, let damage = try assessLeftoverWAL(wal) {
         throw SombraError.corruption(
           "\(youngDamagedWAL) \(damage); nothing can be read without the damaged part, and the WAL is kept as it is: 'sombra-repair DB recover' says what can be done",
-          path: walPath)
+          offset: damage.offset, path: walPath)
       }
       throw SombraError(.notASombraFile, "not a Sombra database: the file is empty", path: path)
     }
@@ -231,7 +231,9 @@ extension Pager {
   private func recover() throws {
     var scan = try walFile.map { try WALScanner.scan($0, pageSize: pageSize) } ?? WALScan()
     if case .badPageSize(let size)? = scan.headerProblem {
-      throw SombraError.corruption("the WAL is for \(size)-byte pages but the database has \(pageSize)-byte pages: it belongs to another database; move it away", path: walPath)
+      throw SombraError.corruption(
+        "the WAL is for \(size)-byte pages but the database has \(pageSize)-byte pages: it belongs to another database; move it away",
+        offset: WALFormat.headerPageSizeOffset, path: walPath)
     }
     if let wal = walFile, let damage = try assessWAL(wal, scan: &scan) {
       lock.withLock { _ in noteWALDamage(damage) }
@@ -378,7 +380,7 @@ extension Pager {
     } else {
       what = "\(damage). Nothing was written and the WAL is kept as it is; a read-only open serves the commits before the damage. 'sombra-repair DB recover' shows what recovery can keep, and 'sombra-repair DB recover --accept-loss --yes' keeps a copy of the database and its WAL and gives up the rest"
     }
-    throw SombraError.corruption(what, path: walPath)
+    throw SombraError.corruption(what, offset: damage.offset, path: walPath)
   }
 
   /// The end of a read-write session: commits the clean flag and checkpoints
@@ -443,7 +445,7 @@ extension Pager {
     var failure: Error?
     if !healthy {
       // Say so: the session did not end cleanly, whatever close does now.
-      failure = lock.withLock { _ in poison }.map { SombraError(.poisoned, "closed after an earlier write or sync failed (\($0.message)); the next open recovers the last durable commit", path: path) }
+      failure = lock.withLock { _ in poison }.map { SombraError(.poisoned, "closed after an earlier write or sync failed (\($0)); the next open recovers the last durable commit", path: path, cause: $0) }
     } else if !readOnly {
       do {
         _ = try endSessionHoldingGate()

@@ -132,7 +132,7 @@ package final class Pager: @unchecked Sendable {
   func checkUsable() throws {
     if closed { throw SombraError.misuse("the database is closed") }
     if let poison {
-      throw SombraError(.poisoned, "an earlier write or sync failed (\(poison)); reopen the database to recover the last durable commit", path: path)
+      throw SombraError(.poisoned, "an earlier write or sync failed (\(poison)); reopen the database to recover the last durable commit", path: path, cause: poison)
     }
   }
 
@@ -336,7 +336,7 @@ package final class Pager: @unchecked Sendable {
     // As in a read-write open (`recover`): a WAL of another page size is not
     // this database's, and ignoring it would hide whatever it holds.
     if case .badPageSize(let size)? = scan.headerProblem {
-      throw SombraError.corruption("the WAL is for \(size)-byte pages but the database has \(pageSize)-byte pages: it belongs to another database; move it away", path: walPath)
+      throw SombraError.corruption("the WAL is for \(size)-byte pages but the database has \(pageSize)-byte pages: it belongs to another database; move it away", offset: WALFormat.headerPageSizeOffset, path: walPath)
     }
     // Damage: serve what comes before it and say so; a stray: none of it.
     if let damage = try assessWAL(wal, scan: &scan) { noteWALDamage(damage) }

@@ -2,9 +2,26 @@
   import Glibc
 #endif
 
-/// The one file that makes system calls. Every call retries `EINTR`, loops until
-/// the full length is transferred, and turns failures into `SombraError.io` with
-/// the syscall and errno.
+/// The storage protocol (`Storage.swift`) on the real file system: the one file
+/// of the engine that makes file-system calls (its other system calls read
+/// clocks, sleep, and run threads).
+///
+/// - pread and pwrite loop until the whole length is transferred: a read stops
+///   early only at the end of the file (a short count, not an error), and a
+///   write that transfers nothing fails with EIO.
+/// - Those and open, fdatasync, ftruncate, the directory fsync, statvfs and the
+///   fcntl lock calls retry `EINTR`; rename, link, unlink, stat and fstat are
+///   made once.
+/// - A failed call throws `SombraError.io` with the system call, errno and path
+///   (and the offset, for pread and pwrite), except where the failure has a
+///   meaning of its own: opening a missing file is `notFound`, opening a
+///   directory `invalidArgument`, an offset or size beyond `off_t`
+///   `invalidArgument`; unlinking a missing file returns false, and so does
+///   taking a lock held elsewhere without `wait` (with it, the lock is tried
+///   again every millisecond: the waiting fcntl cannot time out). `exists`,
+///   `size(of:)` and `identity(of:)` answer false or nil when stat fails,
+///   whatever the reason.
+/// - Every descriptor is opened `O_CLOEXEC`.
 ///
 /// Locks are open-file-description locks (`F_OFD_SETLK`), which belong to the
 /// open file rather than the process: a second handle in the same process

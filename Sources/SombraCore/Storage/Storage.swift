@@ -1,8 +1,18 @@
-/// The storage protocol: everything the engine and the tools do to files goes
-/// through these two protocols (reads and writes, syncs, and the directory
-/// operations of vacuum, salvage, backups and the metrics file), so tests can
-/// inject faults and simulate power loss (`SimulatedDisk`). Only
-/// `POSIXStorage.swift` makes system calls.
+/// The storage protocol: everything the engine does to files goes through
+/// these two protocols (reads and writes, syncs, locks, and the directory
+/// operations of vacuum and salvage), and so does what the tools do to a
+/// database and the files beside it (repair's backups and the copy that
+/// recover keeps of a damaged database and its WAL, `StorageSystem+Copy.swift`;
+/// the verify metrics file), so tests can inject faults and simulate power
+/// loss. The shell's `.import` and `.export` of text files, its file-name
+/// completion and its history file, and the fixture and benchmark programs use
+/// the C library directly.
+///
+/// Implementations: `POSIXStorage.swift`, the real file system and the only
+/// file of the engine that makes file-system calls; in the `SombraTestSupport`
+/// target (the engine ships no test doubles), `SimulatedDisk`, in memory, with
+/// injected faults, failed syncs, and power loss that drops or tears unsynced
+/// writes, and wrappers that change one call of either.
 ///
 /// Contract:
 /// 1. `read` fills as much of the buffer as the file holds at that offset and
@@ -10,7 +20,9 @@
 /// 2. `write` writes every byte or throws; after a throw, what reached the file
 ///    is unknown.
 /// 3. Bytes are durable only after `sync` returns. A failed `sync` leaves the
-///    durability of every earlier write unknown (the handle must be poisoned).
+///    durability of every earlier write unknown (the handle must be poisoned):
+///    Linux may drop the unwritten pages and report the failure once, so a
+///    later `sync` can succeed without them (`SimulatedDisk` model, 5).
 /// 4. Locks are byte-range advisory locks owned by the open file (not the process),
 ///    so two handles in one process conflict exactly like two processes.
 package protocol StorageFile: AnyObject, Sendable {
@@ -38,6 +50,11 @@ package protocol StorageFile: AnyObject, Sendable {
 package struct FileIdentity: Sendable, Hashable {
   package let device: UInt64
   package let inode: UInt64
+
+  package init(device: UInt64, inode: UInt64) {
+    self.device = device
+    self.inode = inode
+  }
 }
 
 package enum LockMode: Sendable { case shared, exclusive }

@@ -1,5 +1,6 @@
-/// Copying and comparing files through the storage layer (backups, the copy
-/// of a damaged WAL).
+/// Copying and comparing files through the storage layer: repair's backups,
+/// and the copy of a damaged database and its WAL that recover keeps before it
+/// gives anything up (`identical` then checks the copies byte for byte).
 ///
 /// Copy order, so that a copy that exists under its name is whole after any
 /// crash (a file system may keep a new name and lose its unsynced contents):

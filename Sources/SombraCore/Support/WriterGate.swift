@@ -1,6 +1,7 @@
 #if canImport(Glibc)
   import Glibc
 #endif
+import Synchronization
 
 /// Admits one write transaction at a time within a process. A counting
 /// semaphore rather than a mutex, because an explicit transaction (the REPL's
@@ -8,6 +9,8 @@
 package final class WriterGate: @unchecked Sendable {
   // @unchecked: the sem_t is only touched through sem_* calls, which are thread-safe.
   private let semaphore: UnsafeMutablePointer<sem_t>
+  /// Callers inside `enter` now.
+  private let waiting = Atomic<Int>(0)
 
   package init() {
     semaphore = .allocate(capacity: 1)
@@ -21,6 +24,8 @@ package final class WriterGate: @unchecked Sendable {
 
   /// Waits for the gate; with a timeout in seconds, returns false when it passes.
   package func enter(timeout: Double? = nil) -> Bool {
+    waiting.add(1, ordering: .relaxed)
+    defer { waiting.subtract(1, ordering: .relaxed) }
     guard let timeout else {
       while sem_wait(semaphore) != 0 { if errno != EINTR { return false } }
       return true
@@ -47,6 +52,10 @@ package final class WriterGate: @unchecked Sendable {
     sem_getvalue(semaphore, &value)
     return value <= 0
   }
+
+  /// How many callers are waiting in `enter` (a moment's answer: a test waits
+  /// for a writer to be queued behind another this way).
+  package var waiters: Int { waiting.load(ordering: .relaxed) }
 }
 
 /// Monotonic seconds, for timeouts and durations.

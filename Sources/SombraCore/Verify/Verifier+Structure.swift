@@ -163,7 +163,8 @@ extension Verifier {
         try tx.withPage(number) { bytes -> PageNumber in
           guard bytes[PageLayout.typeOffset] == PageType.free.rawValue else {
             let name = PageType(rawValue: bytes[PageLayout.typeOffset])?.name ?? "unknown"
-            throw SombraError.corruption("\(describe()), which is a \(name) page, not a free page", page: number)
+            throw SombraError.corruption(
+              "\(describe()), which is a \(name) page, not a free page", page: number, offset: UInt64(PageLayout.typeOffset))
           }
           return bytes.le(PageLayout.freeNextOffset)
         }

@@ -58,7 +58,7 @@ package struct PageSource: Sendable, Equatable {
       } else if n < pageSize {
         throw SombraError.corruption(
           "page \(page) lies beyond the end of the main file (\(offset + UInt64(n)) bytes): the file is truncated",
-          page: page, offset: offset, path: main.path)
+          page: page, offset: UInt64(n), path: main.path)
       }
       if verify && deltas.isEmpty {
         try PageLayout.verify(UnsafeRawBufferPointer(buffer), number: page, path: main.path, source: "the main file")
@@ -85,13 +85,14 @@ package struct PageSource: Sendable, Equatable {
       let bytes = UnsafeRawBufferPointer(rebasing: raw[0..<n])
       let length = n >= WALFormat.frameHeaderSize ? Int(bytes.le(28, as: UInt32.self)) : 0
       guard length > 0, length <= n - WALFormat.frameHeaderSize else {
+        // The damage is the frame's, in the WAL file: its offset there, not a page's.
         throw SombraError.corruption(
-          "WAL frame \(frame), a delta for page \(page), is short or no longer a delta frame", page: page, offset: offset, path: wal.path)
+          "WAL frame \(frame), a delta for page \(page), is short or no longer a delta frame", offset: offset, path: wal.path)
       }
       let records = UnsafeRawBufferPointer(rebasing: bytes[WALFormat.frameHeaderSize..<WALFormat.frameHeaderSize + length])
       guard let parsed = WALDelta.records(records, pageSize: pageSize), let record = parsed.first(where: { $0.page == page }) else {
         throw SombraError.corruption(
-          "WAL frame \(frame) holds no valid delta record for page \(page)", page: page, offset: offset, path: wal.path)
+          "WAL frame \(frame) holds no valid delta record for page \(page)", offset: offset, path: wal.path)
       }
       WALDelta.apply(record, from: records, to: buffer)
     }

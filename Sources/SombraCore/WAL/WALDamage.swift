@@ -57,6 +57,9 @@ package struct WALDamage: Sendable, Equatable, CustomStringConvertible {
   package var lostCommits = 0
   /// The ids of those transactions (lowest, highest), when any were found.
   package var lostTransactions: ClosedRange<UInt64>?
+  /// Where the damage is in the WAL file: the damaged frame's first byte, or
+  /// 0 for the header; nil for another database's WAL.
+  package var offset: UInt64?
 
   package var description: String {
     let lost: String
@@ -96,6 +99,7 @@ extension WALDamage {
       try walker.walk(wal, from: stop.frame + 1, seed: try storedChecksum(wal, frame: stop.frame, pageSize: pageSize), fileSize: scan.fileSize)
       guard walker.claimed > kept else { return nil }
       var damage = WALDamage(kind: .frame(stop.frame, stop.reason), keptFrames: kept, claimedDurable: walker.claimed)
+      damage.offset = WALFormat.frameOffset(stop.frame, pageSize: pageSize)
       damage.lose(after: scan.committed.last?.transaction ?? checkpointed, through: walker.transactions?.upperBound)
       return damage
     }
@@ -128,11 +132,11 @@ extension WALDamage {
       // the header: only then can a bad header not be a tear of unsynced bytes.
       let damaged = newer || walker.claimed > 0
       guard damaged else { continue }
-      var found = WALDamage(kind: .header(problem), keptFrames: 0, claimedDurable: walker.claimed)
+      var found = WALDamage(kind: .header(problem), keptFrames: 0, claimedDurable: walker.claimed, offset: 0)
       found.lose(after: checkpointed, through: walker.transactions?.upperBound)
       if best.map({ $0.lostCommits < found.lostCommits }) ?? true { best = found }
     }
-    if best == nil && newer { best = WALDamage(kind: .header(problem)) }
+    if best == nil && newer { best = WALDamage(kind: .header(problem), offset: 0) }
     return best
   }
 

@@ -88,6 +88,8 @@ package enum WALFormat {
   package static let deltaFrameMarker: PageNumber = .max
   package static let headerSize = 32
   package static let frameHeaderSize = 32
+  /// Where the header holds the page size (the byte map above).
+  package static let headerPageSizeOffset: UInt64 = 8
 
   package static func frameSize(pageSize: Int) -> Int { frameHeaderSize + pageSize }
 

@@ -1,8 +1,11 @@
 import SombraCLI
+import SombraCore
 
 /// The front of every tool: parse the arguments against the declaration,
-/// print help (stdout, exit 0) or a usage error (stderr, exit 2), run the
-/// body, and turn a thrown ``ToolExit`` or engine error into the exit status.
+/// print help or the version line (stdout, exit 0) or a usage error (stderr,
+/// exit 2), run the body, and turn a thrown ``ToolExit`` or engine error into
+/// the exit status. Every tool answers `--version` with
+/// `TOOL 0.4.0 (format 3.1, commit 1a2b3c4, Swift 6.3.1)` (`SombraVersion`).
 ///
 /// ```swift
 /// public static func main(_ arguments: [String], context: ToolContext) -> ExitCode {
@@ -15,8 +18,11 @@ public struct ToolCommandLine: Sendable {
   /// The tool's declaration (the root command).
   public let spec: CommandSpec
 
-  /// A front for the tool declared by `spec`.
+  /// A front for the tool declared by `spec`; it gains `--version` when the
+  /// declaration has none of its own.
   public init(_ spec: CommandSpec) {
+    var spec = spec
+    spec.version = spec.version ?? SombraVersion.description
     self.spec = spec
   }
 
@@ -42,6 +48,9 @@ public struct ToolCommandLine: Sendable {
         return parsed
       case .help(let path):
         context.standardOutput.write(formatter.help(for: path, width: context.terminal.width))
+        throw ToolExit(.success)
+      case .version:
+        context.standardOutput.writeLine(formatter.versionLine ?? spec.name)
         throw ToolExit(.success)
       }
     } catch let error as UsageError {

@@ -37,14 +37,15 @@ struct GraphModel: Equatable {
     }
   }
 
-  /// Out-neighbours with multiplicity, sorted (the engine orders by type id,
-  /// which the model does not know).
-  func outgoing(_ id: NodeID) -> [NodeID] {
-    edges.values.filter { $0.source == id }.map(\.target).sorted()
-  }
-
-  func incoming(_ id: NodeID) -> [NodeID] {
-    edges.values.filter { $0.target == id }.map(\.source).sorted()
+  /// Every node's out- and in-neighbours with multiplicity, sorted (the
+  /// engine orders by type id, which the model does not know).
+  func neighbours() -> (outgoing: [NodeID: [NodeID]], incoming: [NodeID: [NodeID]]) {
+    var outgoing: [NodeID: [NodeID]] = [:], incoming: [NodeID: [NodeID]] = [:]
+    for edge in edges.values {
+      outgoing[edge.source, default: []].append(edge.target)
+      incoming[edge.target, default: []].append(edge.source)
+    }
+    return (outgoing.mapValues { $0.sorted() }, incoming.mapValues { $0.sorted() })
   }
 
   func matching(label: String?, key: String, _ predicate: PropertyPredicate) -> [NodeID] {
@@ -67,11 +68,12 @@ struct GraphModel: Equatable {
       return true
     }
     guard seen == nodes.count else { throw fail("scan saw \(seen) nodes") }
+    let (outgoing, incoming) = neighbours()
     for (id, node) in nodes {
       let got = try tx.node(id)
       guard got.map({ Set($0.labels) == node.labels && $0.properties == node.properties }) == true else { throw fail("node \(id) lookup") }
-      guard try tx.neighbors(of: id, direction: .outgoing).sorted() == outgoing(id) else { throw fail("out-neighbours of \(id)") }
-      guard try tx.neighbors(of: id, direction: .incoming).sorted() == incoming(id) else { throw fail("in-neighbours of \(id)") }
+      guard try tx.neighbors(of: id, direction: .outgoing).sorted() == outgoing[id] ?? [] else { throw fail("out-neighbours of \(id)") }
+      guard try tx.neighbors(of: id, direction: .incoming).sorted() == incoming[id] ?? [] else { throw fail("in-neighbours of \(id)") }
     }
     for (id, edge) in edges {
       let got = try tx.edge(id)
@@ -107,19 +109,10 @@ extension GraphModel {
     let nodeIDs = nodes.keys.sorted(), edgeIDs = edges.keys.sorted()
     switch rng.below(11) {
     case 0, 1:
-      let labels = GraphModel.labels.filter { _ in rng.below(3) == 0 }
-      var props: [String: PropertyValue] = [:]
-      for key in GraphModel.keys where rng.below(2) == 0 { props[key] = GraphModel.randomValue(&rng) }
-      let id = try tx.createNode(labels: labels, properties: props)
-      guard id == nextNode else { throw ModelMismatch(description: "node id \(id), expected \(nextNode)") }
-      nodes[id] = .init(labels: Set(labels), properties: props)
-      nextNode += 1
+      try createNode(tx, &rng)
     case 2, 3:
-      guard let a = pick(nodeIDs), let b = pick(nodeIDs), let type = pick(GraphModel.types) else { return }
-      let props: [String: PropertyValue] = rng.below(2) == 0 ? ["w": .int(Int64(rng.below(9)))] : [:]
-      let id = try tx.createEdge(from: a, to: b, type: type, properties: props)
-      edges[id] = .init(source: a, target: b, type: type, properties: props)
-      nextEdge += 1
+      guard let a = pick(nodeIDs), let b = pick(nodeIDs) else { return }
+      try createEdge(tx, from: a, to: b, &rng)
     case 4:
       guard let id = pick(nodeIDs), let key = pick(GraphModel.keys) else { return }
       let value = GraphModel.randomValue(&rng)
@@ -171,6 +164,59 @@ extension GraphModel {
       let value = PropertyValue.int(Int64(rng.below(9)))
       try tx.setProperties(["w": value], onEdge: id)
       edges[id]?.properties["w"] = value
+    }
+  }
+
+  /// A node with random labels and properties, on both.
+  mutating func createNode(_ tx: WriteTransaction, _ rng: inout SplitMix64) throws {
+    let labels = GraphModel.labels.filter { _ in rng.below(3) == 0 }
+    var props: [String: PropertyValue] = [:]
+    for key in GraphModel.keys where rng.below(2) == 0 { props[key] = GraphModel.randomValue(&rng) }
+    let id = try tx.createNode(labels: labels, properties: props)
+    guard id == nextNode else { throw ModelMismatch(description: "node id \(id), expected \(nextNode)") }
+    nodes[id] = .init(labels: Set(labels), properties: props)
+    nextNode += 1
+  }
+
+  /// An edge `a` -> `b` of a random type, on both.
+  mutating func createEdge(_ tx: WriteTransaction, from a: NodeID, to b: NodeID, _ rng: inout SplitMix64) throws {
+    let type = GraphModel.types[rng.below(GraphModel.types.count)]
+    let props: [String: PropertyValue] = rng.below(2) == 0 ? ["w": .int(Int64(rng.below(9)))] : [:]
+    let id = try tx.createEdge(from: a, to: b, type: type, properties: props)
+    edges[id] = .init(source: a, target: b, type: type, properties: props)
+    nextEdge += 1
+  }
+
+  /// One operation of a large scenario: often many at once around a hub (one
+  /// of the two lowest node ids), so that the node, edge and adjacency trees
+  /// split and a hub's lists span several chunks; now and then the hub's
+  /// edges to a run of neighbours go, which empties chunks in the middle of
+  /// its lists; otherwise one operation of `apply`.
+  mutating func applyLarge(_ tx: WriteTransaction, _ rng: inout SplitMix64) throws {
+    let nodeIDs = nodes.keys.sorted()
+    switch rng.below(10) {
+    case 0, 1:
+      for _ in 0..<(20 + rng.below(40)) { try createNode(tx, &rng) }
+    case 2, 3, 4:
+      guard !nodeIDs.isEmpty else { return try createNode(tx, &rng) }
+      let hub = nodeIDs[rng.below(min(2, nodeIDs.count))]
+      let outgoing = rng.below(2) == 0
+      for _ in 0..<(30 + rng.below(60)) {
+        let other = nodeIDs[rng.below(nodeIDs.count)]
+        try createEdge(tx, from: outgoing ? hub : other, to: outgoing ? other : hub, &rng)
+      }
+    case 5:
+      guard let hub = nodeIDs.first, let last = nodeIDs.last else { return }
+      let low = NodeID(rng.below(Int(last))), high = low + NodeID(1 + rng.below(Int(last) / 3 + 1))
+      let doomed = edges.filter { _, edge in
+        (edge.source == hub && (low..<high).contains(edge.target)) || (edge.target == hub && (low..<high).contains(edge.source))
+      }.keys.sorted()
+      for id in doomed {
+        try tx.deleteEdge(id)
+        edges[id] = nil
+      }
+    default:
+      try apply(tx, &rng)
     }
   }
 }

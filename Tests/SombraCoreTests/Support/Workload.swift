@@ -1,3 +1,5 @@
+import SombraTestSupport
+
 @testable import SombraCore
 
 /// A seeded sequence of transactions and checkpoints ending in a clean close,

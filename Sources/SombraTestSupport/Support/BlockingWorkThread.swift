@@ -1,11 +1,11 @@
 #if canImport(Glibc)
   import Glibc
 #endif
+import SombraCore
 
 /// A POSIX thread of its own, for work that blocks (a write transaction
 /// waiting for the disk, a call waiting for a lock): a dispatch queue or the
-/// cooperative pool runs only as many at once as there are cores. Used by the
-/// benchmark's concurrent writers and by tests.
+/// cooperative pool runs only as many at once as there are cores.
 package final class BlockingWorkThread: Sendable {
   private final class Body {
     let run: @Sendable () -> Void

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
   import Glibc
 #endif
+import SombraCore
 
 /// A handle on a `SimulatedDisk` inode: it follows the file, not the path it
 /// was opened by (a rename or unlink of the path does not affect it).
@@ -45,7 +46,7 @@ final class SimulatedFile: StorageFile, @unchecked Sendable {
     while true {
       if disk.lock(inode, owner: ObjectIdentifier(self), range, mode) { return true }
       if monotonicSeconds() >= deadline { return false }
-      usleepSeconds(0.001)
+      usleep(1000)
     }
   }
 

@@ -1,8 +1,10 @@
+import SombraCore
+
 /// Storage that wraps other storage and changes one or two of its calls: a
 /// conformer names what it wraps (`base`, `file`) and implements only the
 /// calls it changes; these extensions forward the rest. Tests use it to hold
-/// or observe a sync or a read of the real file system, and it keeps every
-/// wrapper complete when the protocols grow.
+/// or observe a sync or a read, of the real file system or of a simulated
+/// disk, and it keeps every wrapper complete when the protocols grow.
 package protocol ForwardingStorageSystem: StorageSystem {
   var base: any StorageSystem { get }
 }

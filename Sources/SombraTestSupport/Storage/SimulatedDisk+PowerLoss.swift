@@ -1,3 +1,5 @@
+import SombraCore
+
 /// What a machine finds on its disk after a power loss (model, 6, of `SimulatedDisk`).
 ///
 /// 1. Entries: each directory's synced entries, plus a prefix of its unsynced
@@ -12,7 +14,8 @@
 /// 3. Files no entry names are gone. Nothing is pending, locked or faulty on
 ///    the new disk, and its operation count starts at zero.
 /// Choices come from one seeded generator, in sorted order of directories and
-/// inodes, so a seed replays the same disk.
+/// inodes, so a seed replays the same disk. `crashPoints` lists the operations
+/// at which a crash test injects its power loss.
 extension SimulatedDisk {
   /// The disk a reboot after power loss now would find.
   package func afterPowerLoss(_ mode: Recovery) -> SimulatedDisk {

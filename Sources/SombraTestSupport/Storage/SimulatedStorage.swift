@@ -1,6 +1,7 @@
 #if canImport(Glibc)
   import Glibc
 #endif
+import SombraCore
 import Synchronization
 
 /// An in-memory disk for tests: fault injection at the Nth call and power-loss
@@ -19,9 +20,13 @@ import Synchronization
 /// 4. Every write, sync, truncate and directory operation (create, rename,
 ///    link, unlink, directory sync) is an operation with a number (1, 2, ...),
 ///    counted across all files. A `Fault` fires at its operation number: the
-///    call fails with EIO or ENOSPC, a write is cut short (a prefix lands, then
-///    EIO), a sync fails, or the power is lost (the call and every later one
-///    fails; the disk is frozen).
+///    call fails with EIO or ENOSPC (rename, unlink and a directory sync with
+///    EIO whatever the fault), a write is cut short (a prefix lands, then EIO),
+///    a sync fails (any fault at a sync), or the power is lost (the call and
+///    every later read, write, sync, truncate, open, file size and directory
+///    operation fail; the disk is frozen). A short write or sync failure
+///    scheduled at a truncate does nothing. Reads are not operations:
+///    `injectReadError` fails the Nth read with EIO.
 /// 5. A failed sync behaves as Linux does after a failed writeback: the file's
 ///    pending writes are dropped (they will not survive a power loss) while
 ///    live reads still show them; the error is reported once, and the next sync
@@ -36,7 +41,9 @@ import Synchronization
 ///    one). Each directory's unsynced entry changes survive as a prefix, in order
 ///    (none, all, or a random prefix), as a journaling file system commits them.
 /// 7. Locks behave like open-file-description locks: per handle, shared or
-///    exclusive, by byte range of the inode.
+///    exclusive, on a byte range of the inode. A lock conflicts with another
+///    handle's lock on the same range (the engine's ranges are fixed and never
+///    partly overlap); `firstLock` finds any that overlaps.
 package final class SimulatedDisk: StorageSystem, @unchecked Sendable {
   // @unchecked: all mutable state is guarded by `lock`.
   package enum Fault: Sendable, Equatable {
