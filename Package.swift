@@ -57,7 +57,7 @@ let package = Package(
     .executableTarget(name: "fuzz-wal", dependencies: ["SombraFuzzSupport"]),
     // The fuzz targets' bodies, base database and patching, shared with the
     // replay tests (not a product).
-    .target(name: "SombraFuzzSupport", dependencies: ["SombraCore", "SombraCLI", "SombraTools"]),
+    .target(name: "SombraFuzzSupport", dependencies: ["SombraCore", "SombraCLI", "SombraTools", "SombraTestSupport"]),
     // `sombra-fixtures DIR`: writes Fixtures/ (scripts/make-fixtures; not a product).
     .executableTarget(name: "sombra-fixtures", dependencies: ["SombraCore"]),
     // What only tests use: the simulated disk (faults, power loss), storage

@@ -1,4 +1,5 @@
 import SombraCore
+import SombraTestSupport
 
 /// The database every engine fuzz target starts from, built once per process
 /// on a simulated disk: a small graph that reaches every page kind (header,

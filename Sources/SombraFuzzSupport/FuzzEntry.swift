@@ -37,6 +37,7 @@ package enum FuzzEntry {
           switch try ArgumentParser(spec).parse(arguments) {
           case .run(let parsed): _ = parsed.positional("database")
           case .help(let path): _ = HelpFormatter(root: spec).help(for: path, width: 1 + Int(mode) % 120)
+          case .version: break
           }
         } catch {
           HelpFormatter(root: spec).report(error, to: MemoryOutput())
