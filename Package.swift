@@ -50,6 +50,14 @@ let package = Package(
     // The benchmark of shared/bench/WORKLOAD.md (build with -c release).
     .executableTarget(
       name: "sombra-bench", dependencies: ["SombraCore", "SombraCLI", .product(name: "Logging", package: "swift-log")]),
+    // libFuzzer targets (scripts/fuzz; not products). A plain `swift build`
+    // links each to an executable that does nothing.
+    .executableTarget(name: "fuzz-text", dependencies: ["SombraFuzzSupport"]),
+    .executableTarget(name: "fuzz-page", dependencies: ["SombraFuzzSupport"]),
+    .executableTarget(name: "fuzz-wal", dependencies: ["SombraFuzzSupport"]),
+    // The fuzz targets' bodies, base database and patching, shared with the
+    // replay tests (not a product).
+    .target(name: "SombraFuzzSupport", dependencies: ["SombraCore", "SombraCLI", "SombraTools", "SombraTestSupport"]),
     // `sombra-fixtures DIR`: writes Fixtures/ (scripts/make-fixtures; not a product).
     .executableTarget(name: "sombra-fixtures", dependencies: ["SombraCore"]),
     // What only tests use: the simulated disk (faults, power loss), storage
@@ -60,6 +68,7 @@ let package = Package(
       name: "SombraCoreTests",
       dependencies: ["SombraCore", "SombraTestSupport", .product(name: "Logging", package: "swift-log")]),
     .testTarget(name: "SombraCLITests", dependencies: ["SombraCLI"]),
+    .testTarget(name: "SombraFuzzTests", dependencies: ["SombraFuzzSupport", "SombraCore"]),
     .testTarget(
       name: "SombraToolsTests",
       dependencies: [

@@ -16,7 +16,7 @@ import SombraCore
 /// index create|drop [:Label](key)
 /// .meta [argument ...]
 /// ```
-struct ShellParser {
+package struct ShellParser {
   /// Every command word, for suggestions, completion and `.help`.
   static let commandWords = [
     "node", "nodes", "edge", "edges", "neighbors", "hops", "bfs", "path", "labels", "types", "keys", "count",
@@ -203,5 +203,13 @@ struct ShellParser {
 
   mutating func optionalLabel() throws(ShellError) -> String? {
     symbol(":") ? try name("a name after ':'").text : nil
+  }
+}
+
+extension ShellParser {
+  /// Whether `line` parses as a shell command or meta-command (for the fuzz
+  /// target `fuzz-text`): every error is a value, never a trap.
+  package static func accepts(_ line: String) -> Bool {
+    (try? parse(line)) != nil
   }
 }

@@ -72,50 +72,26 @@ extension ShellSession {
   static func importLine(
     _ line: ArraySlice<UInt8>, _ tx: WriteTransaction, known: [String: NodeID], batch: inout [String: NodeID]
   ) throws -> Bool {
-    let json: JSONValue
-    do {
-      json = try JSONParser.parse(bytes: Array(line))
-    } catch {
-      throw ShellError("invalid JSON: \(error.message) at column \(error.column)")
-    }
-    guard case .object = json else { throw ShellError("expected a JSON object") }
-    let properties = try importProperties(json["properties"])
-    switch json["type"]?.stringValue {
-    case "node":
-      let id = try fileID(json["id"], "id")
+    switch try ImportRecord.decode(Array(line)) {
+    case .node(let id, let labels, let properties):
       guard known[id] == nil, batch[id] == nil else { throw ShellError("node id \(id) is defined twice") }
-      var labels: [String] = []
-      switch json["labels"] {
-      case nil, .null?: break
-      case .array(let items)?:
-        for item in items {
-          guard let label = item.stringValue, !label.isEmpty else { throw ShellError("labels must be non-empty strings") }
-          labels.append(label)
-        }
-      default: throw ShellError("\"labels\" must be an array of strings")
-      }
       batch[id] = try tx.createNode(labels: labels, properties: properties)
       return true
-    case "relationship":
-      guard let type = json["label"]?.stringValue, !type.isEmpty else {
-        throw ShellError("a relationship needs a non-empty \"label\" (its type)")
-      }
-      func endpoint(_ name: String) throws -> NodeID {
-        let id = try fileID(json[name]?["id"], name + ".id")
+    case .relationship(let type, let start, let end, let properties):
+      func endpoint(_ name: String, _ id: String) throws -> NodeID {
         guard let node = known[id] ?? batch[id] else {
           throw ShellError("\"\(name)\" names node id \(id), which no earlier line defines")
         }
         return node
       }
-      _ = try tx.createEdge(from: try endpoint("start"), to: try endpoint("end"), type: type, properties: properties)
+      _ = try tx.createEdge(
+        from: try endpoint("start", start), to: try endpoint("end", end), type: type, properties: properties)
       return false
-    case let other:
-      throw ShellError("\"type\" must be \"node\" or \"relationship\", not \(other.map { "\"\($0)\"" } ?? "missing")")
     }
   }
 
   /// An id written as a string or a whole number.
-  static func fileID(_ value: JSONValue?, _ name: String) throws -> String {
+  fileprivate static func fileID(_ value: JSONValue?, _ name: String) throws -> String {
     switch value {
     case .string(let text)? where !text.isEmpty: return text
     case .integer(let number)?: return String(number)
@@ -123,7 +99,7 @@ extension ShellSession {
     }
   }
 
-  static func importProperties(_ value: JSONValue?) throws -> [String: PropertyValue] {
+  fileprivate static func importProperties(_ value: JSONValue?) throws -> [String: PropertyValue] {
     switch value {
     case nil, .null?: return [:]
     case .object(let members)?:
@@ -181,5 +157,50 @@ final class ImportInput {
 
   func close() {
     Glibc.close(descriptor)
+  }
+}
+
+/// One line of an import file, decoded but not yet applied: everything
+/// `.import` checks before it touches the database (the fuzz target
+/// `fuzz-text` drives it directly).
+package enum ImportRecord: Equatable, Sendable {
+  case node(id: String, labels: [String], properties: [String: PropertyValue])
+  case relationship(type: String, start: String, end: String, properties: [String: PropertyValue])
+
+  /// Decodes one line of JSON Lines in the APOC format; a line that is not
+  /// one throws a ``ShellError`` saying what is wrong.
+  package static func decode(_ line: [UInt8]) throws -> ImportRecord {
+    let json: JSONValue
+    do {
+      json = try JSONParser.parse(bytes: line)
+    } catch {
+      throw ShellError("invalid JSON: \(error.message) at column \(error.column)")
+    }
+    guard case .object = json else { throw ShellError("expected a JSON object") }
+    let properties = try ShellSession.importProperties(json["properties"])
+    switch json["type"]?.stringValue {
+    case "node":
+      let id = try ShellSession.fileID(json["id"], "id")
+      var labels: [String] = []
+      switch json["labels"] {
+      case nil, .null?: break
+      case .array(let items)?:
+        for item in items {
+          guard let label = item.stringValue, !label.isEmpty else { throw ShellError("labels must be non-empty strings") }
+          labels.append(label)
+        }
+      default: throw ShellError("\"labels\" must be an array of strings")
+      }
+      return .node(id: id, labels: labels, properties: properties)
+    case "relationship":
+      guard let type = json["label"]?.stringValue, !type.isEmpty else {
+        throw ShellError("a relationship needs a non-empty \"label\" (its type)")
+      }
+      let start = try ShellSession.fileID(json["start"]?["id"], "start.id")
+      let end = try ShellSession.fileID(json["end"]?["id"], "end.id")
+      return .relationship(type: type, start: start, end: end, properties: properties)
+    case let other:
+      throw ShellError("\"type\" must be \"node\" or \"relationship\", not \(other.map { "\"\($0)\"" } ?? "missing")")
+    }
   }
 }
