@@ -16,7 +16,7 @@ let package = Package(
   ],
   dependencies: [
     // Logging for libraries: SombraCore takes a Logger, never bootstraps (DESIGN.md §2).
-    .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    .package(url: "https://github.com/apple/swift-log", from: "1.6.0")
   ],
   targets: [
     // Hardware CRC-32C (SSE4.2); the portable path lives in SombraCore.

@@ -128,8 +128,11 @@ public struct SombraError: Error, Sendable, Equatable, CustomStringConvertible {
   public var description: String {
     var text = message
     if let path { text += " [\(path)]" }
-    if let page { text += " (page \(page)" + (offset.map { ", offset \($0)" } ?? "") + ")" }
-    else if let offset { text += " (offset \(offset))" }
+    if let page {
+      text += " (page \(page)" + (offset.map { ", offset \($0)" } ?? "") + ")"
+    } else if let offset {
+      text += " (offset \(offset))"
+    }
     if let syscall, let errno { text += ": \(syscall): \(Self.errnoText(errno)) (errno \(errno))" }
     return text
   }
@@ -142,7 +145,9 @@ public struct SombraError: Error, Sendable, Equatable, CustomStringConvertible {
 
   // MARK: Constructors used across the engine.
 
-  package static func corruption(_ message: String, page: UInt32? = nil, offset: UInt64? = nil, path: String? = nil) -> SombraError {
+  package static func corruption(_ message: String, page: UInt32? = nil, offset: UInt64? = nil, path: String? = nil)
+    -> SombraError
+  {
     SombraError(.corruption, message, path: path, page: page, offset: offset)
   }
 

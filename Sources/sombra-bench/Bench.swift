@@ -1,8 +1,9 @@
+import SombraCLI
+import SombraCore
+
 #if canImport(Glibc)
   import Glibc
 #endif
-import SombraCLI
-import SombraCore
 
 /// The command line of `sombra-bench` and the order of its groups.
 enum Bench {
@@ -10,14 +11,22 @@ enum Bench {
     name: "sombra-bench",
     overview: "Runs the seeded benchmark workload (shared/bench/WORKLOAD.md) against SombraCore and validates every answer.",
     options: [
-      .option("scale", valueName: "scale", type: .choice(["tiny", "small", "medium"]), defaultValue: "tiny", help: "tiny N=10,000; small N=100,000; medium N=1,000,000 (W1 and W6 only). Edges are 5N."),
+      .option(
+        "scale", valueName: "scale", type: .choice(["tiny", "small", "medium"]), defaultValue: "tiny",
+        help: "tiny N=10,000; small N=100,000; medium N=1,000,000 (W1 and W6 only). Edges are 5N."),
       .option("json", valueName: "file", help: "Write the JSON results to this file."),
       .option("dir", valueName: "dir", help: "Directory for the database (default: a new one under /tmp)."),
       .flag("keep", help: "Leave the database at DIR/bench.sombra."),
-      .option("cap-s", valueName: "seconds", type: .integer(0...86_400), defaultValue: "0", help: "Stop each group after this many seconds (W2 after twice that); 0 runs everything."),
+      .option(
+        "cap-s", valueName: "seconds", type: .integer(0...86_400), defaultValue: "0",
+        help: "Stop each group after this many seconds (W2 after twice that); 0 runs everything."),
       .option("only", valueName: "groups", help: "Comma-separated groups to run after the load (W2,W3,W4,W5,W6)."),
-      .option("metrics", valueName: "on|off", type: .choice(["on", "off"]), defaultValue: "on", help: "Measure commit and read latencies (the cost of metrics)."),
-      .option("log-level", valueName: "level", help: "Give the engine a logger at this level whose handler formats and drops each event (the cost of logging)."),
+      .option(
+        "metrics", valueName: "on|off", type: .choice(["on", "off"]), defaultValue: "on",
+        help: "Measure commit and read latencies (the cost of metrics)."),
+      .option(
+        "log-level", valueName: "level",
+        help: "Give the engine a logger at this level whose handler formats and drops each event (the cost of logging)."),
       .option(
         "sync", valueName: "mode", type: .choice(["full", "normal", "group", "off"]), defaultValue: "full",
         help: "Sync mode for the relaxed W2 run and the load; group is full (concurrent commits share a sync either way)."),
@@ -55,11 +64,12 @@ enum Bench {
     let n = ["tiny": 10_000, "small": 100_000, "medium": 1_000_000][scale] ?? 10_000
     let cap = Double(args.integer("cap-s") ?? 0)
     let only = Set((args.value("only") ?? "").split(separator: ",").map { String($0) })
-    let relaxed: OpenOptions.SyncMode = switch args.value("sync") ?? "full" {
-    case "off": .off
-    case "normal": .normal(commits: 1000)
-    default: .full
-    }
+    let relaxed: OpenOptions.SyncMode =
+      switch args.value("sync") ?? "full" {
+      case "off": .off
+      case "normal": .normal(commits: 1000)
+      default: .full
+      }
     let dir: String
     if let given = args.value("dir") {
       dir = given
@@ -79,7 +89,8 @@ enum Bench {
     if let problem = graph.checkValues() { throw SombraError(.misuse, "workload generator: \(problem)") }
     var bench = BenchRun(graph: graph, path: path, cap: cap, only: only, out: out)
     var results: [JSONMember] = [
-      JSONMember("peer", "sombra-swift"), JSONMember("version", .string("format \(DatabaseHeader.currentMajor).\(DatabaseHeader.currentMinor)")),
+      JSONMember("peer", "sombra-swift"),
+      JSONMember("version", .string("format \(DatabaseHeader.currentMajor).\(DatabaseHeader.currentMinor)")),
       JSONMember("n_nodes", .integer(Int64(n))), JSONMember("n_edges", .integer(Int64(5 * n))),
     ]
 

@@ -54,9 +54,12 @@ struct BenchGraph {
     guard zero.next() == 0xE220_A839_7B1D_CDAF else { return "splitmix64 seed 0 gives the wrong first value" }
     guard n == 100_000 else { return nil }
     guard label[0] == 3, ival[0] == 291, sval[0] == "47526757130f9f52", fval[0] == 0.34419071652363753 else {
-      return "node 0 is (L\(label[0]), \(ival[0]), \(sval[0]), \(fval[0])), expected (L3, 291, 47526757130f9f52, 0.34419071652363753)"
+      return
+        "node 0 is (L\(label[0]), \(ival[0]), \(sval[0]), \(fval[0])), expected (L3, 291, 47526757130f9f52, 0.34419071652363753)"
     }
-    guard src[0] == 60054, dst[0] == 50112, type[0] == 0, weight[0] == 435225 else { return "edge 0 differs from the documented check" }
+    guard src[0] == 60054, dst[0] == 50112, type[0] == 0, weight[0] == 435225 else {
+      return "edge 0 differs from the documented check"
+    }
     return nil
   }
 

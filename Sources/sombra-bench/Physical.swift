@@ -1,7 +1,8 @@
+import SombraCore
+
 #if canImport(Glibc)
   import Glibc
 #endif
-import SombraCore
 
 /// W0: 4 KiB pwrite + fdatasync latency in the benchmark directory, so durable
 /// commit numbers can be read against this disk.

@@ -1,8 +1,9 @@
+import SombraCLI
+import SombraCore
+
 #if canImport(Glibc)
   import Glibc
 #endif
-import SombraCLI
-import SombraCore
 
 /// Monotonic seconds (the engine's clock).
 func now() -> Double { monotonicSeconds() }

@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-  import Glibc
-#endif
 import SombraCLI
 import SombraCore
 import Synchronization
+
+#if canImport(Glibc)
+  import Glibc
+#endif
 
 /// Runs the groups of `shared/bench/WORKLOAD.md` against SombraCore, validating
 /// every answer. Workload id i is engine node id i + 1 (checked at load).
@@ -125,7 +126,9 @@ struct BenchRun {
         if ids.map({ Int32($0 - 1) }).sorted() != graph.out[w].sorted() { ok = false }
         if capped(start) { break }
       }
-      result.append(JSONMember("out_neighbors", lat.json([("avg_result", .double(round3(Double(total) / Double(max(1, lat.samples.count)))))])))
+      result.append(
+        JSONMember(
+          "out_neighbors", lat.json([("avg_result", .double(round3(Double(total) / Double(max(1, lat.samples.count)))))])))
 
       var rng2 = SplitMix64(seed: 41)
       var lat2 = Latencies()
@@ -140,7 +143,8 @@ struct BenchRun {
         if Set(ring.map { Int32($0 - 1) }) != graph.ring(w, exactly: 2) { ok = false }
         if capped(start2) { break }
       }
-      result.append(JSONMember("two_hop", lat2.json([("avg_result", .double(round3(Double(total) / Double(max(1, lat2.samples.count)))))])))
+      result.append(
+        JSONMember("two_hop", lat2.json([("avg_result", .double(round3(Double(total) / Double(max(1, lat2.samples.count)))))])))
 
       var rng3 = SplitMix64(seed: 424)
       var lat3 = Latencies()
@@ -155,7 +159,8 @@ struct BenchRun {
         if reached.count != graph.within(w, 3) { ok = false }
         if capped(start3) { break }
       }
-      result.append(JSONMember("bfs3", lat3.json([("avg_result", .double(round3(Double(total) / Double(max(1, lat3.samples.count)))))])))
+      result.append(
+        JSONMember("bfs3", lat3.json([("avg_result", .double(round3(Double(total) / Double(max(1, lat3.samples.count)))))])))
     }
     valid["W4"] = ok
     result.append(JSONMember("valid", .bool(ok)))
@@ -186,11 +191,18 @@ struct BenchRun {
     let ok = label.rows == expectedL2 && noIndex.rows == expected42 && withIndex.rows == expected42
     valid["W5"] = ok
     return [
-      "label_scan": ["ms": .double(round3(label.ms)), "rows": .integer(Int64(label.rows)), "valid": .bool(label.rows == expectedL2)],
-      "ival_eq_noindex": ["ms": .double(round3(noIndex.ms)), "rows": .integer(Int64(noIndex.rows)), "valid": .bool(noIndex.rows == expected42)],
+      "label_scan": [
+        "ms": .double(round3(label.ms)), "rows": .integer(Int64(label.rows)), "valid": .bool(label.rows == expectedL2),
+      ],
+      "ival_eq_noindex": [
+        "ms": .double(round3(noIndex.ms)), "rows": .integer(Int64(noIndex.rows)), "valid": .bool(noIndex.rows == expected42),
+      ],
       "index": "label-independent (any label) on ival",
       "create_ival_index_s": .double(round3(createIndex)),
-      "ival_eq_index": ["ms": .double(round3(withIndex.ms)), "rows": .integer(Int64(withIndex.rows)), "valid": .bool(withIndex.rows == expected42)],
+      "ival_eq_index": [
+        "ms": .double(round3(withIndex.ms)), "rows": .integer(Int64(withIndex.rows)),
+        "valid": .bool(withIndex.rows == expected42),
+      ],
     ]
   }
 
@@ -271,7 +283,8 @@ struct BenchRun {
 
   /// A W2 group's JSON: commit latencies, and tx/s over the whole run (not
   /// over the commits alone).
-  static func smallTransactionsJSON(_ lat: Latencies, elapsed: Double, syncs: UInt64, _ extra: [(String, JSONValue)]) -> JSONValue {
+  static func smallTransactionsJSON(_ lat: Latencies, elapsed: Double, syncs: UInt64, _ extra: [(String, JSONValue)]) -> JSONValue
+  {
     let done = lat.samples.count
     var json = lat.json(extra + [("syncs", .integer(Int64(syncs))), ("requested", 10_000), ("capped", .bool(done < 10_000))])
     if case .object(var members) = json, let i = members.firstIndex(where: { $0.key == "ops_per_s" }) {

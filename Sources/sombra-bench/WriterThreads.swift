@@ -1,7 +1,8 @@
+import SombraCore
+
 #if canImport(Glibc)
   import Glibc
 #endif
-import SombraCore
 
 /// Runs `body` on `count` POSIX threads of their own and returns once every
 /// one has returned. A dispatch queue or the cooperative pool runs only as

@@ -65,10 +65,12 @@ enum Damage {
       try SmallGraph.pendingTransactions(db)
       try SmallGraph.tornTransaction(db)
     }
-    guard var wal = try FixtureFiles.read(path + ".wal"), let last = try WALRewrite.frames(wal, pageSize: pageSize).frames.last else {
+    guard var wal = try FixtureFiles.read(path + ".wal"), let last = try WALRewrite.frames(wal, pageSize: pageSize).frames.last
+    else {
       throw SombraError.misuse("no WAL frames to tear")
     }
-    wal.removeSubrange((last.offset + last.size(pageSize: pageSize) - (last.size(pageSize: pageSize) - WALFormat.frameHeaderSize) / 2)...)
+    wal.removeSubrange(
+      (last.offset + last.size(pageSize: pageSize) - (last.size(pageSize: pageSize) - WALFormat.frameHeaderSize) / 2)...)
     try FixtureFiles.write(path + ".wal", wal)
   }
 
@@ -94,7 +96,8 @@ enum Damage {
       let victim = frames.first(where: { $0.transaction == first.transaction + 1 && $0.page != 0 })
     else { throw SombraError.misuse("the WAL has no data transaction after the open's") }
     let stale = WALHeader(
-      pageSize: header.pageSize, sequence: header.sequence &- 1, salt1: header.salt1 &- 1, salt2: ~header.salt2, version: header.version,
+      pageSize: header.pageSize, sequence: header.sequence &- 1, salt1: header.salt1 &- 1, salt2: ~header.salt2,
+      version: header.version,
       databaseID: header.databaseID)
     WALRewrite.rewrite(&wal, victim, header: stale, previous: stale.checksum, pageSize: pageSize)
     try FixtureFiles.write(path + ".wal", wal)
@@ -109,7 +112,9 @@ enum Damage {
       let page = root(tx, .labels).root
       try tx.pages.withMutablePage(page) { bytes in
         let count: UInt16 = bytes.le(2)
-        guard bytes[0] == PageType.btreeLeaf.rawValue, count >= 2 else { throw SombraError.misuse("page \(page) is not a leaf of 2+ keys") }
+        guard bytes[0] == PageType.btreeLeaf.rawValue, count >= 2 else {
+          throw SombraError.misuse("page \(page) is not a leaf of 2+ keys")
+        }
         let first = Int(bytes.le(16, as: UInt16.self))
         let second = Int(bytes.le(18, as: UInt16.self))
         // A leaf cell starts with its key length, one byte for keys under 128.
@@ -223,7 +228,9 @@ enum Damage {
 
   /// Recomputes the CRC trailer of page `page` of a file's bytes.
   static func reseal(_ bytes: inout [UInt8], page: Int) {
-    bytes.withUnsafeMutableBytes { PageLayout.seal(UnsafeMutableRawBufferPointer(rebasing: $0[page * pageSize..<(page + 1) * pageSize])) }
+    bytes.withUnsafeMutableBytes {
+      PageLayout.seal(UnsafeMutableRawBufferPointer(rebasing: $0[page * pageSize..<(page + 1) * pageSize]))
+    }
   }
 
   /// The root page of a graph tree, from header slot `tree` in a file's page 0.
@@ -252,7 +259,9 @@ enum Damage {
 
   static func addToCount(_ tx: WriteTransaction, _ key: [UInt8], _ delta: Int64) throws {
     let catalog = root(tx, .catalog)
-    guard let value = try catalog.get(key, in: tx), value.count == 8 else { throw SombraError(.notFound, "no count under \(key)") }
+    guard let value = try catalog.get(key, in: tx), value.count == 8 else {
+      throw SombraError(.notFound, "no count under \(key)")
+    }
     let old = value.reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
     _ = try catalog.insert(key, le64(UInt64(Int64(old) + delta)), in: tx.pages)
   }

@@ -1,7 +1,8 @@
+import SombraCore
+
 #if canImport(Glibc)
   import Glibc
 #endif
-import SombraCore
 
 /// The few file operations the generator needs beyond the engine: whole-file
 /// reads and writes (to damage bytes at computed offsets), removal and

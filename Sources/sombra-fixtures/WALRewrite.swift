@@ -37,12 +37,15 @@ enum WALRewrite {
     var offset = WALFormat.headerSize
     while offset + WALFormat.frameHeaderSize <= wal.count {
       if wal[offset..<min(offset + frameSize, wal.count)].allSatisfy({ $0 == 0 }) {
-        guard wal[offset...].allSatisfy({ $0 == 0 }) else { throw SombraError.corruption("the generated WAL has bytes after its unwritten space") }
+        guard wal[offset...].allSatisfy({ $0 == 0 }) else {
+          throw SombraError.corruption("the generated WAL has bytes after its unwritten space")
+        }
         return (header, frames)
       }
       let head = wal.withUnsafeBytes { WALFrameHeader.read(UnsafeRawBufferPointer(rebasing: $0[offset..<offset + 32])) }
       let frame = Frame(
-        index: frames.count, offset: offset, page: head.page, commitPageCount: head.commitPageCount, transaction: head.transaction,
+        index: frames.count, offset: offset, page: head.page, commitPageCount: head.commitPageCount,
+        transaction: head.transaction,
         deltaBytes: Int(head.deltaBytes))
       guard offset + frame.size(pageSize: pageSize) <= wal.count else { break }
       frames.append(frame)
@@ -62,7 +65,8 @@ enum WALRewrite {
   static func normalized(_ wal: [UInt8], pageSize: Int) throws -> [UInt8] {
     let (old, frames) = try frames(wal, pageSize: pageSize)
     let header = WALHeader(
-      pageSize: old.pageSize, sequence: old.sequence, salt1: salt1, salt2: salt2, version: old.version, databaseID: old.databaseID)
+      pageSize: old.pageSize, sequence: old.sequence, salt1: salt1, salt2: salt2, version: old.version, databaseID: old.databaseID
+    )
     let end = frames.last.map { $0.offset + $0.size(pageSize: pageSize) } ?? WALFormat.headerSize
     var out = Array(wal[0..<end])
     out.replaceSubrange(0..<WALFormat.headerSize, with: header.encode())

@@ -24,10 +24,13 @@ func completionGenerator(_ text: UnsafePointer<CChar>?, _ state: Int32) -> Unsaf
 }
 
 /// rl_attempted_completion_function: candidates for the word at `start`.
-func attemptCompletion(_ text: UnsafePointer<CChar>?, _ start: Int32, _ end: Int32) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? {
+func attemptCompletion(_ text: UnsafePointer<CChar>?, _ start: Int32, _ end: Int32) -> UnsafeMutablePointer<
+  UnsafeMutablePointer<CChar>?
+>? {
   rl_attempted_completion_over = 1
   guard let session = completionSession, let text, let buffer = rl_line_buffer else { return nil }
-  let bytes = Array(UnsafeBufferPointer(start: UnsafeRawPointer(buffer).assumingMemoryBound(to: UInt8.self), count: strlen(buffer)))
+  let bytes = Array(
+    UnsafeBufferPointer(start: UnsafeRawPointer(buffer).assumingMemoryBound(to: UInt8.self), count: strlen(buffer)))
   let before = String(decoding: bytes.prefix(max(0, min(Int(start), bytes.count))), as: UTF8.self)
   // Which characters break words depends on libedit's version and locale:
   // find the word (after the last blank) here, and shape the candidates to
@@ -37,7 +40,8 @@ func attemptCompletion(_ text: UnsafePointer<CChar>?, _ start: Int32, _ end: Int
   let wordStart = line.lastIndex { $0 == " " || $0 == "\t" }.map { line.index(after: $0) } ?? line.startIndex
   let word = String(line[wordStart...])
   let candidates = session.completions(before: String(line[..<wordStart]), word: word).map { candidate in
-    typed.count >= word.count ? String(typed.dropLast(word.count)) + candidate : String(candidate.dropFirst(word.count - typed.count))
+    typed.count >= word.count
+      ? String(typed.dropLast(word.count)) + candidate : String(candidate.dropFirst(word.count - typed.count))
   }
   completionCandidates = candidates
   sombra_rl_set_append_character(candidates.count == 1 && candidates[0].hasSuffix("/") ? 0 : 32)

@@ -57,7 +57,8 @@ import Testing
       let item: AdjacencyItem
       switch rng.below(4) {
       case 0 where !items.isEmpty: item = items[rng.below(items.count)]
-      case 1 where !items.isEmpty: item = AdjacencyItem(type: items[0].type, neighbour: items[0].neighbour, edge: items[0].edge &+ 1)
+      case 1 where !items.isEmpty:
+        item = AdjacencyItem(type: items[0].type, neighbour: items[0].neighbour, edge: items[0].edge &+ 1)
       default: item = AdjacencyItems.random(&rng, count: 1)[0]
       }
       let value = items.isEmpty ? [] : AdjacencyList.encode(items)
@@ -90,7 +91,9 @@ import Testing
     for _ in 0..<20_000 {
       var bytes = AdjacencyList.encode(AdjacencyItems.random(&rng, count: 1 + rng.below(60)))
       for _ in 0..<1 + rng.below(4) where !bytes.isEmpty { bytes[rng.below(bytes.count)] = UInt8(truncatingIfNeeded: rng.next()) }
-      if rng.below(4) == 0 { bytes = (0..<rng.below(2 * AdjacencyList.chunkLimit)).map { _ in UInt8(truncatingIfNeeded: rng.next()) } }
+      if rng.below(4) == 0 {
+        bytes = (0..<rng.below(2 * AdjacencyList.chunkLimit)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+      }
       let item = AdjacencyItems.random(&rng, count: 1)[0]
       do {
         if case .written(let n) = try bytes.withUnsafeBytes({ try AdjacencyList.splice(item, into: $0, output: output) }) {
@@ -797,10 +800,12 @@ struct Supernode {
     for (id, facts) in edges {
       let typeID = typeIDs[facts.type] ?? 0
       if nodes.contains(facts.source) {
-        result[facts.source, default: ([], [])].out.append(Listed(typeID: typeID, type: facts.type, neighbour: facts.target, edge: id))
+        result[facts.source, default: ([], [])].out.append(
+          Listed(typeID: typeID, type: facts.type, neighbour: facts.target, edge: id))
       }
       if nodes.contains(facts.target) {
-        result[facts.target, default: ([], [])].in.append(Listed(typeID: typeID, type: facts.type, neighbour: facts.source, edge: id))
+        result[facts.target, default: ([], [])].in.append(
+          Listed(typeID: typeID, type: facts.type, neighbour: facts.source, edge: id))
       }
     }
     func sorted(_ list: [Listed]) -> [Listed] {

@@ -5,7 +5,9 @@ import Testing
 /// `BTree.insert(appending:...)`: the hints of ascending runs in bulk loads.
 @Suite struct BTreeAppendTests {
   /// One hinted append in its own batch; true when the key was new.
-  private func append(_ key: [UInt8], _ value: [UInt8], to f: BTreeFixture, hint: inout BTree.AppendHint?, in w: PageWriter) throws -> Bool {
+  private func append(_ key: [UInt8], _ value: [UInt8], to f: BTreeFixture, hint: inout BTree.AppendHint?, in w: PageWriter)
+    throws -> Bool
+  {
     try w.batch { b throws -> Bool in
       try key.withUnsafeBytes { k throws -> Bool in
         try value.withUnsafeBytes { v throws -> Bool in try f.tree.insert(appending: k, v, ifPresent: .fail, hint: &hint, in: b) }
@@ -39,7 +41,9 @@ import Testing
   }
 
   /// Both trees hold the same keys in byte-identical pages, and `hinted` is sound.
-  private func expectSamePages(_ plain: BTreeFixture, _ hinted: BTreeFixture, sourceLocation: SourceLocation = #_sourceLocation) throws {
+  private func expectSamePages(_ plain: BTreeFixture, _ hinted: BTreeFixture, sourceLocation: SourceLocation = #_sourceLocation)
+    throws
+  {
     #expect(try plain.entries().map(\.key) == hinted.entries().map(\.key), sourceLocation: sourceLocation)
     try plain.read { a throws in
       try hinted.read { b throws in
@@ -132,8 +136,9 @@ import Testing
         let (x, y) = try w.withPage(a) { x in try w.withPage(b) { (Array(x), Array($0)) } }
         // All but the page number (bytes 4..<8) and the trailer the commit seals.
         let body = 0..<(x.count - PageLayout.trailerSize)
-        #expect(Array(x[body]).enumerated().filter { !(4..<8).contains($0.offset) }.map(\.element)
-          == Array(y[body]).enumerated().filter { !(4..<8).contains($0.offset) }.map(\.element), "pages \(a), \(b)")
+        #expect(
+          Array(x[body]).enumerated().filter { !(4..<8).contains($0.offset) }.map(\.element)
+            == Array(y[body]).enumerated().filter { !(4..<8).contains($0.offset) }.map(\.element), "pages \(a), \(b)")
       }
     }
   }

@@ -19,7 +19,9 @@ import Testing
     key[1] % 10 == 0 ? [UInt8](repeating: key[0], count: 3000) : [key[0] &+ key[1]]
   }
 
-  func borrowed(_ f: BTreeFixture, from lower: [UInt8]?, to upper: [UInt8]?, limit: Int = .max) throws -> [(key: [UInt8], value: [UInt8])] {
+  func borrowed(_ f: BTreeFixture, from lower: [UInt8]?, to upper: [UInt8]?, limit: Int = .max) throws -> [(
+    key: [UInt8], value: [UInt8]
+  )] {
     var seen: [(key: [UInt8], value: [UInt8])] = []
     try f.read { tx in
       try withOptionalBytes(lower) { lower in

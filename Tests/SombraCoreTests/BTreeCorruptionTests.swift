@@ -1,10 +1,11 @@
-#if canImport(Glibc)
-  import Glibc
-#endif
 import SombraTestSupport
 import Testing
 
 @testable import SombraCore
+
+#if canImport(Glibc)
+  import Glibc
+#endif
 
 /// Hand-corrupted nodes and overflow chains (sealed with valid checksums, as a
 /// buggy writer would leave them): operations throw `corruption`, the checker
@@ -67,7 +68,9 @@ import Testing
     let f = try BTreeFixture()
     try f.write { w in for n in 0..<400 { try f.tree.insert(longKey(n, length: 900), [], in: w) } }
     // Point the first child of the root's first child back at the root.
-    let child = try f.read { tx in try tx.withPage(f.tree.root) { try NodeView($0, page: f.tree.root).child(0, pageCount: tx.pageCount) } }
+    let child = try f.read { tx in
+      try tx.withPage(f.tree.root) { try NodeView($0, page: f.tree.root).child(0, pageCount: tx.pageCount) }
+    }
     try damage(f, page: child) { page in page.putLE(f.tree.root, at: Int(page.le(16, as: UInt16.self)) + 2) }
     expectCorruption("get") { _ = try f.read { try f.tree.get(longKey(0, length: 900), in: $0) } }
     expectCorruption("remove") { try f.write { _ = try f.tree.remove(longKey(0, length: 900), in: $0) } }
@@ -174,7 +177,10 @@ import Testing
 /// Builds one tree, then for each seed damages a few bytes of one of its pages
 /// and runs every operation and the checker.
 enum BTreeDamageFuzz {
-  struct UnexpectedError: Error { let seed: UInt64; let error: any Error }
+  struct UnexpectedError: Error {
+    let seed: UInt64
+    let error: any Error
+  }
 
   struct Tally: CustomStringConvertible {
     var corruptionErrors = 0

@@ -19,7 +19,8 @@ import Testing
     }
     #expect(changed == 8)
     #expect(try f.read { try f.tree.get(bigEndianKey(1234), in: $0) } == [99, 0, 0, 0, 0, 0, 0, 0])
-    #expect(try f.read { try f.tree.get(bigEndianKey(1235), in: $0) } == withUnsafeBytes(of: UInt64(1235).littleEndian) { Array($0) })
+    #expect(
+      try f.read { try f.tree.get(bigEndianKey(1235), in: $0) } == withUnsafeBytes(of: UInt64(1235).littleEndian) { Array($0) })
     try f.read { tx throws in _ = expectSound(f.tree, tx, freeList: tx.header.freeListCount) }
   }
 

@@ -54,7 +54,9 @@ struct BTreeScenario {
       reopens += other.reopens
       steps += other.steps
     }
-    var description: String { "depth \(maxDepth), overflow \(overflowValues), rollbacks \(rollbacks), reopens \(reopens), steps \(steps)" }
+    var description: String {
+      "depth \(maxDepth), overflow \(overflowValues), rollbacks \(rollbacks), reopens \(reopens), steps \(steps)"
+    }
   }
 
   typealias Model = [[UInt8]: [UInt8]]
@@ -133,7 +135,9 @@ struct BTreeScenario {
       }
       let seen = try f.entries()
       let expected = sorted(committed)
-      try expect(seen.map(\.key) == expected.map(\.key) && seen.map(\.value) == expected.map(\.value), "snapshot differs from the committed model")
+      try expect(
+        seen.map(\.key) == expected.map(\.key) && seen.map(\.value) == expected.map(\.value),
+        "snapshot differs from the committed model")
       try f.read { tx in
         let check = f.tree.checkInvariants(in: tx)
         try expect(check.problems.isEmpty, "committed invariants: \(check.problems.prefix(3))")
@@ -171,7 +175,8 @@ struct BTreeScenario {
       try expect(try tree.remove(k, in: w) == (model.removeValue(forKey: k) != nil), "remove result")
     case 70..<74:
       // Bulk load a run of keys under a random prefix.
-      let prefix = [UInt8](repeating: Self.alphabet[rng.below(6)], count: rng.below(2) == 0 ? rng.below(300) : 600 + rng.below(300))
+      let prefix = [UInt8](
+        repeating: Self.alphabet[rng.below(6)], count: rng.below(2) == 0 ? rng.below(300) : 600 + rng.below(300))
       let count = 10 + rng.below(40)
       for n in 0..<count {
         let k = prefix + bigEndianKey(n)

@@ -120,7 +120,8 @@ import Testing
       let outcome = Self.run(seed: seed, on: disk)
       #expect(outcome.failed)
       for (name, recovery) in CrashSimulationTests.recoveries(point) {
-        let context = "seed \(seed), power loss at \(point) of \(clean.operations) (\(disk.log.last?.call ?? "?")), reboot \(name)"
+        let context =
+          "seed \(seed), power loss at \(point) of \(clean.operations) (\(disk.log.last?.call ?? "?")), reboot \(name)"
         try Self.check(disk.afterPowerLoss(recovery), outcome, context: context)
       }
     }

@@ -19,7 +19,9 @@ import Testing
   @Test func insertedKeysAreFoundAndAbsentOnesAreNot() throws {
     let f = try BTreeFixture()
     try f.write { w throws in
-      for n in stride(from: 0, to: 200, by: 2) { #expect(try f.tree.insert(bigEndianKey(n), [UInt8](repeating: 7, count: n % 50), in: w)) }
+      for n in stride(from: 0, to: 200, by: 2) {
+        #expect(try f.tree.insert(bigEndianKey(n), [UInt8](repeating: 7, count: n % 50), in: w))
+      }
       #expect(try f.tree.get(bigEndianKey(10), in: w) == [UInt8](repeating: 7, count: 10))
       #expect(try f.tree.get(bigEndianKey(11), in: w) == nil)
     }
@@ -208,7 +210,9 @@ import Testing
   @Test func droppingATreeFreesEveryPageItOwned() throws {
     let f = try BTreeFixture()
     try f.write { w throws in
-      for n in 0..<300 { try f.tree.insert(bigEndianKey(n, padTo: 100), [UInt8](repeating: 3, count: n % 7 == 0 ? 9000 : 20), in: w) }
+      for n in 0..<300 {
+        try f.tree.insert(bigEndianKey(n, padTo: 100), [UInt8](repeating: 3, count: n % 7 == 0 ? 9000 : 20), in: w)
+      }
     }
     let (owned, before) = try f.read { tx in (f.tree.checkInvariants(in: tx).pages, tx.header) }
     try f.write { w in try f.tree.drop(in: w) }

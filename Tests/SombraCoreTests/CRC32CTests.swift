@@ -27,7 +27,8 @@ import Testing
       let bytes = (0..<length).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
       let whole = CRC32C.checksum(bytes)
       for cut in Set([0, length / 3, length / 2, length]) {
-        let a = Array(bytes[..<cut]), b = Array(bytes[cut...])
+        let a = Array(bytes[..<cut])
+        let b = Array(bytes[cut...])
         let chained = b.withUnsafeBytes { CRC32C.update(CRC32C.checksum(a), $0) }
         let chainedSW = b.withUnsafeBytes { bp in a.withUnsafeBytes { CRC32C.software(CRC32C.software(0, $0), bp) } }
         #expect(chained == whole)

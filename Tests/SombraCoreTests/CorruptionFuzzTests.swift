@@ -1,10 +1,11 @@
-#if canImport(Glibc)
-  import Glibc
-#endif
 import SombraTestSupport
 import Testing
 
 @testable import SombraCore
+
+#if canImport(Glibc)
+  import Glibc
+#endif
 
 /// Corruption fuzzing of the main file and the WAL (DESIGN.md §9): seeded bit
 /// flips, random overwrites and truncations of a small database whose WAL holds
@@ -245,7 +246,8 @@ enum CorruptionFuzz {
   /// cycle on it.
   static func run(seed: UInt64, base: Base) -> Outcome {
     var rng = SplitMix64(seed: seed)
-    var main = base.main, wal = base.wal
+    var main = base.main
+    var wal = base.wal
     var outcome = Outcome()
     let target = rng.below(20)
     var notes: [String] = []
@@ -255,7 +257,8 @@ enum CorruptionFuzz {
       notes.append("main " + mutate(&main, &rng, unit: 4096, first: 0, structure: 136))
     }
     if target >= 7 {
-      notes.append("WAL " + mutate(&wal, &rng, unit: WALFormat.frameSize(pageSize: 4096), first: WALFormat.headerSize, structure: 32))
+      notes.append(
+        "WAL " + mutate(&wal, &rng, unit: WALFormat.frameSize(pageSize: 4096), first: WALFormat.headerSize, structure: 32))
     }
     outcome.mutation = notes.joined(separator: "; ")
 
@@ -383,7 +386,8 @@ enum CorruptionFuzz {
     case 0:
       var flips: [String] = []
       for _ in 0..<(1 + rng.below(8)) {
-        let at = position(), bit = rng.below(8)
+        let at = position()
+        let bit = rng.below(8)
         bytes[at] ^= UInt8(1) << UInt8(bit)
         flips.append("\(at).\(bit)")
       }
@@ -395,7 +399,8 @@ enum CorruptionFuzz {
       return "\(length) random bytes at \(at)"
     default:
       // Half the cuts land near a page or frame boundary, where torn writes end.
-      let size = rng.below(2) == 0
+      let size =
+        rng.below(2) == 0
         ? min(bytes.count - 1, first + rng.below(units + 1) * unit + (rng.below(2) == 0 ? 0 : rng.below(64)))
         : rng.below(bytes.count)
       bytes.removeSubrange(size...)

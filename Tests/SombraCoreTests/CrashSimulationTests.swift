@@ -59,7 +59,8 @@ import Testing
   /// then read-write; the state must be a committed prefix no shorter than
   /// `durable`, and the database must take a new commit and survive a close.
   func checkReopen(
-    _ image: SimulatedDisk, workload: Workload, outcome: Workload.Outcome, durable: Int, context: String, path: String = Workload.path
+    _ image: SimulatedDisk, workload: Workload, outcome: Workload.Outcome, durable: Int, context: String,
+    path: String = Workload.path
   ) throws {
     let allowed = durable <= outcome.attempted ? Array(outcome.states[durable...outcome.attempted]) : []
     try checkReopen(image, options: workload.options, keys: workload.keys, allowed: allowed, context: context, path: path)
@@ -89,7 +90,8 @@ import Testing
       return
     }
     let state = try db.read { try PageStore.read($0, keys: keys) }
-    #expect(allowed.contains(state), "state \(state.sorted { $0.key < $1.key }) is not one of the \(allowed.count) allowed; \(context)")
+    #expect(
+      allowed.contains(state), "state \(state.sorted { $0.key < $1.key }) is not one of the \(allowed.count) allowed; \(context)")
     if let readOnlyState {
       #expect(readOnlyState == state, "read-only and read-write opens disagree; \(context)")
     } else {

@@ -161,7 +161,8 @@ import Testing
   @Test func aReadOnlyOpenChangesNoByteOfEitherFile() throws {
     let db = try open()
     try db.write { try PageStore.apply([(1, 1), (2, 2)], in: $0) }
-    let mainBefore = disk.contents(path), walBefore = disk.contents(path + ".wal")
+    let mainBefore = disk.contents(path)
+    let walBefore = disk.contents(path + ".wal")
     let ops = disk.operations
     let ro = try Database.open(path, options: .readOnly, storage: disk)
     #expect(try state(ro) == [1: 1, 2: 2])
@@ -210,7 +211,9 @@ import Testing
     }
     var bad = OpenOptions()
     bad.pageSize = 5000
-    #expect { try Database.open("/db/bad", options: bad, storage: disk) } throws: { ($0 as? SombraError)?.code == .invalidArgument }
+    #expect { try Database.open("/db/bad", options: bad, storage: disk) } throws: {
+      ($0 as? SombraError)?.code == .invalidArgument
+    }
   }
 }
 

@@ -65,7 +65,8 @@ import Testing
     held.release()
     #expect(try c.join()?.get() != nil)
     #expect(try Self.published(reader) == Self.committedFrames(db))
-    #expect(try reader.read { [try $0.nodeCount, try $0.nodeIDs(label: "C").count, try $0.nodeIDs(label: "B").count] } == [3, 1, 1])
+    #expect(
+      try reader.read { [try $0.nodeCount, try $0.nodeIDs(label: "C").count, try $0.nodeIDs(label: "B").count] } == [3, 1, 1])
     #expect(try late.read { try $0.nodeCount } == 3)
     #expect(try reader.verify().problems == [])
     try late.close()

@@ -31,7 +31,10 @@ import Testing
     let clean = SimulatedDisk()
     #expect(workload.run(on: clean).closed)
     let calls = clean.log
-    var poisonedCount = 0, survivedCount = 0, skippedGrowth = 0, checkpointStopped = 0
+    var poisonedCount = 0
+    var survivedCount = 0
+    var skippedGrowth = 0
+    var checkpointStopped = 0
     for (point, call, path) in calls {
       for fault in Self.faults(for: call) {
         let context = "seed \(seed), \(fault) at operation \(point) (\(call) on \(path))"
@@ -73,7 +76,8 @@ import Testing
             try db.close()
             let reopened = try Database.open(Workload.path, options: workload.options, storage: disk)
             #expect(
-              try reopened.read { try PageStore.read($0) } == PageStore.applied([(47, 4747)], to: outcome.states[outcome.returned]),
+              try reopened.read { try PageStore.read($0) }
+                == PageStore.applied([(47, 4747)], to: outcome.states[outcome.returned]),
               "\(context)")
             try reopened.close()
             continue
@@ -96,7 +100,8 @@ import Testing
         for (name, image) in [("as is", disk), ("after power loss", disk.afterPowerLoss(.dropUnsynced))] {
           let db = try Database.open(Workload.path, options: workload.options, storage: image)
           let state = try db.read { try PageStore.read($0) }
-          #expect(!outcome.matches(state, from: outcome.returned).isEmpty, "reopen \(name) lost a commit or mixed states; \(context)")
+          #expect(
+            !outcome.matches(state, from: outcome.returned).isEmpty, "reopen \(name) lost a commit or mixed states; \(context)")
           try db.close()
         }
       }

@@ -62,7 +62,9 @@ import Testing
       disk.inject(.powerLoss, atOperation: point)
       let outcome = Self.run(seed: seed, on: disk)
       #expect(outcome.failed)
-      for recovery in [SimulatedDisk.Recovery.dropUnsynced, .keepAll, .random(seed: UInt64(point)), .sectors(seed: UInt64(point))] {
+      for recovery in [
+        SimulatedDisk.Recovery.dropUnsynced, .keepAll, .random(seed: UInt64(point)), .sectors(seed: UInt64(point)),
+      ] {
         let image = disk.afterPowerLoss(recovery)
         let context = "seed \(seed), power loss at \(point)/\(total), \(recovery)"
         let db = try Database.open(Self.path, options: Self.options, storage: image)

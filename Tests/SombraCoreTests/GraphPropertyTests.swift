@@ -103,7 +103,8 @@ import Testing
         try model.applyLarge(tx, &rng)
         let (nodes, edges) = (try tx.nodeCount, try tx.edgeCount)
         guard nodes == model.nodes.count, edges == model.edges.count else {
-          throw ModelMismatch(description: "\(nodes) nodes and \(edges) edges, model \(model.nodes.count) and \(model.edges.count); \(context())")
+          throw ModelMismatch(
+            description: "\(nodes) nodes and \(edges) edges, model \(model.nodes.count) and \(model.edges.count); \(context())")
         }
       }
       try model.check(tx, context())

@@ -143,7 +143,9 @@ import Testing
         try tx.createNode(labels: [i % 2 == 0 ? "A" : "B"], properties: ["v": v])
       }
     }
-    let predicates: [PropertyPredicate] = [.equals(7), .less(5), .lessOrEqual(5), .greater(15), .greaterOrEqual(15), .equals("s3"), .less("s2"), .notEquals(3)]
+    let predicates: [PropertyPredicate] = [
+      .equals(7), .less(5), .lessOrEqual(5), .greater(15), .greaterOrEqual(15), .equals("s3"), .less("s2"), .notEquals(3),
+    ]
     let labels: [String?] = ["A", nil]
     let scanned = try db.read { tx in try labels.map { l in try predicates.map { try tx.nodeIDs(label: l, key: "v", $0) } } }
     try db.write { tx in

@@ -10,7 +10,9 @@ import Testing
   static func rewriteHeader(_ disk: SimulatedDisk, _ path: String, _ change: (inout DatabaseHeader) -> Void) throws {
     var bytes = try #require(disk.contents(path))
     let pageSize = PageLayout.defaultPageSize
-    var header = try bytes.withUnsafeBytes { try DatabaseHeader.decode(UnsafeRawBufferPointer(rebasing: $0[0..<pageSize]), path: path) }
+    var header = try bytes.withUnsafeBytes {
+      try DatabaseHeader.decode(UnsafeRawBufferPointer(rebasing: $0[0..<pageSize]), path: path)
+    }
     change(&header)
     bytes.withUnsafeMutableBytes { all in
       let page = UnsafeMutableRawBufferPointer(rebasing: all[0..<pageSize])

@@ -22,7 +22,8 @@ import Testing
     thresholds.minFreeDiskBytes = 1
     let report = db.health(thresholds)
     #expect(report.status == .healthy, "\(report.checks)")
-    #expect(report.checks.map(\.name) == ["cache_hit_rate", "wal_size", "corruption_errors", "checkpoint_age", "poisoned", "free_disk"])
+    #expect(
+      report.checks.map(\.name) == ["cache_hit_rate", "wal_size", "corruption_errors", "checkpoint_age", "poisoned", "free_disk"])
     let cache = try #require(report.checks.first)
     #expect(cache.value == nil, "not judged before the warm-up")
     let free = try #require(report.checks.last)

@@ -38,8 +38,10 @@ import Testing
       let outcome = workload.run(on: disk)
       #expect(outcome.error != nil, "power loss at operation \(point) must surface as an error")
       for (name, recovery) in CrashSimulationTests.recoveries(point) {
-        let context = "seed \(seed), power loss at operation \(point) of \(clean.operations) (\(disk.log.last?.call ?? "?")), reboot \(name)"
-        try checks.checkReopen(disk.afterPowerLoss(recovery), workload: workload, outcome: outcome, durable: outcome.returned, context: context)
+        let context =
+          "seed \(seed), power loss at operation \(point) of \(clean.operations) (\(disk.log.last?.call ?? "?")), reboot \(name)"
+        try checks.checkReopen(
+          disk.afterPowerLoss(recovery), workload: workload, outcome: outcome, durable: outcome.returned, context: context)
       }
     }
   }

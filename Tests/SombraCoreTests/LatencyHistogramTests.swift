@@ -81,7 +81,10 @@ import Testing
   func pow2(_ x: Double) -> Double {
     var result = 1.0
     var e = x
-    while e >= 1 { result *= 2; e -= 1 }
+    while e >= 1 {
+      result *= 2
+      e -= 1
+    }
     return result * (1 + e * 0.6931471805599453 * (1 + e * 0.2402265069591007))
   }
 }

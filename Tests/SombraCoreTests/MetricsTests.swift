@@ -85,7 +85,11 @@ import Testing
         #expect(series.contains("{db=\"a\\\"b\\\\c\""), "labels on \(line)")
         let family = typed[name] != nil ? name : String(String(name.replacingSuffix("_sum")).replacingSuffix("_count"))
         #expect(typed[family] != nil && helped[family] != nil, "HELP and TYPE precede \(name)")
-        if series.contains("quantile=") { values[name + series.drop { $0 != "q" }] = value ?? 0 } else { values[name] = value ?? 0 }
+        if series.contains("quantile=") {
+          values[name + series.drop { $0 != "q" }] = value ?? 0
+        } else {
+          values[name] = value ?? 0
+        }
       }
     }
     #expect(typed["sombra_transactions_committed_total"] == "counter")

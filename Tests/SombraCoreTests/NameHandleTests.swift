@@ -20,7 +20,8 @@ import Testing
     let rows: [(label: String, name: String, born: Int64)] = (0..<300).map { (["Person", "Robot"][$0 % 2], "n\($0)", Int64($0)) }
     try byName.write { tx in
       for row in rows {
-        try tx.createNode(labels: [row.label, "Thing"], properties: ["name": .string(row.name), "born": .int(row.born), "tags": ["a", 1]])
+        try tx.createNode(
+          labels: [row.label, "Thing"], properties: ["name": .string(row.name), "born": .int(row.born), "tags": ["a", 1]])
       }
     }
     try byHandle.write { tx in
@@ -28,7 +29,8 @@ import Testing
       let thing = try tx.nodeLabel("Thing")
       for row in rows {
         let label = try tx.nodeLabel(row.label)
-        try tx.createNode(labels: [label, thing, label], properties: [name: .string(row.name), tags: ["a", 1], born: .int(row.born)])
+        try tx.createNode(
+          labels: [label, thing, label], properties: [name: .string(row.name), tags: ["a", 1], born: .int(row.born)])
       }
     }
     func dump(_ db: Database) throws -> [Node?] { try db.read { tx in try (1...NodeID(rows.count)).map { try tx.node($0) } } }
@@ -97,7 +99,9 @@ import Testing
     let db = try open()
     try db.write { tx in
       #expect { try tx.nodeLabel("") } throws: { code($0) == .invalidArgument }
-      #expect { try tx.propertyKey(String(repeating: "k", count: CatalogKey.maximumNameBytes + 1)) } throws: { code($0) == .invalidArgument }
+      #expect { try tx.propertyKey(String(repeating: "k", count: CatalogKey.maximumNameBytes + 1)) } throws: {
+        code($0) == .invalidArgument
+      }
     }
   }
 

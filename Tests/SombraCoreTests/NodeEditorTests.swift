@@ -35,7 +35,8 @@ import Testing
       let key = [UInt8(truncatingIfNeeded: i)]
       let done = try key.withUnsafeBytes { k in
         try value.withUnsafeBytes { v in
-          try NodeEditor.replace(at: i, with: .leaf(key: k, value: v), in: page, number: NodeEditorTests.number, fewBytes: fewBytes)
+          try NodeEditor.replace(
+            at: i, with: .leaf(key: k, value: v), in: page, number: NodeEditorTests.number, fewBytes: fewBytes)
         }
       }
       if done { values[i] = value }
@@ -75,7 +76,9 @@ import Testing
   ) throws -> R {
     guard let key = keys.first, let value = values.first else { return try body(cells) }
     return try key.withUnsafeBytes { k in
-      try value.withUnsafeBytes { v in try withCells(keys.dropFirst(), values.dropFirst(), cells + [.leaf(key: k, value: v)], body) }
+      try value.withUnsafeBytes { v in
+        try withCells(keys.dropFirst(), values.dropFirst(), cells + [.leaf(key: k, value: v)], body)
+      }
     }
   }
 
@@ -89,7 +92,8 @@ import Testing
       guard try leaf.replace(i, with: grown) else { break }
       let after = try leaf.node
       // One more value byte; the value field may take one more byte too.
-      let growth = BTreeNode.leafCellSize(keyLength: 1, valueLength: grown.count, overflow: false)
+      let growth =
+        BTreeNode.leafCellSize(keyLength: 1, valueLength: grown.count, overflow: false)
         - BTreeNode.leafCellSize(keyLength: 1, valueLength: grown.count - 1, overflow: false)
       #expect(after.contentStart == before.contentStart - growth, "round \(round)")
       #expect(after.deadBytes == 0, "round \(round)")
@@ -192,7 +196,8 @@ import Testing
         // Only the header, slot i and the new cell changed.
         let slot = BTreeNode.headerSize + 2 * i
         for (at, (old, new)) in zip(bytesBefore, Array(leaf.page)).enumerated() where old != new {
-          let allowed = at < BTreeNode.headerSize || (slot..<slot + 2).contains(at) || (newOffset..<newOffset + newSize).contains(at)
+          let allowed =
+            at < BTreeNode.headerSize || (slot..<slot + 2).contains(at) || (newOffset..<newOffset + newSize).contains(at)
           #expect(allowed, "round \(round): byte \(at) changed")
         }
       } else {

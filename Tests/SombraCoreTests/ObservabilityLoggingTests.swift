@@ -8,7 +8,9 @@ import Testing
   let disk = SimulatedDisk()
   let path = "/db/log.sombra"
 
-  func open(_ log: CapturedLog, level: Logger.Level = .trace, _ configure: (inout OpenOptions) -> Void = { _ in }) throws -> Database {
+  func open(_ log: CapturedLog, level: Logger.Level = .trace, _ configure: (inout OpenOptions) -> Void = { _ in }) throws
+    -> Database
+  {
     var options = OpenOptions()
     options.logger = log.logger(level: level)
     configure(&options)

@@ -1,10 +1,11 @@
-#if canImport(Glibc)
-  import Glibc
-#endif
 import SombraTestSupport
 import Testing
 
 @testable import SombraCore
+
+#if canImport(Glibc)
+  import Glibc
+#endif
 
 /// Opening a file that is not a valid database fails with the specific code and a
 /// message that says what was found, and changes no byte of the file or its WAL.
@@ -55,7 +56,8 @@ import Testing
         Issue.record("the \(mode) open threw a non-Sombra error: \(error)", sourceLocation: sourceLocation)
       }
       #expect(disk.contents(path) == main, "the \(mode) open changed the main file", sourceLocation: sourceLocation)
-      #expect(disk.contents(walPath) == wal, "the \(mode) open changed, created or removed the WAL", sourceLocation: sourceLocation)
+      #expect(
+        disk.contents(walPath) == wal, "the \(mode) open changed, created or removed the WAL", sourceLocation: sourceLocation)
       #expect(disk.operations == operationsBefore, "the \(mode) open wrote, synced or truncated", sourceLocation: sourceLocation)
     }
     return errors
@@ -131,7 +133,9 @@ import Testing
   @Test func majorVersionTwoIsADevelopmentFormatWithAnOlderAdjacencyLayout() throws {
     let (main, wal) = try validDatabase()
     let errors = openFailures(main: patched(main, u16: 2, at: 8), wal: wal)
-    expect(errors, code: .unsupportedVersion, mentions: ["format 2.\(DatabaseHeader.currentMinor)", "development build", "adjacency", "export"])
+    expect(
+      errors, code: .unsupportedVersion,
+      mentions: ["format 2.\(DatabaseHeader.currentMinor)", "development build", "adjacency", "export"])
   }
 
   @Test func majorVersionOneIsALegacyFile() throws {
@@ -200,7 +204,10 @@ import Testing
     let dir = try ScratchDirectory()
     let cases: [(name: String, main: [UInt8], wal: [UInt8]?, code: SombraError.Code, mention: String)] = [
       ("text.db", Self.randomText, nil, .notASombraFile, Self.randomTextStart),
-      ("empty-v0.2.0.db", try Self.fixture("empty-v0.2.0.db"), try Self.fixture("empty-v0.2.0.db.wal"), .legacyFormat, "format 1.1"),
+      (
+        "empty-v0.2.0.db", try Self.fixture("empty-v0.2.0.db"), try Self.fixture("empty-v0.2.0.db.wal"), .legacyFormat,
+        "format 1.1"
+      ),
     ]
     for c in cases {
       let file = dir.path + "/" + c.name
@@ -226,7 +233,8 @@ import Testing
   }
 
   @Test func theCheckedInLegacyFixtureItselfStaysByteIdenticalAfterAReadOnlyOpen() throws {
-    let main = try Self.fixture("empty-v0.2.0.db"), wal = try Self.fixture("empty-v0.2.0.db.wal")
+    let main = try Self.fixture("empty-v0.2.0.db")
+    let wal = try Self.fixture("empty-v0.2.0.db.wal")
     let file = Self.fixturePath("empty-v0.2.0.db")
     #expect {
       _ = try Database.open(file, options: .readOnly)

@@ -26,7 +26,9 @@ import Testing
   @Test func maxDatabaseSizeFailsTheTransactionAndKeepsTheDatabaseUsable() throws {
     let db = try open { $0.maxDatabaseSize = 8 * 4096 }
     try db.write { try PageStore.apply([(1, 1), (2, 2)], in: $0) }
-    let error = #expect(throws: SombraError.self) { try db.write { try PageStore.apply((3..<12).map { ($0, UInt64($0)) }, in: $0) } }
+    let error = #expect(throws: SombraError.self) {
+      try db.write { try PageStore.apply((3..<12).map { ($0, UInt64($0)) }, in: $0) }
+    }
     #expect(error?.code == .limitExceeded)
     #expect(error?.message.contains("maxDatabaseSize") == true)
     try expectClean(db, [1: 1, 2: 2])
@@ -39,7 +41,9 @@ import Testing
     let db = try open { $0.maxTransactionPages = 4 }
     try db.write { try PageStore.apply([(1, 1)], in: $0) }
     let before = try db.read { $0.header }
-    let error = #expect(throws: SombraError.self) { try db.write { try PageStore.apply((2..<10).map { ($0, UInt64($0)) }, in: $0) } }
+    let error = #expect(throws: SombraError.self) {
+      try db.write { try PageStore.apply((2..<10).map { ($0, UInt64($0)) }, in: $0) }
+    }
     #expect(error?.code == .limitExceeded)
     #expect(error?.message.contains("maxTransactionPages") == true)
     #expect(try db.read { $0.header } == before)

@@ -1,11 +1,12 @@
-#if canImport(Glibc)
-  import Glibc
-#endif
 import SombraTestSupport
 import Synchronization
 import Testing
 
 @testable import SombraCore
+
+#if canImport(Glibc)
+  import Glibc
+#endif
 
 /// The POSIX storage layer on real files: every test works in its own fresh
 /// directory under /tmp and removes it at the end.
@@ -85,7 +86,8 @@ import Testing
     let writeError = #expect(throws: SombraError.self) {
       try buffer.withUnsafeBytes { try file.write($0, at: UInt64.max) }
     }
-    #expect(writeError == SombraError(.invalidArgument, "offset \(UInt64.max) is beyond what this system can address", path: path))
+    #expect(
+      writeError == SombraError(.invalidArgument, "offset \(UInt64.max) is beyond what this system can address", path: path))
     let truncateError = #expect(throws: SombraError.self) { try file.truncate(to: hostile) }
     #expect(truncateError == SombraError(.invalidArgument, "size \(hostile) is beyond what this system can address", path: path))
     #expect(try file.size() == 0, "nothing was written")
@@ -219,7 +221,10 @@ import Testing
   @Test func twoExclusiveLocksOnTheSameRangeConflictBetweenHandlesOfOneProcess() throws {
     let dir = try ScratchDirectory()
     let (a, b) = try twoHandles(dir)
-    defer { a.close(); b.close() }
+    defer {
+      a.close()
+      b.close()
+    }
     #expect(try a.lock(.writer, .exclusive, wait: false))
     #expect(try !b.lock(.writer, .exclusive, wait: false))
     #expect(try !b.lock(.writer, .shared, wait: false))
@@ -229,7 +234,10 @@ import Testing
   @Test func sharedLocksCoexistButExcludeAnExclusiveOneEitherWay() throws {
     let dir = try ScratchDirectory()
     let (a, b) = try twoHandles(dir)
-    defer { a.close(); b.close() }
+    defer {
+      a.close()
+      b.close()
+    }
     #expect(try a.lock(.readers, .shared, wait: false))
     #expect(try b.lock(.readers, .shared, wait: false))
     let c = try system.open(dir.path + "/db", .readWrite)
@@ -245,7 +253,10 @@ import Testing
   @Test func locksOnDifferentRangesDoNotConflictAndDoNotGrowTheFile() throws {
     let dir = try ScratchDirectory()
     let (a, b) = try twoHandles(dir)
-    defer { a.close(); b.close() }
+    defer {
+      a.close()
+      b.close()
+    }
     #expect(try a.lock(.writer, .exclusive, wait: false))
     #expect(try b.lock(.readers, .exclusive, wait: false))
     #expect(try a.size() == 3, "a lock range is never written")
@@ -267,7 +278,10 @@ import Testing
   @Test func unlockingOneHandleKeepsTheOtherHandlesLock() throws {
     let dir = try ScratchDirectory()
     let (a, b) = try twoHandles(dir)
-    defer { a.close(); b.close() }
+    defer {
+      a.close()
+      b.close()
+    }
     #expect(try a.lock(.writer, .exclusive, wait: false))
     try b.unlock(.writer)
     #expect(try !b.lock(.writer, .exclusive, wait: false), "b's unlock released nothing of a's")
@@ -281,7 +295,10 @@ import Testing
   @Test func aWaitingLockIsGrantedOnceTheOtherHandleReleasesIt() throws {
     let dir = try ScratchDirectory()
     let (a, b) = try twoHandles(dir)
-    defer { a.close(); b.close() }
+    defer {
+      a.close()
+      b.close()
+    }
     #expect(try a.lock(.writer, .exclusive, wait: false))
     let released = Atomic<Bool>(false)
     let entered = Atomic<Bool>(false)
@@ -321,7 +338,11 @@ import Testing
     let a = try system.open(path, .readWriteCreate)
     let c = try system.open(path, .readWrite)
     let reader = try system.open(path, .readOnly)
-    defer { a.close(); c.close(); reader.close() }
+    defer {
+      a.close()
+      c.close()
+      reader.close()
+    }
     let base = LockRange.durableMarks.start
 
     #expect(try reader.firstLock(in: .durableMarks) == nil)

@@ -1,11 +1,12 @@
-#if canImport(Glibc)
-  import Glibc
-#endif
 import SombraTestSupport
 import Synchronization
 import Testing
 
 @testable import SombraCore
+
+#if canImport(Glibc)
+  import Glibc
+#endif
 
 /// Cross-process locking with real processes (DESIGN.md §5): the parent holds a
 /// database in a fresh directory under /tmp and an exit test's child process
@@ -78,7 +79,9 @@ import Testing
       // parent that this open waits: only then does the owner close.
       let refused = Atomic<Bool>(false)
       let watch = LockWatch { _, range, granted in
-        if range == .writer, !granted, !refused.exchange(true, ordering: .acquiringAndReleasing) { childSignal(path + ".waiting") }
+        if range == .writer, !granted, !refused.exchange(true, ordering: .acquiringAndReleasing) {
+          childSignal(path + ".waiting")
+        }
       }
       var options = OpenOptions()
       options.lockTimeout = hangBound
@@ -112,7 +115,8 @@ import Testing
 
     // Every commit is still only in the WAL: a new database's main file is empty.
     #expect(fileBytes(path) == [])
-    let mainBefore = fileBytes(path), walBefore = fileBytes(path + ".wal")
+    let mainBefore = fileBytes(path)
+    let walBefore = fileBytes(path + ".wal")
     await #expect(processExitsWith: .success) {
       childExpectState(fixedState(batches: 3))
     }
@@ -125,7 +129,8 @@ import Testing
       try db.write { try PageStore.apply(batch, in: $0) }
     }
     #expect(db.pager.walSize > 0)
-    let mainBefore2 = fileBytes(path), walBefore2 = fileBytes(path + ".wal")
+    let mainBefore2 = fileBytes(path)
+    let walBefore2 = fileBytes(path + ".wal")
     await #expect(processExitsWith: .success) {
       childExpectState(fixedState(batches: 6))
     }
@@ -199,7 +204,8 @@ import Testing
       }
       let generationAtStart = db.pager.lock.withLock { $0.generation }
       var last: UInt64 = 0
-      var reads = 0, lockedOrBusy = 0
+      var reads = 0
+      var lockedOrBusy = 0
       var seen = Set<UInt64>()
       // Until there is evidence that the writer committed and checkpointed
       // under the reader (version 32 follows the passive checkpoint of 5, the
@@ -209,7 +215,8 @@ import Testing
       while reads < 300 || seen.count < 40 || resets() < 10 || last < 32 {
         childCheck(
           monotonicSeconds() < deadline,
-          "after \(hangBound) s: \(reads) reads (\(lockedOrBusy) locked or busy), \(seen.count) versions up to \(last), \(resets()) WAL resets")
+          "after \(hangBound) s: \(reads) reads (\(lockedOrBusy) locked or busy), \(seen.count) versions up to \(last), \(resets()) WAL resets"
+        )
         do {
           // Two passes over one snapshot, with a pause between them in which the
           // writer commits and tries to checkpoint.
@@ -218,7 +225,8 @@ import Testing
             usleepSeconds(0.001)
             return (first, try PageStore.read(tx), tx.transactionID)
           }
-          childCheck(again == state, "one snapshot read \(state.sorted { $0.key < $1.key }), then \(again.sorted { $0.key < $1.key })")
+          childCheck(
+            again == state, "one snapshot read \(state.sorted { $0.key < $1.key }), then \(again.sorted { $0.key < $1.key })")
           guard let version = state.values.first else { childFail("read an empty state at transaction \(transaction)") }
           childCheck(
             state == generationState(version),
@@ -264,7 +272,8 @@ import Testing
 
     let entries = dir.entries()
     #expect(entries == ["db.sombra", "db.sombra.wal"])
-    let mainBefore = fileBytes(path), walBefore = fileBytes(path + ".wal")
+    let mainBefore = fileBytes(path)
+    let walBefore = fileBytes(path + ".wal")
     #expect(walBefore == [], "a clean close truncates the WAL")
     await #expect(processExitsWith: .success) {
       childExpectState(fixedState(batches: 6), clean: true)
@@ -493,7 +502,8 @@ import Testing
     #expect(try after.read { try PageStore.read($0) } == fixedState(batches: 4))
     try after.close()
     let recovered = try Database.open(path)
-    #expect(try recovered.read { try PageStore.read($0) } == fixedState(batches: 4), "what the reader read is what recovery finds")
+    #expect(
+      try recovered.read { try PageStore.read($0) } == fixedState(batches: 4), "what the reader read is what recovery finds")
     try recovered.close()
   }
 }

@@ -51,7 +51,10 @@ import Testing
     for v in Self.samples {
       let back = try roundTrip(v)
       if case .double(let d) = v, d.isNaN {
-        guard case .double(let e) = back else { Issue.record("NaN came back as \(back)"); continue }
+        guard case .double(let e) = back else {
+          Issue.record("NaN came back as \(back)")
+          continue
+        }
         #expect(e.isNaN)
       } else {
         #expect(back == v)

@@ -1,11 +1,12 @@
-#if canImport(Glibc)
-  import Glibc
-#endif
 import SombraTestSupport
 import Synchronization
 import Testing
 
 @testable import SombraCore
+
+#if canImport(Glibc)
+  import Glibc
+#endif
 
 /// A read-only handle whose read transactions overlap (so that it always holds
 /// the readers lock) must not stop every checkpoint for ever

@@ -54,7 +54,9 @@ import Testing
     try flip(path, page: edgesLeaf.page)
     let lostNodes = Set(nodesLeaf.ids)
     var lostEdges = Set(edgesLeaf.ids)
-    for edge in original.edges where lostNodes.contains(edge.source) || lostNodes.contains(edge.target) { lostEdges.insert(edge.id) }
+    for edge in original.edges where lostNodes.contains(edge.source) || lostNodes.contains(edge.target) {
+      lostEdges.insert(edge.id)
+    }
     return Damage(
       original: original, lostNodes: lostNodes.sorted(), lostEdges: lostEdges.sorted(),
       badPages: [nodesLeaf.page, edgesLeaf.page].sorted())

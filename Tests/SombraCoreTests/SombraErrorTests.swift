@@ -1,11 +1,12 @@
-#if canImport(Glibc)
-  import Glibc
-#endif
-import Synchronization
 import SombraTestSupport
+import Synchronization
 import Testing
 
 @testable import SombraCore
+
+#if canImport(Glibc)
+  import Glibc
+#endif
 
 /// `SombraError`: codes that client code can switch over safely (an open set
 /// with stable raw strings), the cause a poisoned handle's error carries, and
@@ -189,7 +190,9 @@ import Testing
     var bytes = original
     let pageSize = OpenOptions().pageSize
     bytes[page * pageSize + at] = 0xFF
-    bytes.withUnsafeMutableBytes { PageLayout.seal(UnsafeMutableRawBufferPointer(rebasing: $0[page * pageSize..<(page + 1) * pageSize])) }
+    bytes.withUnsafeMutableBytes {
+      PageLayout.seal(UnsafeMutableRawBufferPointer(rebasing: $0[page * pageSize..<(page + 1) * pageSize]))
+    }
     let db = try Self.open(bytes)
     defer { try? db.close() }
     for way in ["lookup", "scan"] {

@@ -83,7 +83,8 @@ import Testing
         // One reboot model per point, in turn (the test has a thousand points).
         let models = CrashSimulationTests.recoveries(point)
         let (name, recovery) = models[(point + sync.number) % models.count]
-        let site = "\(context), then power loss at \(point) (\(disk.log.last?.call ?? "?")) after \(second.returned) commits of the second session, reboot \(name)"
+        let site =
+          "\(context), then power loss at \(point) (\(disk.log.last?.call ?? "?")) after \(second.returned) commits of the second session, reboot \(name)"
         try checks.checkReopen(disk.afterPowerLoss(recovery), options: workload.options, allowed: allowed, context: site)
       }
     }

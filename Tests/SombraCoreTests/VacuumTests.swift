@@ -116,7 +116,9 @@ import Testing
   func outChunks(of node: NodeID, in db: Database) throws -> [Int] {
     try db.read { tx in
       var sizes: [Int] = []
-      try BTree(root: tx.header.roots[GraphRoot.adjacency.rawValue]).scan(prefix: AdjacencyList.groupKey(node, outgoing: true), in: tx) { _, value in
+      try BTree(root: tx.header.roots[GraphRoot.adjacency.rawValue]).scan(
+        prefix: AdjacencyList.groupKey(node, outgoing: true), in: tx
+      ) { _, value in
         sizes.append(value.count)
         return true
       }

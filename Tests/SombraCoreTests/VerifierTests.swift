@@ -61,7 +61,8 @@ import Testing
       }
       for (i, person) in people.enumerated() {
         for k in 1...Self.edgesPerPerson - 1 {
-          let id = try tx.createEdge(from: person, to: people[(i + k * 17) % people.count], type: "KNOWS", properties: ["w": .int(Int64(k))])
+          let id = try tx.createEdge(
+            from: person, to: people[(i + k * 17) % people.count], type: "KNOWS", properties: ["w": .int(Int64(k))])
           if built.firstEdge == 0 { built.firstEdge = id }
         }
         try tx.createEdge(from: person, to: cities[i % cities.count], type: "LIVES_IN")

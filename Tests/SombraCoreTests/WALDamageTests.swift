@@ -1,12 +1,13 @@
-#if canImport(Glibc)
-  import Glibc
-#endif
 import Dispatch
 import SombraTestSupport
 import Synchronization
 import Testing
 
 @testable import SombraCore
+
+#if canImport(Glibc)
+  import Glibc
+#endif
 
 /// `WALDamage`: where a torn tail ends and damage begins, the database id that
 /// binds a WAL to its database, and the format 3.1 fields. The real tools on

@@ -22,7 +22,9 @@ import Testing
   static func encode(_ page: PageNumber, _ old: [UInt8], _ new: [UInt8], limit: Int = pageSize) -> [UInt8]? {
     var out = [UInt8](repeating: 0, count: pageSize + 64)
     let end = out.withUnsafeMutableBytes { o in
-      old.withUnsafeBytes { a in new.withUnsafeBytes { b in WALDelta.encode(page: page, old: a, new: b, into: o, at: 0, limit: limit) } }
+      old.withUnsafeBytes { a in
+        new.withUnsafeBytes { b in WALDelta.encode(page: page, old: a, new: b, into: o, at: 0, limit: limit) }
+      }
     }
     return end.map { Array(out[0..<$0]) }
   }
@@ -197,7 +199,8 @@ import Testing
     #expect(scan.transactions >= 1 && !scan.committed.contains { $0.isDelta }, "images only")
     // Rewrite the header as version 1; the frames' chain starts from its CRC.
     let header = try #require(scan.header)
-    let old = WALHeader(pageSize: header.pageSize, sequence: header.sequence, salt1: header.salt1, salt2: header.salt2, version: 1)
+    let old = WALHeader(
+      pageSize: header.pageSize, sequence: header.sequence, salt1: header.salt1, salt2: header.salt2, version: 1)
     wal.replaceSubrange(0..<WALFormat.headerSize, with: old.encode())
     var running = old.checksum
     var offset = WALFormat.headerSize

@@ -1,10 +1,11 @@
-#if canImport(Glibc)
-  import Glibc
-#endif
 import SombraTestSupport
 import Testing
 
 @testable import SombraCore
+
+#if canImport(Glibc)
+  import Glibc
+#endif
 
 /// How the WAL file's space is used (invariant 4 of `WALFormat`): it grows in
 /// zero-filled steps ahead of its frames, a reset keeps it and the next
@@ -63,7 +64,8 @@ import Testing
   @Test func theGrowthStepIsTheFileSizeClampedToWholeFrames() {
     let frame = UInt64(Self.frameSize)
     let header = UInt64(WALFormat.headerSize)
-    let grown = { (needed: UInt64, allocated: UInt64) in WALFormat.grownSize(needed: needed, allocated: allocated, pageSize: 4096) }
+    let grown = { (needed: UInt64, allocated: UInt64) in WALFormat.grownSize(needed: needed, allocated: allocated, pageSize: 4096)
+    }
     #expect(grown(100, 1000) == 1000, "room enough: no growth")
     #expect(grown(header + 3 * frame, 0) == header + 16 * frame)
     #expect(grown(header + 20 * frame, header + 16 * frame) == header + 32 * frame)
@@ -173,7 +175,8 @@ import Testing
       for (name, recovery) in CrashSimulationTests.recoveries(point) {
         let rebooted = disk.afterPowerLoss(recovery)
         let context = "seed \(seed), power loss at operation \(point) of \(total) (\(disk.log.last?.call ?? "?")), reboot \(name)"
-        try checks.checkReopen(rebooted, workload: reopenOptions, outcome: outcome, durable: outcome.returned, context: context, path: Self.path)
+        try checks.checkReopen(
+          rebooted, workload: reopenOptions, outcome: outcome, durable: outcome.returned, context: context, path: Self.path)
       }
     }
   }

@@ -27,7 +27,8 @@ import Testing
   @Test func aReportIsOneErrorLineAndAHintOnTheGivenStream() {
     let out = MemoryOutput()
     let status = ErrorReport.report(
-      SombraError(.locked, "the database is open for writing by another process", path: "g.sombra"), tool: "sombra-verify", to: out)
+      SombraError(.locked, "the database is open for writing by another process", path: "g.sombra"), tool: "sombra-verify",
+      to: out)
     #expect(status == .busy)
     #expect(
       out.text == """

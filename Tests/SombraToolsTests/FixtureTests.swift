@@ -108,7 +108,10 @@ import sombra_fixtures
     #expect(snapshot(expected.name) == before, "verify changed \(expected.name)")
   }
 
-  func check(_ expected: Expected, json: (status: ExitCode, out: String, err: String), text: (status: ExitCode, out: String, err: String), path: String) throws {
+  func check(
+    _ expected: Expected, json: (status: ExitCode, out: String, err: String), text: (status: ExitCode, out: String, err: String),
+    path: String
+  ) throws {
     #expect(json.status == expected.status, "\(json.out)\(json.err)")
     #expect(text.status == expected.status, "\(text.out)\(text.err)")
     if let error = expected.error {

@@ -71,7 +71,8 @@ extension InspectTests {
       exit(EXIT_SUCCESS)
     }
     guard let result else { return }
-    let lines = String(decoding: result.standardErrorContent, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+    let lines = String(decoding: result.standardErrorContent, as: UTF8.self).split(
+      separator: "\n", omittingEmptySubsequences: false)
     guard let begin = lines.firstIndex(of: Substring(DeltaFrameBytes.begin)),
       let end = lines[begin...].firstIndex(of: Substring(DeltaFrameBytes.end))
     else {

@@ -47,7 +47,9 @@ enum InspectFixture {
   }
 }
 
-func inspect(_ arguments: [String], environment: [String: String] = InspectFixture.environment) -> (out: String, err: String, status: ExitCode) {
+func inspect(_ arguments: [String], environment: [String: String] = InspectFixture.environment) -> (
+  out: String, err: String, status: ExitCode
+) {
   let (context, out, err) = ToolContext.capturing(environment)
   let status = SombraInspect.main(arguments, context: context)
   return (out.text, err.text, status)
@@ -254,7 +256,9 @@ func rawHex(_ path: String, _ offset: Int, _ count: Int) -> String {
     let salt2 = rawHex(walPath, 20, 4)
     func word(_ hex: String) -> String {
       // raw little-endian bytes to the 0x-number the tool prints
-      let bytes = stride(from: 0, to: 8, by: 2).map { String(hex[hex.index(hex.startIndex, offsetBy: $0)..<hex.index(hex.startIndex, offsetBy: $0 + 2)]) }
+      let bytes = stride(from: 0, to: 8, by: 2).map {
+        String(hex[hex.index(hex.startIndex, offsetBy: $0)..<hex.index(hex.startIndex, offsetBy: $0 + 2)])
+      }
       return "0x" + bytes.reversed().joined()
     }
     let result = inspect([path, "wal"])
@@ -303,11 +307,14 @@ func rawHex(_ path: String, _ offset: Int, _ count: Int) -> String {
     defer { try? writer.close() }
     // 16 frame slots (the first growth step); the two transactions use 2 (a
     // page-0 image and a delta frame, whose slot the zeros fill after its records).
-    let unwritten = WALFormat.headerSize + 16 * WALFormat.frameSize(pageSize: 4096) - (WALFormat.headerSize + 2 * WALFormat.frameSize(pageSize: 4096))
+    let unwritten =
+      WALFormat.headerSize + 16 * WALFormat.frameSize(pageSize: 4096)
+      - (WALFormat.headerSize + 2 * WALFormat.frameSize(pageSize: 4096))
     #expect(fileBytes(path + ".wal")?.count == WALFormat.headerSize + 16 * WALFormat.frameSize(pageSize: 4096))
     let text = inspect([path, "wal"])
     #expect(text.status == .success)
-    #expect(text.out.contains("2 frames: 2 committed (2 transactions); then \(unwritten) bytes of unwritten space\n"), "\(text.out)")
+    #expect(
+      text.out.contains("2 frames: 2 committed (2 transactions); then \(unwritten) bytes of unwritten space\n"), "\(text.out)")
     #expect(!text.out.contains("invalid"), "zeros are not damage: \(text.out)")
     let json = inspect([path, "wal", "--json"])
     #expect(json.out.contains("\"unwrittenBytes\": \(unwritten),"), "\(json.out)")
@@ -532,7 +539,9 @@ func rawHex(_ path: String, _ offset: Int, _ count: Int) -> String {
     defer { try? writer.close() }
     for path in [clean, live] {
       let before = (fileBytes(path), fileBytes(path + ".wal"))
-      for command in [["info"], ["header"], ["stats"], ["pages"], ["page", "0", "--hex"], ["page", "2"], ["wal"], ["info", "--json"]] {
+      for command in [
+        ["info"], ["header"], ["stats"], ["pages"], ["page", "0", "--hex"], ["page", "2"], ["wal"], ["info", "--json"],
+      ] {
         let result = inspect([path] + command)
         #expect(result.status == .success, "\(command)")
         #expect(fileBytes(path) == before.0, "\(path) \(command)")
@@ -588,7 +597,8 @@ func rawHex(_ path: String, _ offset: Int, _ count: Int) -> String {
     let result = inspect([path, "info"])
     #expect(result.status == .cannotOpen)
     #expect(
-      result.err == "sombra-inspect: error: not a Sombra database: the file starts with \"hello, t\", expected \"GRPHITE\\0\" [\(path)]\n")
+      result.err
+        == "sombra-inspect: error: not a Sombra database: the file starts with \"hello, t\", expected \"GRPHITE\\0\" [\(path)]\n")
   }
 
   @Test func aLegacyDatabaseCannotBeOpenedAndIsLeftAlone() throws {

@@ -120,7 +120,10 @@ import Testing
     let path = dir.file("g.sombra")
     try InspectFixture.makeGraph(at: path)
     let bytes = fileBytes(path)
-    for arguments in [[path, "rebuild-indexes", "--yes", "--no-backup"], [path, "salvage", "--yes", "-o", dir.file("new.sombra")], [path, "checkpoint", "--yes"]] {
+    for arguments in [
+      [path, "rebuild-indexes", "--yes", "--no-backup"], [path, "salvage", "--yes", "-o", dir.file("new.sombra")],
+      [path, "checkpoint", "--yes"],
+    ] {
       var (context, out, err) = ToolContext.capturing(InspectFixture.environment)
       context.isInterrupted = { true }
       #expect(SombraRepair.run(arguments, context: context, timestamp: { RepairFixture.stamp }) == .interrupted)

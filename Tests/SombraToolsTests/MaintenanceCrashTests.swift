@@ -43,8 +43,14 @@ import Testing
   static func records(_ db: Database) throws -> Records {
     try db.read { tx in
       var records = Records()
-      try tx.forEachNode { records.nodes.append($0); return true }
-      try tx.forEachEdge { records.edges.append($0); return true }
+      try tx.forEachNode {
+        records.nodes.append($0)
+        return true
+      }
+      try tx.forEachEdge {
+        records.edges.append($0)
+        return true
+      }
       return records
     }
   }
@@ -66,7 +72,9 @@ import Testing
         for i in 0..<40 { _ = try tx.createEdge(from: people[i % 30], to: people[(i * 7 + 1) % 30], type: "KNOWS") }
       }
       let temp = try db.write { tx in
-        try (0..<30).map { _ in try tx.createNode(labels: ["Temp"], properties: ["blob": .string(String(repeating: "z", count: 700))]) }
+        try (0..<30).map { _ in
+          try tx.createNode(labels: ["Temp"], properties: ["blob": .string(String(repeating: "z", count: 700))])
+        }
       }
       try db.write { tx in for id in temp { try tx.deleteNode(id) } }
       try db.checkpoint(.truncate)
@@ -102,7 +110,8 @@ import Testing
   /// The database at `path` after a reboot: `expected` records, a report that
   /// `accept` takes, and a read-write open that takes a commit and closes.
   static func expectDatabase(
-    _ image: SimulatedDisk, _ file: String, records expected: Records, context: String, accept: (VerifyReport) -> Bool = { $0.isClean }
+    _ image: SimulatedDisk, _ file: String, records expected: Records, context: String,
+    accept: (VerifyReport) -> Bool = { $0.isClean }
   ) throws {
     let found: (records: Records, report: VerifyReport)
     do {
@@ -124,7 +133,10 @@ import Testing
   }
 
   static func reboots(_ point: Int) -> [(String, SimulatedDisk.Recovery)] {
-    [("drop unsynced", .dropUnsynced), ("keep all", .keepAll), ("random", .random(seed: UInt64(point))), ("sector tears", .sectors(seed: UInt64(point)))]
+    [
+      ("drop unsynced", .dropUnsynced), ("keep all", .keepAll), ("random", .random(seed: UInt64(point))),
+      ("sector tears", .sectors(seed: UInt64(point))),
+    ]
   }
 
   /// One command on the prepared database, and what must hold after any crash.
@@ -204,7 +216,8 @@ import Testing
         disk.inject(.powerLoss, atOperation: point)
         MaintenanceCrashTests.repair(arguments, on: disk)
         for (name, recovery) in MaintenanceCrashTests.reboots(point) {
-          let context = "\(command)\(label): power loss at \(point) of \(clean.operations) (\(disk.log.last?.call ?? "?") \(disk.log.last?.path ?? "")), reboot \(name)"
+          let context =
+            "\(command)\(label): power loss at \(point) of \(clean.operations) (\(disk.log.last?.call ?? "?") \(disk.log.last?.path ?? "")), reboot \(name)"
           try expectWhole(disk.afterPowerLoss(recovery), context: context)
         }
       }
@@ -214,7 +227,9 @@ import Testing
   // MARK: Vacuum
 
   @Test(arguments: [(true, true), (true, false), (false, true)])
-  func afterPowerLossAtEveryOperationOfVacuumThePathIsTheOldOrTheNewDatabaseAndTheBackupIsWhole(backup: Bool, hardLinks: Bool) throws {
+  func afterPowerLossAtEveryOperationOfVacuumThePathIsTheOldOrTheNewDatabaseAndTheBackupIsWhole(backup: Bool, hardLinks: Bool)
+    throws
+  {
     let scenario = try Scenario("vacuum", backup: backup)
     let clean = scenario.disk(hardLinks: hardLinks)
     let result = Self.repair(scenario.arguments, on: clean)

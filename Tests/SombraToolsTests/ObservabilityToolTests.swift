@@ -10,7 +10,9 @@ import Testing
 /// `sombra-verify --metrics-file`, and `--log-level`/`--log-format` with
 /// `SOMBRA_LOG_LEVEL`, run in-process with `COLUMNS=80 NO_COLOR=1`.
 @Suite struct ObservabilityToolTests {
-  func verify(_ arguments: [String], environment: [String: String] = InspectFixture.environment) -> (status: ExitCode, out: String, err: String) {
+  func verify(_ arguments: [String], environment: [String: String] = InspectFixture.environment) -> (
+    status: ExitCode, out: String, err: String
+  ) {
     let (context, out, err) = ToolContext.capturing(environment)
     let status = SombraVerify.main(arguments, context: context)
     return (status, out.text, err.text)

@@ -27,7 +27,9 @@ enum RepairFixture {
     try InspectFixture.makeGraph(at: path)
     let db = try Database.open(path, options: InspectFixture.options)
     let ids = try db.write { tx in
-      try (0..<40).map { _ in try tx.createNode(labels: ["Temp"], properties: ["blob": .string(String(repeating: "z", count: 900))]) }
+      try (0..<40).map { _ in
+        try tx.createNode(labels: ["Temp"], properties: ["blob": .string(String(repeating: "z", count: 900))])
+      }
     }
     try db.write { tx in for id in ids { try tx.deleteNode(id) } }
     try db.close()
@@ -40,8 +42,14 @@ enum RepairFixture {
     return try db.read { tx in
       var nodes: [Node] = []
       var edges: [Edge] = []
-      try tx.forEachNode { nodes.append($0); return true }
-      try tx.forEachEdge { edges.append($0); return true }
+      try tx.forEachNode {
+        nodes.append($0)
+        return true
+      }
+      try tx.forEachEdge {
+        edges.append($0)
+        return true
+      }
       return (nodes, edges)
     }
   }
@@ -98,7 +106,8 @@ enum RepairFixture {
     #expect(result.status == .failure)
     #expect(result.out == "")
     #expect(
-      result.err == "Vacuum \(path) (replace it with a compact copy, keeping a backup)? [y/N] sombra-repair: nothing was changed\n")
+      result.err
+        == "Vacuum \(path) (replace it with a compact copy, keeping a backup)? [y/N] sombra-repair: nothing was changed\n")
     #expect(fileBytes(path) == bytes)
   }
 
@@ -276,7 +285,10 @@ enum RepairFixture {
     #expect(fileBytes(path) == bytes)
     let again = RepairFixture.run([path, "salvage", "--output", output, "--yes"])
     #expect(again.status == .failure)
-    #expect(again.err == "sombra-repair: error: \(output) already exists; salvage never overwrites a file: choose another --output or move it away\n")
+    #expect(
+      again.err
+        == "sombra-repair: error: \(output) already exists; salvage never overwrites a file: choose another --output or move it away\n"
+    )
     let missing = RepairFixture.run([path, "salvage", "--yes"])
     #expect(missing.status == .usage)
   }

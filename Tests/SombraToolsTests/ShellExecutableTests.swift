@@ -73,7 +73,8 @@ import Testing
     let explore = try ToolBinary.run("sombra", [path, "-c", "count :A"])
     #expect(explore.status == 0, "\(explore.err)")
     #expect(explore.out == "1\n")
-    #expect(explore.err == "sombra: notice: another process has \(path) open for writing; opened read-only (changes are refused)\n")
+    #expect(
+      explore.err == "sombra: notice: another process has \(path) open for writing; opened read-only (changes are refused)\n")
     let change = try ToolBinary.run("sombra", [path, "-c", "create node :B"])
     #expect(change.status == 1)
     #expect(change.err.contains("another process had it open for writing"), "\(change.err)")
@@ -141,7 +142,9 @@ import Testing
     let dir = try ScratchDirectory(prefix: "sombra-longimport")
     let path = dir.file("g.sombra")
     let file = dir.file("long.jsonl")
-    var bytes = Array("{\"type\":\"node\",\"id\":\"1\"}\n{\"type\":\"node\",\"id\":\"2\"}\n{\"type\":\"node\",\"id\":\"3\",\"properties\":{\"k\":\"".utf8)
+    var bytes = Array(
+      "{\"type\":\"node\",\"id\":\"1\"}\n{\"type\":\"node\",\"id\":\"2\"}\n{\"type\":\"node\",\"id\":\"3\",\"properties\":{\"k\":\""
+        .utf8)
     bytes += [UInt8](repeating: UInt8(ascii: "x"), count: Self.limit)
     bytes += Array("\"}}\n{\"type\":\"node\",\"id\":\"4\"}\n".utf8)
     writeFile(file, bytes)
@@ -163,7 +166,8 @@ import Testing
     let result = try ToolBinary.run("sombra", [path, "--keep-going"], input: script)
     #expect(result.status == 1)
     #expect(
-      result.err == "line 2: error: the line is longer than 16 MiB (16777216 bytes), the limit for one line; the rest of the input is not read\n",
+      result.err
+        == "line 2: error: the line is longer than 16 MiB (16777216 bytes), the limit for one line; the rest of the input is not read\n",
       "\(result.err.prefix(300))")
     #expect(try ToolBinary.run("sombra", [path, "-c", "count :A"]).out == "1\n", "line 1 (ending in CR LF) ran, line 3 did not")
   }

@@ -1,7 +1,8 @@
 import SombraCLI
-@testable import SombraTools
 import SombraTestSupport
 import Testing
+
+@testable import SombraTools
 
 /// Seeded random command lines: every one is parsed and run against a real
 /// database; each must end in a result or an error, never a crash.
@@ -41,9 +42,11 @@ import Testing
       var words: [String] = []
       for _ in 0..<Int.random(in: 1...9, using: &random) {
         if Int.random(in: 0..<10, using: &random) == 0 {
-          words.append(String((0..<Int.random(in: 1...4, using: &random)).map { _ in
-            Character(Unicode.Scalar(UInt8.random(in: 0x20...0x7E, using: &random)))
-          }))
+          words.append(
+            String(
+              (0..<Int.random(in: 1...4, using: &random)).map { _ in
+                Character(Unicode.Scalar(UInt8.random(in: 0x20...0x7E, using: &random)))
+              }))
         } else {
           words.append(Self.vocabulary.randomElement(using: &random) ?? "node")
         }

@@ -31,7 +31,10 @@ import Testing
       a?.split(separator: "\n").first
         == #"{"type":"node","id":"1","labels":["Person"],"properties":{"born":1815,"name":"Ada","ratio":0.5,"raw":{"$base64":"AAECAw=="},"tags":["math","poetry"]}}"#
     )
-    #expect(a?.contains(#"{"type":"relationship","id":"1","label":"KNOWS","properties":{"since":1833,"w":2.0},"start":{"id":"1"},"end":{"id":"2"}}"#) == true)
+    #expect(
+      a?.contains(
+        #"{"type":"relationship","id":"1","label":"KNOWS","properties":{"since":1833,"w":2.0},"start":{"id":"1"},"end":{"id":"2"}}"#
+      ) == true)
   }
 
   @Test func idsAreRemappedIntoANonEmptyDatabase() throws {
@@ -72,7 +75,9 @@ import Testing
     scratch.write("c.jsonl", "{\"type\":\"edge\",\"id\":\"1\"}\n")
     let run = ShellRun.run(
       ["--keep-going", scratch.file("g.sombra")],
-      script: ".import \(scratch.file("a.jsonl"))\n.import \(scratch.file("b.jsonl"))\n.import \(scratch.file("c.jsonl"))\n.import \(scratch.file("none.jsonl"))\ncount\n")
+      script:
+        ".import \(scratch.file("a.jsonl"))\n.import \(scratch.file("b.jsonl"))\n.import \(scratch.file("c.jsonl"))\n.import \(scratch.file("none.jsonl"))\ncount\n"
+    )
     #expect(run.standardOutput == "0\n")
     let errors = run.standardError.split(separator: "\n")
     #expect(errors.count == 4)

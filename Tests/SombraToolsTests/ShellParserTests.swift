@@ -1,6 +1,7 @@
-@testable import SombraTools
 import SombraCore
 import Testing
+
+@testable import SombraTools
 
 /// The command language: tokens with columns, literals, carets and suggestions.
 @Suite struct ShellParserTests {
@@ -14,14 +15,22 @@ import Testing
   }
 
   @Test func commandsParseIntoTheirTrees() throws {
-    #expect(try ShellParser.parse("nodes :Person WHERE born >= 1800 and name = \"Ada\" LIMIT 3") == .nodes(
-      label: "Person",
-      conditions: [.init(key: "born", predicate: .greaterOrEqual(.int(1800))), .init(key: "name", predicate: .equals(.string("Ada")))],
-      limit: 3))
-    #expect(try ShellParser.parse("create edge 1 -[:KNOWS {since: 2020, w: -1.5e2}]-> 2") == .createEdge(
-      from: 1, to: 2, type: "KNOWS", properties: ["since": .int(2020), "w": .double(-150)]))
-    #expect(try ShellParser.parse("create node :A:`Two words` {\"k k\": [1, \"x\", null, true]}") == .createNode(
-      labels: ["A", "Two words"], properties: ["k k": .list([.int(1), .string("x"), .null, .bool(true)])]))
+    #expect(
+      try ShellParser.parse("nodes :Person WHERE born >= 1800 and name = \"Ada\" LIMIT 3")
+        == .nodes(
+          label: "Person",
+          conditions: [
+            .init(key: "born", predicate: .greaterOrEqual(.int(1800))), .init(key: "name", predicate: .equals(.string("Ada"))),
+          ],
+          limit: 3))
+    #expect(
+      try ShellParser.parse("create edge 1 -[:KNOWS {since: 2020, w: -1.5e2}]-> 2")
+        == .createEdge(
+          from: 1, to: 2, type: "KNOWS", properties: ["since": .int(2020), "w": .double(-150)]))
+    #expect(
+      try ShellParser.parse("create node :A:`Two words` {\"k k\": [1, \"x\", null, true]}")
+        == .createNode(
+          labels: ["A", "Two words"], properties: ["k k": .list([.int(1), .string("x"), .null, .bool(true)])]))
     #expect(try ShellParser.parse("label node 3 +A -B") == .relabel(3, add: ["A"], remove: ["B"]))
     #expect(try ShellParser.parse("edges 4 in :CITES") == .edges(4, .incoming, type: "CITES"))
     #expect(try ShellParser.parse("index drop (name)") == .dropIndex(label: nil, key: "name"))
@@ -33,7 +42,10 @@ import Testing
   @Test func errorsPointAtTheColumn() {
     let missing = error("nodes :Person WHERE born <")
     #expect(missing?.message == "expected a value, found the end of the line")
-    #expect(missing?.caretLines(line: "nodes :Person WHERE born <") == ["  nodes :Person WHERE born <", "                            ^"])
+    #expect(
+      missing?.caretLines(line: "nodes :Person WHERE born <") == [
+        "  nodes :Person WHERE born <", "                            ^",
+      ])
     #expect(error("create node {name: Ada}")?.column == 20)
     #expect(error("node 0")?.message == "ids start at 1, not 0")
     #expect(error("create edge 1 -[:K]- 2")?.column == 20)

@@ -46,7 +46,8 @@ import Testing
       [scratch.file("g.sombra")], script: Self.setup + "nodes :Person WHERE born < 1800 AND name != \"x\"\nnodes LIMIT 1\n")
     #expect(run.status == .success)
     #expect(
-      run.standardOutput.hasSuffix("""
+      run.standardOutput.hasSuffix(
+        """
         +----+----------------+-------------------------------+
         | id | labels         | properties                    |
         +----+----------------+-------------------------------+
@@ -69,7 +70,8 @@ import Testing
     let run = ShellRun.run([scratch.file("g.sombra")], script: creates + "\n.limit 2\n.mode line\nnodes :N\n")
     #expect(run.status == .success)
     #expect(
-      run.standardOutput.hasSuffix("""
+      run.standardOutput.hasSuffix(
+        """
                 id = 1
             labels = :N
         properties = {i: 1}
@@ -88,7 +90,8 @@ import Testing
     let run = ShellRun.run([scratch.file("g.sombra")], script: Self.setup + ".mode json\nnodes\nedge 1\ncount\n")
     #expect(run.status == .success)
     #expect(
-      run.standardOutput.hasSuffix("""
+      run.standardOutput.hasSuffix(
+        """
         {"id":1,"labels":["Person"],"properties":{"born":1815,"name":"Ada"}}
         {"id":2,"labels":["Author","Person"],"properties":{"born":1791,"name":"Charles"}}
         {"id":1,"type":"KNOWS","from":1,"to":2,"properties":{"since":1833}}
@@ -173,7 +176,8 @@ import Testing
     #expect(run.status == .failure)
     #expect(run.standardOutput == "2\n")
     #expect(
-      run.standardError == "line 2: error: the database is open read-only (--readonly); reopen it without --readonly to change it\n")
+      run.standardError
+        == "line 2: error: the database is open read-only (--readonly); reopen it without --readonly to change it\n")
   }
 
   @Test func usageErrorsExitTwo() {
@@ -187,11 +191,12 @@ import Testing
     let scratch = try ScratchDirectory(prefix: "sombra-shell")
     let run = ShellRun.run([scratch.file("g.sombra")], script: ".help\n.help nodes\n")
     #expect(run.status == .success)
-    for word in ["node ID", "nodes [:Label]", "edges ID", "neighbors ID", "hops ID K", "bfs ID DEPTH", "path A B", "labels", "types",
+    for word in [
+      "node ID", "nodes [:Label]", "edges ID", "neighbors ID", "hops ID K", "bfs ID DEPTH", "path A B", "labels", "types",
       "keys", "count [:Label]", "create node", "set node|edge", "unset node|edge", "label node ID", "delete node ID",
       "index create", "indexes", "begin", "commit", "rollback", ".open FILE", ".info", ".stats", ".verify", ".checkpoint",
-      ".import FILE", ".export FILE", ".mode", ".timer", ".width", ".limit", ".help", ".quit", "usage: nodes [:Label] [WHERE"]
-    {
+      ".import FILE", ".export FILE", ".mode", ".timer", ".width", ".limit", ".help", ".quit", "usage: nodes [:Label] [WHERE",
+    ] {
       #expect(run.standardOutput.contains(word), "missing \(word)")
     }
   }
@@ -212,24 +217,26 @@ import Testing
 
   @Test func changesUpdateLabelsAndProperties() throws {
     let scratch = try ScratchDirectory(prefix: "sombra-shell")
-    let script = Self.setup + """
-      set node 1 born=1816 tags=["math", "poetry"] raw=bytes("AAEC")
-      unset node 1 born
-      label node 2 -Author +Engineer
-      set edge 1 since=1834
-      delete node 1
-      delete node 1 detach
-      index create :Person(name)
-      indexes
-      .mode json
-      node 2
-      count
+    let script =
+      Self.setup + """
+        set node 1 born=1816 tags=["math", "poetry"] raw=bytes("AAEC")
+        unset node 1 born
+        label node 2 -Author +Engineer
+        set edge 1 since=1834
+        delete node 1
+        delete node 1 detach
+        index create :Person(name)
+        indexes
+        .mode json
+        node 2
+        count
 
-      """
+        """
     let run = ShellRun.run(["--keep-going", scratch.file("g.sombra")], script: script)
     #expect(run.standardError == "line 8: error: node 1 has edges; delete them first or use 'delete node 1 detach'\n")
     #expect(
-      run.standardOutput.hasSuffix("""
+      run.standardOutput.hasSuffix(
+        """
         updated node 1
         updated node 1
         updated node 2

@@ -55,8 +55,10 @@ import Testing
     let database = scratch.file("g.sombra")
     let shell = try ToolBinary.path("sombra") + " " + database
     let cases: [(variables: [String], file: String)] = [
-      (["SOMBRA_HISTORY=\(scratch.file("explicit"))", "XDG_STATE_HOME=\(scratch.file("xdg"))", "HOME=\(scratch.file("home"))"],
-       "explicit"),
+      (
+        ["SOMBRA_HISTORY=\(scratch.file("explicit"))", "XDG_STATE_HOME=\(scratch.file("xdg"))", "HOME=\(scratch.file("home"))"],
+        "explicit"
+      ),
       (["XDG_STATE_HOME=\(scratch.file("xdg"))", "HOME=\(scratch.file("home"))"], "xdg/sombra/history"),
       (["HOME=\(scratch.file("home"))"], "home/.local/state/sombra/history"),
     ]

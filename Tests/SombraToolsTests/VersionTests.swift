@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-  import Glibc
-#endif
 import SombraCore
 import SombraTestSupport
 import Testing
+
+#if canImport(Glibc)
+  import Glibc
+#endif
 
 /// `--version` of every real executable: one line on stdout, exit 0.
 @Suite struct VersionTests {
@@ -32,7 +33,8 @@ import Testing
     #expect(result.status == 0, "\(result.err)")
     #expect(result.err == "")
     let line = try #require(
-      result.out.wholeMatch(of: #/(\S+) (\d+\.\d+\.\d+) \(format (\d+\.\d+), commit ([0-9a-f]{4,40}|unknown), Swift (\d+(?:\.\d+)*|unknown)\)\n/#),
+      result.out.wholeMatch(
+        of: #/(\S+) (\d+\.\d+\.\d+) \(format (\d+\.\d+), commit ([0-9a-f]{4,40}|unknown), Swift (\d+(?:\.\d+)*|unknown)\)\n/#),
       "unexpected version line: \(result.out)")
     #expect(line.1 == tool)
     #expect(line.2 == SombraVersion.release)

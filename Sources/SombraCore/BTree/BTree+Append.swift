@@ -62,7 +62,8 @@ extension BTree {
       (steps, found) = try path(toChange: key, in: pages)
     }
     let stamp = pages.allocationsAndFrees
-    let present = try put(key: key, value: value, ifPresent: ifPresent, onlyIfPresent: false, along: steps, found: found, in: pages)
+    let present = try put(
+      key: key, value: value, ifPresent: ifPresent, onlyIfPresent: false, along: steps, found: found, in: pages)
     guard !found, pages.allocationsAndFrees == stamp else { return !present }
     hint = AppendHint(root: root, steps: steps, stamp: stamp)
     return !present

@@ -81,7 +81,9 @@ package struct BTreeCursor<Pages: PageReader> {
     while let leaf = steps.last {
       let loaded: [UInt8]? = try pages.withPage(leaf.page) { bytes in
         let node = try NodeView(bytes, page: leaf.page)
-        guard node.isLeaf else { throw SombraError.corruption("B-tree cursor reached interior node \(leaf.page) as a leaf", page: leaf.page) }
+        guard node.isLeaf else {
+          throw SombraError.corruption("B-tree cursor reached interior node \(leaf.page) as a leaf", page: leaf.page)
+        }
         guard leaf.index >= 0, leaf.index < node.count else { return nil }
         return Array(try node.key(leaf.index))
       }

@@ -74,7 +74,8 @@ extension BTree {
         }
       }
       for chain in chains {
-        try forEachOverflowPage(first: chain.first, length: chain.length, owner: page, visited: &visited, in: pages) { number, _, _ in
+        try forEachOverflowPage(first: chain.first, length: chain.length, owner: page, visited: &visited, in: pages) {
+          number, _, _ in
           owned.append(number)
         }
       }

@@ -21,7 +21,8 @@ extension BTree {
     return try pages.withMutablePage(place.page) { page -> R? in
       // Read again from the writable copy: the same bytes, now this transaction's.
       let node = try NodeView(UnsafeRawBufferPointer(page), page: place.page)
-      guard case .inline(let value) = try node.value(place.index), let start = value.baseAddress, let base = page.baseAddress else {
+      guard case .inline(let value) = try node.value(place.index), let start = value.baseAddress, let base = page.baseAddress
+      else {
         return nil
       }
       // The view lies inside the page (NodeView checks every cell's bounds).

@@ -24,7 +24,9 @@ extension BTree {
   /// Stores `value` under `key`. Returns true when the key was not in the tree.
   /// Throws `.invalidArgument` for a key over `maxKeySize(pageSize:)`.
   @discardableResult
-  package func insert(_ key: [UInt8], _ value: [UInt8], ifPresent: IfPresent = .replace, in pages: some PageMutator) throws -> Bool {
+  package func insert(_ key: [UInt8], _ value: [UInt8], ifPresent: IfPresent = .replace, in pages: some PageMutator) throws
+    -> Bool
+  {
     try key.withUnsafeBytes { k in
       try value.withUnsafeBytes { v in try !put(key: k, value: v, ifPresent: ifPresent, onlyIfPresent: false, in: pages) }
     }
@@ -33,7 +35,8 @@ extension BTree {
   /// `insert` of borrowed bytes (a key built on the stack).
   @discardableResult
   package func insert(
-    bytes key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer, ifPresent: IfPresent = .replace, in pages: some PageMutator
+    bytes key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer, ifPresent: IfPresent = .replace,
+    in pages: some PageMutator
   ) throws -> Bool {
     try !put(key: key, value: value, ifPresent: ifPresent, onlyIfPresent: false, in: pages)
   }
@@ -48,7 +51,8 @@ extension BTree {
 
   /// Stores or replaces a value; returns whether the key was present.
   func put(
-    key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, ifPresent: IfPresent, onlyIfPresent: Bool, in pages: some PageMutator
+    key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, ifPresent: IfPresent, onlyIfPresent: Bool,
+    in pages: some PageMutator
   ) throws -> Bool {
     try checkKey(key.count, pageSize: pages.pageSize)
     guard value.count <= BTree.maxValueSize else {
@@ -57,7 +61,8 @@ extension BTree {
     // A change follows unless the key's presence says otherwise (rare).
     let (steps, found) =
       ifPresent == .replace && !onlyIfPresent ? try path(toChange: key, in: pages) : try path(to: key, in: pages)
-    return try put(key: key, value: value, ifPresent: ifPresent, onlyIfPresent: onlyIfPresent, along: steps, found: found, in: pages)
+    return try put(
+      key: key, value: value, ifPresent: ifPresent, onlyIfPresent: onlyIfPresent, along: steps, found: found, in: pages)
   }
 
   /// `put` once the key's path is known (`path(to:)`, or an append hint).
@@ -91,12 +96,15 @@ extension BTree {
     let oldChain: (first: PageNumber, length: Int)? =
       found
       ? try pages.withMutablePage(leaf.page) { page in
-        guard case .overflow(let first, let length) = try NodeView(UnsafeRawBufferPointer(page), page: leaf.page).value(leaf.index)
+        guard
+          case .overflow(let first, let length) = try NodeView(UnsafeRawBufferPointer(page), page: leaf.page).value(leaf.index)
         else { return nil }
         return (first, length)
       } : nil
     let cell: NodeCell
-    if BTreeNode.leafCellSize(keyLength: key.count, valueLength: value.count, overflow: false) <= BTreeNode.maxCellSize(pageSize: pages.pageSize) {
+    if BTreeNode.leafCellSize(keyLength: key.count, valueLength: value.count, overflow: false)
+      <= BTreeNode.maxCellSize(pageSize: pages.pageSize)
+    {
       cell = .leaf(key: key, value: value)
     } else {
       cell = .leafOverflow(key: key, length: value.count, first: try writeOverflow(value, in: pages))
@@ -192,7 +200,9 @@ extension BTree {
         cells, level: node.level, left: left, right: right, rightmost: rightmost,
         at: BTree.runSplit(cells.count, inserted: index, isLeaf: node.isLeaf, continuesRun: continuesRun), in: pages)
       let top: [NodeCell] = [.ownedInterior(key: separator, child: left)]
-      try pages.withMutablePage(root) { try NodeEditor.build($0, number: root, level: node.level + 1, rightmost: right, cells: top[...]) }
+      try pages.withMutablePage(root) {
+        try NodeEditor.build($0, number: root, level: node.level + 1, rightmost: right, cells: top[...])
+      }
     }
   }
 
@@ -246,7 +256,9 @@ extension BTree {
       }
     }
     let promoted = cells[m]
-    try pages.withMutablePage(left) { try NodeEditor.build($0, number: left, level: level, rightmost: promoted.child, cells: cells[..<m]) }
+    try pages.withMutablePage(left) {
+      try NodeEditor.build($0, number: left, level: level, rightmost: promoted.child, cells: cells[..<m])
+    }
     try pages.withMutablePage(right) {
       try NodeEditor.build($0, number: right, level: level, rightmost: rightmost, cells: cells[(m + 1)...])
     }
@@ -260,7 +272,8 @@ extension BTree {
     let n = cells.count
     // A valid node overflows only with at least 5 cells; fewer means a corrupt header.
     guard n >= (isLeaf ? 2 : 3) else {
-      throw SombraError.corruption("B-tree node \(page) overflowed with only \(n) cells (corrupt header or oversized cells)", page: page)
+      throw SombraError.corruption(
+        "B-tree node \(page) overflowed with only \(n) cells (corrupt header or oversized cells)", page: page)
     }
     guard let m = Self.division(cells, isLeaf: isLeaf, preferred: preferred, usable: BTreeNode.usable(pageSize: pageSize)) else {
       throw SombraError.corruption("B-tree node \(page): its cells do not fit two pages (oversized cells)", page: page)
@@ -309,7 +322,9 @@ extension BTree {
   }
 
   /// The shortest key s with low < s ≤ high: a prefix of `high`.
-  static func separator(after low: UnsafeRawBufferPointer, before high: UnsafeRawBufferPointer, page: PageNumber) throws -> [UInt8] {
+  static func separator(after low: UnsafeRawBufferPointer, before high: UnsafeRawBufferPointer, page: PageNumber) throws
+    -> [UInt8]
+  {
     guard compareKeys(low, high) < 0 else {
       throw SombraError.corruption("B-tree keys out of order around page \(page)", page: page)
     }

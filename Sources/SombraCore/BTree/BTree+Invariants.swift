@@ -1,6 +1,5 @@
 import Synchronization
 
-
 /// The B-tree invariants, checked by walking the whole tree (the same facts the
 /// verifier checks on disk):
 ///
@@ -130,7 +129,9 @@ extension BTree {
               problem(.wrongLevel, item.page, "level \(node.level) under page \(item.parent), which expects level \(item.level)")
               return
             }
-            if node.count == 0 { problem(.emptyNode, item.page, "a non-root \(node.isLeaf ? "leaf" : "interior node") with no cells") }
+            if node.count == 0 {
+              problem(.emptyNode, item.page, "a non-root \(node.isLeaf ? "leaf" : "interior node") with no cells")
+            }
           }
           var previous: UnsafeRawBufferPointer? = nil
           // Each leaf key is compared with the one before it, across leaves
@@ -206,7 +207,9 @@ extension BTree {
       stack.append(contentsOf: children.reversed())
       for chain in chains {
         do {
-          try forEachOverflowPage(first: chain.first, length: chain.length, owner: item.page, visited: &check.pages, in: pages) { _, _, _ in }
+          try forEachOverflowPage(first: chain.first, length: chain.length, owner: item.page, visited: &check.pages, in: pages) {
+            _, _, _ in
+          }
         } catch let error as SombraError {
           problem(.overflowChain, error.page ?? item.page, error.message)
         } catch {

@@ -118,7 +118,8 @@ extension BTree {
       let next: PageNumber = try pages.withPage(current) { bytes in
         guard bytes[PageLayout.typeOffset] == PageType.overflow.rawValue else {
           let name = PageType(rawValue: bytes[PageLayout.typeOffset])?.name ?? "unknown"
-          throw SombraError.corruption("page \(current) in the overflow chain of leaf \(owner) is a \(name) page", page: current, offset: 0)
+          throw SombraError.corruption(
+            "page \(current) in the overflow chain of leaf \(owner) is a \(name) page", page: current, offset: 0)
         }
         var reader = ByteReader(bytes, offset: PageLayout.numberOffset, page: current)
         let number = try reader.u32()

@@ -28,7 +28,8 @@ extension BTree {
       let (leftIndex, separator, left, right, childLevel) = try pages.withPage(parent.page) { bytes in
         let node = try NodeView(bytes, page: parent.page)
         guard !node.isLeaf, node.count > 0 else {
-          throw SombraError.corruption("B-tree node \(parent.page) has no separator to rebalance its children with", page: parent.page)
+          throw SombraError.corruption(
+            "B-tree node \(parent.page) has no separator to rebalance its children with", page: parent.page)
         }
         let leftIndex = max(0, min(parent.index, node.count) - 1)
         return (
@@ -98,7 +99,8 @@ extension BTree {
       try NodeView(UnsafeRawBufferPointer(scratch), page: child).expect(level: level, parent: root)
       let body = pageSize - PageLayout.trailerSize
       try pages.withMutablePage(root) { page in
-        UnsafeMutableRawBufferPointer(rebasing: page[0..<body]).copyMemory(from: UnsafeRawBufferPointer(rebasing: scratch[0..<body]))
+        UnsafeMutableRawBufferPointer(rebasing: page[0..<body]).copyMemory(
+          from: UnsafeRawBufferPointer(rebasing: scratch[0..<body]))
         page.putLE(root, at: PageLayout.numberOffset)
       }
     }

@@ -95,7 +95,9 @@ extension BTree {
           switch value {
           case .inline(let bytes):
             let more: Bool
-            do { more = try body(key, bytes) } catch { throw Self.placing(error, inLeaf: leaf.page, of: node.bytes, value: bytes) }
+            do { more = try body(key, bytes) } catch {
+              throw Self.placing(error, inLeaf: leaf.page, of: node.bytes, value: bytes)
+            }
             guard more else { return true }
           case .overflow(let first, let length):
             let bytes = try readOverflow(first: first, length: length, owner: leaf.page, in: pages)

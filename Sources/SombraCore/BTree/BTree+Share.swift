@@ -29,7 +29,8 @@ extension BTree {
     let pairs: [(separator: Int, left: PageNumber, right: PageNumber)] = try pages.withPage(parent.page) { bytes in
       let node = try NodeView(bytes, page: parent.page)
       guard !node.isLeaf, parent.index <= node.count, try node.child(parent.index, pageCount: pageCount) == leaf else {
-        throw SombraError.corruption("B-tree node \(parent.page) does not point at leaf \(leaf) where its path did", page: parent.page)
+        throw SombraError.corruption(
+          "B-tree node \(parent.page) does not point at leaf \(leaf) where its path did", page: parent.page)
       }
       var pairs: [(Int, PageNumber, PageNumber)] = []
       if parent.index < node.count { pairs.append((parent.index, leaf, try node.child(parent.index + 1, pageCount: pageCount))) }
@@ -57,7 +58,8 @@ extension BTree {
       }
       guard let separator else { continue }
       try pages.withMutablePage(parent.page) { try NodeEditor.remove(at: pair.separator, from: $0, number: parent.page) }
-      try insertCell(.ownedInterior(key: separator, child: pair.left), at: pair.separator, path: Array(steps[..<depth]), in: pages)
+      try insertCell(
+        .ownedInterior(key: separator, child: pair.left), at: pair.separator, path: Array(steps[..<depth]), in: pages)
       return true
     }
     return false

@@ -74,11 +74,14 @@ package struct BTree: Sendable, Hashable {
   /// Calls `body` with the value stored under `key`, lent from the page (an
   /// overflow value is read into a temporary buffer first), and returns its
   /// result; nil when the key is absent. The bytes are valid only inside `body`.
-  package func withValue<R>(_ key: [UInt8], in pages: some PageReader, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R? {
+  package func withValue<R>(_ key: [UInt8], in pages: some PageReader, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R?
+  {
     try key.withUnsafeBytes { try withValue(bytes: $0, in: pages, body) }
   }
 
-  func withValue<R>(bytes key: UnsafeRawBufferPointer, in pages: some PageReader, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R? {
+  func withValue<R>(bytes key: UnsafeRawBufferPointer, in pages: some PageReader, _ body: (UnsafeRawBufferPointer) throws -> R)
+    throws -> R?
+  {
     try withLeaf(for: key, in: pages) { node, _ -> R? in
       let (index, found) = try node.lowerBound(key)
       guard found else { return nil }
@@ -88,7 +91,9 @@ package struct BTree: Sendable, Hashable {
       case .overflow(let first, let length):
         // Reading the chain while the leaf is pinned is fine: pins are counted.
         let bytes = try readOverflow(first: first, length: length, owner: node.page, in: pages)
-        do { return try bytes.withUnsafeBytes(body) } catch { throw Self.placing(error, inLeaf: node.page, of: node.bytes, value: nil) }
+        do { return try bytes.withUnsafeBytes(body) } catch {
+          throw Self.placing(error, inLeaf: node.page, of: node.bytes, value: nil)
+        }
       }
     }
   }

@@ -76,7 +76,8 @@ enum NodeCell {
     }
   }
 
-  private func writeInterior(_ page: UnsafeMutableRawBufferPointer, _ offset: Int, key: UnsafeRawBufferPointer, child: PageNumber) {
+  private func writeInterior(_ page: UnsafeMutableRawBufferPointer, _ offset: Int, key: UnsafeRawBufferPointer, child: PageNumber)
+  {
     page.putLE(UInt16(truncatingIfNeeded: key.count), at: offset)
     page.putLE(child, at: offset + 2)
     let k = offset + BTreeNode.interiorCellHeader
@@ -89,10 +90,12 @@ enum NodeCell {
 enum NodeEditor {
   /// Inserts `cell` as cell `index`, compacting when the free space is
   /// fragmented. Returns false, changing nothing, when the cell does not fit.
-  static func insert(_ cell: NodeCell, at index: Int, into page: UnsafeMutableRawBufferPointer, number: PageNumber) throws -> Bool {
+  static func insert(_ cell: NodeCell, at index: Int, into page: UnsafeMutableRawBufferPointer, number: PageNumber) throws -> Bool
+  {
     var node = try NodeView(UnsafeRawBufferPointer(page), page: number)
     guard index >= 0, index <= node.count else {
-      throw SombraError.corruption("B-tree node \(number): insert position \(index) outside its \(node.count) cells", page: number)
+      throw SombraError.corruption(
+        "B-tree node \(number): insert position \(index) outside its \(node.count) cells", page: number)
     }
     let size = cell.size
     guard size + 2 <= node.freeBytes else { return false }
@@ -219,7 +222,9 @@ enum NodeEditor {
   /// Points child `index` (0...count; count is the rightmost) of an interior node at `child`.
   static func setChild(_ index: Int, to child: PageNumber, in page: UnsafeMutableRawBufferPointer, number: PageNumber) throws {
     let node = try NodeView(UnsafeRawBufferPointer(page), page: number)
-    guard !node.isLeaf else { throw SombraError.corruption("B-tree node \(number) is a leaf where an interior node was expected", page: number) }
+    guard !node.isLeaf else {
+      throw SombraError.corruption("B-tree node \(number) is a leaf where an interior node was expected", page: number)
+    }
     if index == node.count {
       page.putLE(child, at: BTreeNode.rightmostOffset)
     } else {
@@ -235,7 +240,8 @@ enum NodeEditor {
     var total = 0
     for cell in cells { total += cell.size + 2 }
     guard total <= usable, level <= BTreeNode.maxLevel else {
-      throw SombraError.corruption("B-tree node \(number): \(cells.count) cells of \(total) bytes do not fit one page (oversized cells)", page: number)
+      throw SombraError.corruption(
+        "B-tree node \(number): \(cells.count) cells of \(total) bytes do not fit one page (oversized cells)", page: number)
     }
     PageLayout.format(page, type: level == 0 ? .btreeLeaf : .btreeInterior, number: number)
     page[BTreeNode.levelOffset] = UInt8(truncatingIfNeeded: level)

@@ -184,7 +184,8 @@ struct NodeView {
     level = Int(bytes[BTreeNode.levelOffset])
     guard level <= BTreeNode.maxLevel, isLeaf == (level == 0) else {
       throw SombraError.corruption(
-        "B-tree \(isLeaf ? "leaf" : "interior node") \(page) has level \(level)", page: page, offset: UInt64(BTreeNode.levelOffset))
+        "B-tree \(isLeaf ? "leaf" : "interior node") \(page) has level \(level)", page: page,
+        offset: UInt64(BTreeNode.levelOffset))
     }
     count = Int(bytes.le(BTreeNode.countOffset, as: UInt16.self))
     contentStart = Int(bytes.le(BTreeNode.contentStartOffset, as: UInt16.self))
@@ -270,10 +271,13 @@ struct NodeView {
   func cellSize(at offset: Int, index i: Int) throws -> Int {
     if isLeaf { return try leafCell(at: offset, index: i).size }
     let keyLength = Int(bytes.le(offset, as: UInt16.self))
-    guard keyLength <= maxKeySize else { throw fail("key of cell \(i) is \(keyLength) bytes, over the \(maxKeySize)-byte limit", at: offset) }
+    guard keyLength <= maxKeySize else {
+      throw fail("key of cell \(i) is \(keyLength) bytes, over the \(maxKeySize)-byte limit", at: offset)
+    }
     let size = BTreeNode.interiorCellHeader + keyLength
     guard size <= maxCellSize, offset + size <= end else {
-      throw fail("cell \(i) of \(size) bytes at offset \(offset) runs past the page end or the \(maxCellSize)-byte cell limit", at: offset)
+      throw fail(
+        "cell \(i) of \(size) bytes at offset \(offset) runs past the page end or the \(maxCellSize)-byte cell limit", at: offset)
     }
     return size
   }
@@ -291,7 +295,9 @@ struct NodeView {
       keyLength = (keyLength & 0x7F) << 8 | Int(bytes[at])
       at += 1
     }
-    guard keyLength <= maxKeySize else { throw fail("key of cell \(i) is \(keyLength) bytes, over the \(maxKeySize)-byte limit", at: offset) }
+    guard keyLength <= maxKeySize else {
+      throw fail("key of cell \(i) is \(keyLength) bytes, over the \(maxKeySize)-byte limit", at: offset)
+    }
     let keyStart = at
     at += keyLength
     var field: UInt64 = 0
@@ -311,12 +317,14 @@ struct NodeView {
     }
     let size = at - offset + (overflow ? 4 : valueLength)
     guard size <= maxCellSize, offset + size <= end else {
-      throw fail("cell \(i) of \(size) bytes at offset \(offset) runs past the page end or the \(maxCellSize)-byte cell limit", at: offset)
+      throw fail(
+        "cell \(i) of \(size) bytes at offset \(offset) runs past the page end or the \(maxCellSize)-byte cell limit", at: offset)
     }
     if overflow, BTreeNode.leafCellSize(keyLength: keyLength, valueLength: valueLength, overflow: false) <= maxCellSize {
       throw fail("cell \(i) keeps a \(valueLength)-byte value in an overflow chain although it fits inline", at: offset)
     }
-    return LeafCellLayout(keyStart: keyStart, keyLength: keyLength, valueStart: at, valueLength: valueLength, overflow: overflow, size: size)
+    return LeafCellLayout(
+      keyStart: keyStart, keyLength: keyLength, valueStart: at, valueLength: valueLength, overflow: overflow, size: size)
   }
 
   /// The value of leaf cell `i`.

@@ -132,7 +132,8 @@ extension WriteTransaction {
     if origin == serial { return id }
     guard try nameID(kind, name) == id else {
       throw SombraError.misuse(
-        "the \(kind.noun) '\(name)' was resolved by a transaction that did not commit, or in another database; resolve it again in this transaction")
+        "the \(kind.noun) '\(name)' was resolved by a transaction that did not commit, or in another database; resolve it again in this transaction"
+      )
     }
     return id
   }

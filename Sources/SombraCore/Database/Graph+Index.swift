@@ -30,12 +30,16 @@ extension Transaction {
     }
     if let label {
       for id in try nodeIDs(label: label) {
-        guard let node = try storedNode(id) else { throw SombraError.corruption("label index names node \(id), which does not exist") }
+        guard let node = try storedNode(id) else {
+          throw SombraError.corruption("label index names node \(id), which does not exist")
+        }
         check(id, node)
       }
     } else if let nodes = tree(.nodes) {
       try nodes.scanBorrowing(in: self) { k, v in
-        guard k.count == 8, let id = KeyEncoding.readU64(raw: k, at: 0) else { throw SombraError.corruption("malformed node key") }
+        guard k.count == 8, let id = KeyEncoding.readU64(raw: k, at: 0) else {
+          throw SombraError.corruption("malformed node key")
+        }
         check(id, try StoredNode.decode(raw: v, id: id))
         return true
       }
@@ -72,7 +76,9 @@ extension Transaction {
     try lower.withUnsafeBytes { lower in
       try upper.withUnsafeBytes { upper in
         try tree.scanBorrowing(from: lower, to: upper, in: self) { key, _ in
-          guard let id = KeyEncoding.readU64(raw: key, at: key.count - 8) else { throw SombraError.corruption("malformed property-index key") }
+          guard let id = KeyEncoding.readU64(raw: key, at: key.count - 8) else {
+            throw SombraError.corruption("malformed property-index key")
+          }
           ids.append(id)
           return true
         }
@@ -127,7 +133,8 @@ extension WriteTransaction {
       throw SombraError.invalidArgument("an index on \(PropertyIndex(label: label, key: key)) already exists")
     }
     let lastKey = CatalogKey.lastID(4)
-    let last = try catalog.get(lastKey, in: pages).map { v in v.count == 4 ? v.withUnsafeBytes { $0.le(0, as: UInt32.self) } : 0 } ?? 0
+    let last =
+      try catalog.get(lastKey, in: pages).map { v in v.count == 4 ? v.withUnsafeBytes { $0.le(0, as: UInt32.self) } : 0 } ?? 0
     let id = last + 1
     try catalog.insert(lastKey, le(id), in: pages)
     try catalog.insert(CatalogKey.index(id), le(labelID) + le(keyID), in: pages)
@@ -150,7 +157,9 @@ extension WriteTransaction {
       }
     } else if let nodes = self.tree(.nodes) {
       try nodes.scanBorrowing(in: self) { k, v in
-        guard k.count == 8, let nodeID = KeyEncoding.readU64(raw: k, at: 0) else { throw SombraError.corruption("malformed node key") }
+        guard k.count == 8, let nodeID = KeyEncoding.readU64(raw: k, at: 0) else {
+          throw SombraError.corruption("malformed node key")
+        }
         collect(nodeID, try StoredNode.decode(raw: v, id: nodeID))
         return true
       }

@@ -106,7 +106,9 @@ extension Transaction {
   public func forEachNode(_ body: (Node) throws -> Bool) throws {
     guard let nodes = tree(.nodes) else { return }
     try nodes.scanBorrowing(in: self) { key, value in
-      guard let id = KeyEncoding.readU64(raw: key, at: 0), key.count == 8 else { throw SombraError.corruption("malformed node key") }
+      guard let id = KeyEncoding.readU64(raw: key, at: 0), key.count == 8 else {
+        throw SombraError.corruption("malformed node key")
+      }
       return try body(try materialize(id, try StoredNode.decode(raw: value, id: id)))
     }
   }
@@ -115,7 +117,9 @@ extension Transaction {
   public func forEachEdge(_ body: (Edge) throws -> Bool) throws {
     guard let edges = tree(.edges) else { return }
     try edges.scanBorrowing(in: self) { key, value in
-      guard let id = KeyEncoding.readU64(raw: key, at: 0), key.count == 8 else { throw SombraError.corruption("malformed edge key") }
+      guard let id = KeyEncoding.readU64(raw: key, at: 0), key.count == 8 else {
+        throw SombraError.corruption("malformed edge key")
+      }
       return try body(try materialize(id, try StoredEdge.decode(raw: value, id: id)))
     }
   }
@@ -124,12 +128,16 @@ extension Transaction {
 
   func storedNode(_ id: NodeID) throws -> StoredNode? {
     guard let nodes = tree(.nodes) else { return nil }
-    return try KeyEncoding.withU64(id) { key in try nodes.withValue(bytes: key, in: self) { try StoredNode.decode(raw: $0, id: id) } }
+    return try KeyEncoding.withU64(id) { key in
+      try nodes.withValue(bytes: key, in: self) { try StoredNode.decode(raw: $0, id: id) }
+    }
   }
 
   func storedEdge(_ id: EdgeID) throws -> StoredEdge? {
     guard let edges = tree(.edges) else { return nil }
-    return try KeyEncoding.withU64(id) { key in try edges.withValue(bytes: key, in: self) { try StoredEdge.decode(raw: $0, id: id) } }
+    return try KeyEncoding.withU64(id) { key in
+      try edges.withValue(bytes: key, in: self) { try StoredEdge.decode(raw: $0, id: id) }
+    }
   }
 
   func materialize(_ id: NodeID, _ stored: StoredNode) throws -> Node {

@@ -31,7 +31,9 @@ extension Transaction {
   }
 
   /// The nodes at exactly `k` hops from `start` (its k-hop ring).
-  public func nodes(atDistance k: Int, from start: NodeID, direction: Direction = .outgoing, type: String? = nil) throws -> Set<NodeID> {
+  public func nodes(atDistance k: Int, from start: NodeID, direction: Direction = .outgoing, type: String? = nil) throws -> Set<
+    NodeID
+  > {
     Set(try bfs(from: start, depth: k, direction: direction, type: type).filter { $0.distance == k }.map(\.node))
   }
 
@@ -43,7 +45,9 @@ extension Transaction {
   ///   print("\(path.count - 1) hops: \(path)")
   /// }
   /// ```
-  public func shortestPath(from source: NodeID, to target: NodeID, maxDepth: Int = 16, direction: Direction = .outgoing) throws -> [NodeID]? {
+  public func shortestPath(from source: NodeID, to target: NodeID, maxDepth: Int = 16, direction: Direction = .outgoing) throws
+    -> [NodeID]?
+  {
     guard maxDepth >= 0 else { throw SombraError.invalidArgument("maxDepth must be 0 or more, not \(maxDepth)") }
     for end in [source, target] where try !nodeExists(end) { throw SombraError(.notFound, "node \(end) does not exist") }
     if source == target { return [source] }

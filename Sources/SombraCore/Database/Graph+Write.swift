@@ -69,7 +69,9 @@ extension WriteTransaction {
   /// let edge = try tx.createEdge(from: ada, to: charles, type: "KNOWS", properties: ["since": 1833])
   /// ```
   @discardableResult
-  public func createEdge(from source: NodeID, to target: NodeID, type: String, properties: [String: PropertyValue] = [:]) throws -> EdgeID {
+  public func createEdge(from source: NodeID, to target: NodeID, type: String, properties: [String: PropertyValue] = [:]) throws
+    -> EdgeID
+  {
     try ensureGraph()
     if let end = try missingEndpoint(source, target) {
       throw SombraError(.notFound, "node \(end) does not exist (edge \(source) -> \(target))")
@@ -78,7 +80,8 @@ extension WriteTransaction {
     let id = header.nextEdgeID
     guard id < UInt64.max else { throw SombraError(.limitExceeded, "no more edge ids") }
     try pages.updateHeader { $0.nextEdgeID = id + 1 }
-    let stored = StoredEdge(source: source, target: target, type: typeID, properties: try storedProperties(properties, merging: []))
+    let stored = StoredEdge(
+      source: source, target: target, type: typeID, properties: try storedProperties(properties, merging: []))
     guard let edges = tree(.edges) else { throw SombraError.corruption("graph trees missing") }
     try pages.batch { batch in
       try appendRecord(id, to: edges, hint: &edgeAppendHint, in: batch) { stored.encode(into: &$0) }
@@ -231,14 +234,18 @@ extension WriteTransaction {
 
   /// Ids grow, so each label's entries form an ascending run in the label
   /// index, continued with a hint of its own (labels with small ids).
-  private func insertLabelEntry(_ key: UnsafeRawBufferPointer, label: UInt32, into labels: BTree, in batch: PageWriter.Batch) throws {
+  private func insertLabelEntry(_ key: UnsafeRawBufferPointer, label: UInt32, into labels: BTree, in batch: PageWriter.Batch)
+    throws
+  {
     let empty = UnsafeRawBufferPointer(start: nil, count: 0)
     guard label < WriteTransaction.hintedLabels else {
       try labels.insert(bytes: key, empty, in: batch)
       return
     }
     let i = Int(label)
-    if labelAppendHints.count <= i { labelAppendHints.append(contentsOf: repeatElement(nil, count: i + 1 - labelAppendHints.count)) }
+    if labelAppendHints.count <= i {
+      labelAppendHints.append(contentsOf: repeatElement(nil, count: i + 1 - labelAppendHints.count))
+    }
     var hint: BTree.AppendHint? = nil
     swap(&hint, &labelAppendHints[i])
     defer { swap(&hint, &labelAppendHints[i]) }
@@ -265,7 +272,9 @@ extension WriteTransaction {
   }
 
   func updateEdge(_ id: EdgeID, _ change: (inout StoredEdge) throws -> Void) throws {
-    guard let old = try storedEdge(id), let edges = tree(.edges) else { throw SombraError(.notFound, "edge \(id) does not exist") }
+    guard let old = try storedEdge(id), let edges = tree(.edges) else {
+      throw SombraError(.notFound, "edge \(id) does not exist")
+    }
     var new = old
     try change(&new)
     if new != old { try edges.insert(KeyEncoding.u64(id), new.encode(), in: pages) }

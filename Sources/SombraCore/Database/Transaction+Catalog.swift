@@ -21,7 +21,9 @@ extension Transaction {
       return id
     }
     guard let catalog = tree(.catalog), let value = try catalog.get(CatalogKey.name(kind, name), in: self) else { return nil }
-    guard value.count == 4 else { throw SombraError.corruption("catalog entry of \(kind.noun) '\(name)' is \(value.count) bytes, not 4") }
+    guard value.count == 4 else {
+      throw SombraError.corruption("catalog entry of \(kind.noun) '\(name)' is \(value.count) bytes, not 4")
+    }
     let id = UInt32(value[0]) | UInt32(value[1]) << 8 | UInt32(value[2]) << 16 | UInt32(value[3]) << 24
     // Confirm long names (their keys are a prefix and a checksum).
     guard try self.name(kind, id) == name else { return nil }
@@ -97,12 +99,14 @@ extension WriteTransaction {
   func internName(_ kind: NameKind, _ name: String) throws -> UInt32 {
     guard !name.isEmpty else { throw SombraError.invalidArgument("a \(kind.noun) name cannot be empty") }
     guard name.utf8.count <= CatalogKey.maximumNameBytes else {
-      throw SombraError.invalidArgument("a \(kind.noun) name is \(name.utf8.count) bytes; the limit is \(CatalogKey.maximumNameBytes) (64 KiB)")
+      throw SombraError.invalidArgument(
+        "a \(kind.noun) name is \(name.utf8.count) bytes; the limit is \(CatalogKey.maximumNameBytes) (64 KiB)")
     }
     if let id = try nameID(kind, name) { return id }
     let catalog = try ensureGraph()
     let lastKey = CatalogKey.lastID(kind.rawValue)
-    let last = try catalog.get(lastKey, in: pages).map { v in v.count == 4 ? v.withUnsafeBytes { $0.le(0, as: UInt32.self) } : 0 } ?? 0
+    let last =
+      try catalog.get(lastKey, in: pages).map { v in v.count == 4 ? v.withUnsafeBytes { $0.le(0, as: UInt32.self) } : 0 } ?? 0
     guard last < UInt32.max - 1 else { throw SombraError(.limitExceeded, "no more \(kind.noun) ids") }
     let id = last + 1
     try catalog.insert(lastKey, le(id), in: pages)

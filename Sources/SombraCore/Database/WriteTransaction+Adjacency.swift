@@ -51,7 +51,8 @@ extension WriteTransaction {
 
   /// `addAdjacency` reading and writing through `pages` (a batch of a
   /// bigger change).
-  func addAdjacency(_ node: NodeID, outgoing: Bool, _ item: AdjacencyItem, tree: BTree, in pages: some PageMutator) throws -> Bool {
+  func addAdjacency(_ node: NodeID, outgoing: Bool, _ item: AdjacencyItem, tree: BTree, in pages: some PageMutator) throws -> Bool
+  {
     var leaf: AdjacencyLeaf?
     return try addAdjacency(node, outgoing: outgoing, item, tree: tree, leaf: &leaf, in: pages)
   }
@@ -104,7 +105,8 @@ extension WriteTransaction {
       let output = UnsafeMutableRawBufferPointer(rebasing: scratch[(2 * keySize)...])
 
       var (steps, found) =
-        try Self.within(leaf, UnsafeRawBufferPointer(target), in: pages) ?? tree.path(toChange: UnsafeRawBufferPointer(target), in: pages)
+        try Self.within(leaf, UnsafeRawBufferPointer(target), in: pages)
+        ?? tree.path(toChange: UnsafeRawBufferPointer(target), in: pages)
       leaf = nil
       guard let last = steps.last, last.index > 0 || found else { return nil }
       let index = found ? last.index : last.index - 1
@@ -128,7 +130,8 @@ extension WriteTransaction {
         steps[steps.count - 1].index = index
         let stamp = pages.allocationsAndFrees
         try tree.store(
-          key: UnsafeRawBufferPointer(rebasing: floorKey[..<keyLength]), value: UnsafeRawBufferPointer(rebasing: output[..<length]),
+          key: UnsafeRawBufferPointer(rebasing: floorKey[..<keyLength]),
+          value: UnsafeRawBufferPointer(rebasing: output[..<length]),
           path: steps, found: true, in: pages)
         if pages.allocationsAndFrees == stamp { leaf = AdjacencyLeaf(steps: steps, stamp: stamp) }
         return true
@@ -136,10 +139,13 @@ extension WriteTransaction {
         // No chunk of this list lies below the item, so none exists (any
         // would sort between the floor and the item): the list's first chunk
         // goes where the item's key would.
-        guard case .written(let length) = try AdjacencyList.splice(item, into: UnsafeRawBufferPointer(start: nil, count: 0), output: output)
+        guard
+          case .written(let length) = try AdjacencyList.splice(
+            item, into: UnsafeRawBufferPointer(start: nil, count: 0), output: output)
         else { return nil }
         let stamp = pages.allocationsAndFrees
-        try tree.store(key: group, value: UnsafeRawBufferPointer(rebasing: output[..<length]), path: steps, found: false, in: pages)
+        try tree.store(
+          key: group, value: UnsafeRawBufferPointer(rebasing: output[..<length]), path: steps, found: false, in: pages)
         if pages.allocationsAndFrees == stamp { leaf = AdjacencyLeaf(steps: steps, stamp: stamp) }
         return true
       }
@@ -176,7 +182,9 @@ extension WriteTransaction {
   }
 
   /// `removeAdjacency` reading and writing through `pages`.
-  func removeAdjacency(_ node: NodeID, outgoing: Bool, _ item: AdjacencyItem, tree: BTree, in pages: some PageMutator) throws -> Bool {
+  func removeAdjacency(_ node: NodeID, outgoing: Bool, _ item: AdjacencyItem, tree: BTree, in pages: some PageMutator) throws
+    -> Bool
+  {
     guard var place = try locate(item, node: node, outgoing: outgoing, tree: tree, in: pages), place.present else { return false }
     place.items.remove(at: place.at)
     if place.items.isEmpty {
@@ -194,7 +202,9 @@ extension WriteTransaction {
     _ item: AdjacencyItem, node: NodeID, outgoing: Bool, tree: BTree, in pages: some PageReader
   ) throws -> (chunk: BTree.Floor, items: [AdjacencyItem], at: Int, present: Bool)? {
     let target = AdjacencyList.chunkKey(node, outgoing: outgoing, from: item)
-    guard let chunk = try tree.floor(target, prefix: AdjacencyList.groupKey(node, outgoing: outgoing), in: pages) else { return nil }
+    guard let chunk = try tree.floor(target, prefix: AdjacencyList.groupKey(node, outgoing: outgoing), in: pages) else {
+      return nil
+    }
     let items = try AdjacencyList.decode(chunk.value)
     let at = lowerBound(item, in: items)
     return (chunk, items, at, at < items.count && items[at] == item)

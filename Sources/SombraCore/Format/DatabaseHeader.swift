@@ -56,7 +56,8 @@ package struct DatabaseHeader: Sendable, Equatable {
   package static let currentMajor: UInt16 = 3
   package static let currentMinor: UInt16 = 1
   /// The release writing the file (`SombraVersion`, the one source of it).
-  package static let creatorVersion = UInt32(SombraVersion.major) << 16 | UInt32(SombraVersion.minor) << 8 | UInt32(SombraVersion.patch)
+  package static let creatorVersion =
+    UInt32(SombraVersion.major) << 16 | UInt32(SombraVersion.minor) << 8 | UInt32(SombraVersion.patch)
   package static let rootSlots = 16
   /// Bytes of page 0 that must be readable to learn the geometry.
   package static let prefixSize = 16
@@ -127,33 +128,50 @@ package struct DatabaseHeader: Sendable, Equatable {
 
   /// The geometry in the first bytes of a file: checks magic, version and page
   /// size and says precisely what is wrong. Returns the page size and version.
-  package static func probe(_ prefix: UnsafeRawBufferPointer, fileSize: UInt64, path: String) throws -> (pageSize: Int, major: UInt16, minor: UInt16) {
+  package static func probe(_ prefix: UnsafeRawBufferPointer, fileSize: UInt64, path: String) throws -> (
+    pageSize: Int, major: UInt16, minor: UInt16
+  ) {
     guard prefix.count >= prefixSize else {
-      throw SombraError(.notASombraFile, "not a Sombra database: the file is \(fileSize) bytes, too short for a header", path: path)
+      throw SombraError(
+        .notASombraFile, "not a Sombra database: the file is \(fileSize) bytes, too short for a header", path: path)
     }
     var r = ByteReader(prefix, page: 0)
     let magic = try r.bytes(8)
     guard magic == Self.magic else {
       let shown = magic.map { (0x20...0x7E).contains($0) ? String(UnicodeScalar($0)) : "." }.joined()
-      throw SombraError(.notASombraFile, "not a Sombra database: the file starts with \"\(shown)\", expected \"GRPHITE\\0\"", path: path)
+      throw SombraError(
+        .notASombraFile, "not a Sombra database: the file starts with \"\(shown)\", expected \"GRPHITE\\0\"", path: path)
     }
     let major = try r.u16()
     let minor = try r.u16()
     let pageSize = try r.u32()
     if major == 1 {
-      throw SombraError(.legacyFormat, "a Sombra 0.x database (format 1.\(minor)); this engine opens format \(currentMajor) only: read it with the legacy reader or migrate it", path: path)
+      throw SombraError(
+        .legacyFormat,
+        "a Sombra 0.x database (format 1.\(minor)); this engine opens format \(currentMajor) only: read it with the legacy reader or migrate it",
+        path: path)
     }
     guard major == currentMajor else {
       if major > currentMajor {
-        throw SombraError(.unsupportedVersion, "format \(major).\(minor) was written by a newer Sombra; this build reads format \(currentMajor).x: upgrade to a Sombra release that reads format \(major)", path: path)
+        throw SombraError(
+          .unsupportedVersion,
+          "format \(major).\(minor) was written by a newer Sombra; this build reads format \(currentMajor).x: upgrade to a Sombra release that reads format \(major)",
+          path: path)
       }
       if major == 2 {
-        throw SombraError(.unsupportedVersion, "format 2.\(minor) was written by a Sombra 0.3 development build, whose adjacency layout this build does not read; export it with that build (sombra .export) and import it here", path: path)
+        throw SombraError(
+          .unsupportedVersion,
+          "format 2.\(minor) was written by a Sombra 0.3 development build, whose adjacency layout this build does not read; export it with that build (sombra .export) and import it here",
+          path: path)
       }
-      throw SombraError(.unsupportedVersion, "format \(major).\(minor) is not a Sombra format version (0.x files are format 1, this build reads format \(currentMajor))", path: path)
+      throw SombraError(
+        .unsupportedVersion,
+        "format \(major).\(minor) is not a Sombra format version (0.x files are format 1, this build reads format \(currentMajor))",
+        path: path)
     }
     guard let size = Int(exactly: pageSize), PageLayout.isValidPageSize(size) else {
-      throw SombraError.corruption("invalid page size \(pageSize) in the header: must be a power of two from 4096 to 65536", page: 0, offset: 12, path: path)
+      throw SombraError.corruption(
+        "invalid page size \(pageSize) in the header: must be a power of two from 4096 to 65536", page: 0, offset: 12, path: path)
     }
     return (size, major, minor)
   }
@@ -162,7 +180,8 @@ package struct DatabaseHeader: Sendable, Equatable {
   package static func decode(_ page: UnsafeRawBufferPointer, path: String) throws -> DatabaseHeader {
     let geometry = try probe(page, fileSize: UInt64(page.count), path: path)
     guard geometry.pageSize == page.count else {
-      throw SombraError.corruption("header page size \(geometry.pageSize) disagrees with the \(page.count)-byte page", page: 0, offset: 12, path: path)
+      throw SombraError.corruption(
+        "header page size \(geometry.pageSize) disagrees with the \(page.count)-byte page", page: 0, offset: 12, path: path)
     }
     var r = ByteReader(page, offset: 16, page: 0)
     var h = DatabaseHeader(pageSize: UInt32(geometry.pageSize))
@@ -188,10 +207,13 @@ package struct DatabaseHeader: Sendable, Equatable {
       throw SombraError.corruption("header page count is 0", page: 0, offset: 16, path: path)
     }
     guard h.freeListHead < h.pageCount, h.freeListCount < h.pageCount else {
-      throw SombraError.corruption("free list (head \(h.freeListHead), length \(h.freeListCount)) lies outside the \(h.pageCount) pages", page: 0, offset: 20, path: path)
+      throw SombraError.corruption(
+        "free list (head \(h.freeListHead), length \(h.freeListCount)) lies outside the \(h.pageCount) pages", page: 0,
+        offset: 20, path: path)
     }
     for (i, root) in h.roots.enumerated() where root >= h.pageCount {
-      throw SombraError.corruption("tree root \(i) points at page \(root), beyond the \(h.pageCount) pages", page: 0, offset: UInt64(72 + 4 * i), path: path)
+      throw SombraError.corruption(
+        "tree root \(i) points at page \(root), beyond the \(h.pageCount) pages", page: 0, offset: UInt64(72 + 4 * i), path: path)
     }
     return h
   }

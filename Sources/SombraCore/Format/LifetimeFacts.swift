@@ -16,7 +16,9 @@ public struct LifetimeFacts: Sendable, Equatable {
   public init() {}
 
   /// Facts from their parts.
-  public init(commits: UInt64, checkpoints: UInt64, lastCheckpointTime: UInt64, uncleanShutdowns: UInt64, corruptionEvents: UInt64) {
+  public init(
+    commits: UInt64, checkpoints: UInt64, lastCheckpointTime: UInt64, uncleanShutdowns: UInt64, corruptionEvents: UInt64
+  ) {
     self.commits = commits
     self.checkpoints = checkpoints
     self.lastCheckpointTime = lastCheckpointTime

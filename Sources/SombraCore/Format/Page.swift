@@ -87,11 +87,14 @@ package enum PageLayout {
     }
     if number == 0 { return }
     guard PageType(rawValue: page[typeOffset]) != nil, page[typeOffset] != PageType.header.rawValue else {
-      throw SombraError.corruption("page \(number) from \(source) has unknown page type 0x\(hex(page[typeOffset]))", page: number, offset: 0, path: path)
+      throw SombraError.corruption(
+        "page \(number) from \(source) has unknown page type 0x\(hex(page[typeOffset]))", page: number, offset: 0, path: path)
     }
     let claimed: UInt32 = page.le(numberOffset)
     guard claimed == number else {
-      throw SombraError.corruption("page \(number) from \(source) holds the contents of page \(claimed) (misdirected write)", page: number, offset: UInt64(numberOffset), path: path)
+      throw SombraError.corruption(
+        "page \(number) from \(source) holds the contents of page \(claimed) (misdirected write)", page: number,
+        offset: UInt64(numberOffset), path: path)
     }
   }
 

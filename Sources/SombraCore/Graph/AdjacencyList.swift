@@ -147,16 +147,19 @@ package enum AdjacencyList {
     var successor: (item: AdjacencyItem, end: Int)?
     var present = false
     // An empty value is a list without items (a new list's first chunk).
-    let (count, itemsStart) = value.isEmpty ? (0, 0) : try walk(raw: value) { current, start, end in
-      if current < item {
-        previous = current
-        return true
+    let (count, itemsStart) =
+      value.isEmpty
+      ? (0, 0)
+      : try walk(raw: value) { current, start, end in
+        if current < item {
+          previous = current
+          return true
+        }
+        present = current == item
+        at = start
+        successor = (current, end)
+        return false
       }
-      present = current == item
-      at = start
-      successor = (current, end)
-      return false
-    }
     if present { return .present }
     var out = RawWriter(output)
     out.varint(count + 1)  // count ≤ value.count / 3: no wrap

@@ -18,7 +18,9 @@ import Synchronization
 /// key is the name's UTF-8 when it is at most 200 bytes, else its first 192
 /// bytes, its CRC-32C (BE) and five 0xFF bytes (201 bytes: never a short name).
 package enum NameKind: UInt8, Sendable, CaseIterable {
-  case label = 1, type = 2, key = 3
+  case label = 1
+  case type = 2
+  case key = 3
 
   var noun: String {
     switch self {
@@ -31,7 +33,10 @@ package enum NameKind: UInt8, Sendable, CaseIterable {
 
 package enum CatalogKey {
   package enum Count: Hashable, Sendable {
-    case label(UInt32), type(UInt32), nodes, edges
+    case label(UInt32)
+    case type(UInt32)
+    case nodes
+    case edges
 
     var key: [UInt8] {
       switch self {

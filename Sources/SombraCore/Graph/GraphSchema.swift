@@ -20,7 +20,8 @@
 /// in a node record.
 /// Slot 0 is not used by the graph.
 package enum GraphRoot: Int, CaseIterable {
-  case catalog = 1, nodes, edges, adjacency, labels, properties
+  case catalog = 1
+  case nodes, edges, adjacency, labels, properties
 
   /// The tree's name in tool output and maintenance results.
   package var treeName: String {
@@ -175,7 +176,9 @@ package struct StoredEdge: Equatable {
   /// Checks a record as `decode` does and returns its endpoints and type,
   /// calling `key` with each property key id, without building the record
   /// (the verifier's pass over every edge).
-  package static func check(raw: UnsafeRawBufferPointer, id: EdgeID, key: (UInt32) -> Void) throws -> (source: NodeID, target: NodeID, type: UInt32) {
+  package static func check(raw: UnsafeRawBufferPointer, id: EdgeID, key: (UInt32) -> Void) throws -> (
+    source: NodeID, target: NodeID, type: UInt32
+  ) {
     var r = ByteReader(raw)
     let source = try r.varint()
     let target = try r.varint()
@@ -214,7 +217,9 @@ private func skipProperties(_ r: inout ByteReader, owner: @autoclosure () -> Str
   }
 }
 
-private func decodeProperties(_ r: inout ByteReader, owner: @autoclosure () -> String) throws -> [(key: UInt32, value: PropertyValue)] {
+private func decodeProperties(_ r: inout ByteReader, owner: @autoclosure () -> String) throws -> [(
+  key: UInt32, value: PropertyValue
+)] {
   let count = try r.varint()
   guard count <= UInt64(r.remaining) else { throw r.error("\(owner()): \(count) properties in \(r.remaining) bytes") }
   var properties: [(key: UInt32, value: PropertyValue)] = []

@@ -78,7 +78,12 @@ package enum KeyEncoding {
   }
 
   package enum Rank: UInt8 {
-    case null = 1, bool = 2, int = 3, double = 4, string = 5, bytes = 6
+    case null = 1
+    case bool = 2
+    case int = 3
+    case double = 4
+    case string = 5
+    case bytes = 6
   }
 
   /// Appends an indexable scalar; returns false (appending nothing) for lists, and

@@ -203,7 +203,8 @@ extension PropertyValue {
     var w = ByteWriter()
     encode(into: &w)
     guard w.count <= Self.maximumEncodedSize else {
-      throw SombraError.invalidArgument("property '\(key)': the value is \(w.count) bytes encoded; the limit is \(Self.maximumEncodedSize) bytes (16 MiB)")
+      throw SombraError.invalidArgument(
+        "property '\(key)': the value is \(w.count) bytes encoded; the limit is \(Self.maximumEncodedSize) bytes (16 MiB)")
     }
   }
 }

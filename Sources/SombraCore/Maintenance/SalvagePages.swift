@@ -27,7 +27,10 @@ final class SalvagePages: PageReader {
   let walNote: String?
   private let read: (PageNumber) throws -> [UInt8]
 
-  init(pageSize: Int, pageCount: UInt32, header: DatabaseHeader?, walFrames: Int, walNote: String?, read: @escaping (PageNumber) throws -> [UInt8]) {
+  init(
+    pageSize: Int, pageCount: UInt32, header: DatabaseHeader?, walFrames: Int, walNote: String?,
+    read: @escaping (PageNumber) throws -> [UInt8]
+  ) {
     self.pageSize = pageSize
     self.pageCount = pageCount
     self.header = header
@@ -43,7 +46,8 @@ final class SalvagePages: PageReader {
     }
     let bytes = try read(number)
     guard bytes.count == pageSize else {
-      throw SombraError.corruption("page \(number) is truncated: \(bytes.count) of \(pageSize) bytes", page: number, offset: UInt64(bytes.count))
+      throw SombraError.corruption(
+        "page \(number) is truncated: \(bytes.count) of \(pageSize) bytes", page: number, offset: UInt64(bytes.count))
     }
     try bytes.withUnsafeBytes { try PageLayout.verify($0, number: number, path: nil, source: "the damaged database") }
     return bytes
@@ -100,9 +104,10 @@ final class SalvagePages: PageReader {
       let pageCount = max(fromFile, frames > 0 ? maxFramePage &+ 1 : 0)  // maxFramePage < UInt32.max: a page number
       let read: (PageNumber) throws -> [UInt8] = { number in
         var bytes = [UInt8](repeating: 0, count: pageSize)
-        let source = versions[number].flatMap { list in
-          list.last.map { PageSource.of(newest: $0, among: list, isDelta: deltaFrames.contains) }
-        } ?? PageSource(base: nil)
+        let source =
+          versions[number].flatMap { list in
+            list.last.map { PageSource.of(newest: $0, among: list, isDelta: deltaFrames.contains) }
+          } ?? PageSource(base: nil)
         try bytes.withUnsafeMutableBytes {
           try source.read(number, main: main, wal: wal, pageSize: pageSize, into: $0, verify: false)
         }
@@ -113,7 +118,8 @@ final class SalvagePages: PageReader {
         let (stored, computed) = bytes.withUnsafeBytes { PageLayout.checksums($0) }
         if stored == computed { header = try? bytes.withUnsafeBytes { try DatabaseHeader.decode($0, path: path) } }
       }
-      let pages = SalvagePages(pageSize: pageSize, pageCount: pageCount, header: header, walFrames: frames, walNote: walNote, read: read)
+      let pages = SalvagePages(
+        pageSize: pageSize, pageCount: pageCount, header: header, walFrames: frames, walNote: walNote, read: read)
       return (pages, close)
     } catch {
       close()
@@ -125,7 +131,8 @@ final class SalvagePages: PageReader {
   private static func guessPageSize(_ main: any StorageFile, wal: (any StorageFile)?, fileSize: UInt64) throws -> Int {
     var prefix = [UInt8](repeating: 0, count: DatabaseHeader.prefixSize)
     let n = try prefix.withUnsafeMutableBytes { try main.read(into: $0, at: 0) }
-    if n == prefix.count, let probed = try? prefix.withUnsafeBytes({ try DatabaseHeader.probe($0, fileSize: fileSize, path: "") }) {
+    if n == prefix.count, let probed = try? prefix.withUnsafeBytes({ try DatabaseHeader.probe($0, fileSize: fileSize, path: "") })
+    {
       return probed.pageSize
     }
     if let wal {
@@ -153,7 +160,8 @@ final class SalvagePages: PageReader {
       size *= 2
     }
     guard best.score > 0 else {
-      throw SombraError(.notASombraFile, "no page of any Sombra page size passes its checksum: nothing to salvage", path: main.path)
+      throw SombraError(
+        .notASombraFile, "no page of any Sombra page size passes its checksum: nothing to salvage", path: main.path)
     }
     return best.size
   }

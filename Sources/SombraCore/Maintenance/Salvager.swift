@@ -94,7 +94,10 @@ final class Salvager {
   private func treeMembership(_ pages: SalvagePages) -> [PageNumber: Tree] {
     guard let header = pages.header else { return [:] }
     var result: [PageNumber: Tree] = [:]
-    let trees: [(GraphRoot, Tree)] = [(.catalog, .catalog), (.nodes, .nodes), (.edges, .edges), (.adjacency, .adjacency), (.labels, .labels), (.properties, .other)]
+    let trees: [(GraphRoot, Tree)] = [
+      (.catalog, .catalog), (.nodes, .nodes), (.edges, .edges), (.adjacency, .adjacency), (.labels, .labels),
+      (.properties, .other),
+    ]
     for (root, tree) in trees {
       let start = header.roots[root.rawValue]
       guard start != 0, start < pages.pageCount, result[start] == nil else { continue }
@@ -166,7 +169,9 @@ final class Salvager {
           adjacency[item.edge] = AdjacencyFact(node: source, neighbour: target, type: item.type)
         }
       case .labels:
-        guard key.count == 12, let label = KeyEncoding.readU32(key, at: 0), let node = KeyEncoding.readU64(key, at: 4) else { continue }
+        guard key.count == 12, let label = KeyEncoding.readU32(key, at: 0), let node = KeyEncoding.readU64(key, at: 4) else {
+          continue
+        }
         labelsOf[node, default: []].insert(label)
       case .other:
         continue
@@ -222,7 +227,8 @@ final class Salvager {
       lostEdges[id] = .init(id: id, names: [name(.type, edge.type)], reason: "dropped: node \(missing) was lost")
     }
     for (id, why) in brokenEdges where edges[id] == nil {
-      lostEdges[id] = .init(id: id, names: adjacency[id].map { [name(.type, $0.type)] } ?? [], reason: "record unreadable: \(why)")
+      lostEdges[id] = .init(
+        id: id, names: adjacency[id].map { [name(.type, $0.type)] } ?? [], reason: "record unreadable: \(why)")
     }
     for (id, fact) in adjacency where edges[id] == nil && lostEdges[id] == nil {
       lostEdges[id] = .init(id: id, names: [name(.type, fact.type)], reason: "record on an unreadable page")
@@ -275,7 +281,9 @@ final class Salvager {
       let catalogTree = try tx.ensureGraph()
       for kind in NameKind.allCases {
         var last: UInt32 = 0
-        if let v = catalog[CatalogKey.lastID(kind.rawValue)], v.count == 4 { last = v.withUnsafeBytes { $0.le(0, as: UInt32.self) } }
+        if let v = catalog[CatalogKey.lastID(kind.rawValue)], v.count == 4 {
+          last = v.withUnsafeBytes { $0.le(0, as: UInt32.self) }
+        }
         var taken: Set<String> = []
         for (id, name) in (names[kind] ?? [:]).sorted(by: { $0.key < $1.key }) {
           // Two ids claiming one name (damage): the later id's name is made unique.
@@ -289,7 +297,8 @@ final class Salvager {
       }
       var lastIndex: UInt32 = 0
       if let v = catalog[CatalogKey.lastID(4)], v.count == 4 { lastIndex = v.withUnsafeBytes { $0.le(0, as: UInt32.self) } }
-      for (key, value) in catalog.sorted(by: { BTree.compare($0.key, $1.key) < 0 }) where key.count == 5 && key[0] == 6 && value.count == 8 {
+      for (key, value) in catalog.sorted(by: { BTree.compare($0.key, $1.key) < 0 })
+      where key.count == 5 && key[0] == 6 && value.count == 8 {
         guard let id = KeyEncoding.readU32(key, at: 1) else { continue }
         let (label, keyID) = value.withUnsafeBytes { ($0.le(0, as: UInt32.self), $0.le(4, as: UInt32.self)) }
         guard label == 0 || names[.label]?[label] != nil, names[.key]?[keyID] != nil else { continue }

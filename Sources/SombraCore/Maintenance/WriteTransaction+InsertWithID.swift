@@ -11,13 +11,16 @@ extension WriteTransaction {
 
   /// Creates edge `id` from `source` to `target` (both must exist, `notFound`);
   /// `invalidArgument` when the id exists.
-  package func insertEdge(id: EdgeID, from source: NodeID, to target: NodeID, type: String, properties: [String: PropertyValue]) throws {
+  package func insertEdge(id: EdgeID, from source: NodeID, to target: NodeID, type: String, properties: [String: PropertyValue])
+    throws
+  {
     try ensureGraph()
     for end in [source, target] where try !nodeExists(end) {
       throw SombraError(.notFound, "node \(end) does not exist (edge \(id): \(source) -> \(target))")
     }
     let stored = StoredEdge(
-      source: source, target: target, type: try internName(.type, type), properties: try storedProperties(properties, merging: []))
+      source: source, target: target, type: try internName(.type, type), properties: try storedProperties(properties, merging: [])
+    )
     try insertStoredEdge(id, stored)
   }
 

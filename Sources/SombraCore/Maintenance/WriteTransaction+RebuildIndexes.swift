@@ -109,7 +109,8 @@ extension WriteTransaction {
         try addAdjacency(edge.target, outgoing: false, AdjacencyItem(type: edge.type, neighbour: edge.source, edge: id))
         result.adjacencyEntries += 2
         typeCounts[edge.type, default: 0] += 1
-        if try !nodes.contains(KeyEncoding.u64(edge.source), in: self) || !nodes.contains(KeyEncoding.u64(edge.target), in: self) {
+        if try !nodes.contains(KeyEncoding.u64(edge.source), in: self) || !nodes.contains(KeyEncoding.u64(edge.target), in: self)
+        {
           result.danglingEdges.append(id)
         }
         result.edges += 1

@@ -69,61 +69,72 @@ extension Database {
 
     let lookups = m.cacheHits + m.cacheMisses
     if lookups < thresholds.cacheWarmupLookups {
-      checks.append(HealthCheck(
-        name: "cache_hit_rate", status: .healthy, value: nil, threshold: thresholds.minCacheHitRate,
-        message: "cache hit rate not judged yet: \(lookups) of \(thresholds.cacheWarmupLookups) warm-up lookups"))
+      checks.append(
+        HealthCheck(
+          name: "cache_hit_rate", status: .healthy, value: nil, threshold: thresholds.minCacheHitRate,
+          message: "cache hit rate not judged yet: \(lookups) of \(thresholds.cacheWarmupLookups) warm-up lookups"))
     } else {
       let rate = m.cacheHitRate ?? 1
-      checks.append(HealthCheck(
-        name: "cache_hit_rate", status: rate < thresholds.minCacheHitRate ? .degraded : .healthy, value: rate,
-        threshold: thresholds.minCacheHitRate,
-        message: rate < thresholds.minCacheHitRate
-          ? "cache hit rate \(percent(rate)) is below \(percent(thresholds.minCacheHitRate)): raise the cache size"
-          : "cache hit rate \(percent(rate))"))
+      checks.append(
+        HealthCheck(
+          name: "cache_hit_rate", status: rate < thresholds.minCacheHitRate ? .degraded : .healthy, value: rate,
+          threshold: thresholds.minCacheHitRate,
+          message: rate < thresholds.minCacheHitRate
+            ? "cache hit rate \(percent(rate)) is below \(percent(thresholds.minCacheHitRate)): raise the cache size"
+            : "cache hit rate \(percent(rate))"))
     }
 
     let wal = m.walBytes
     let blocker = pager.lock.withLock { $0.checkpointBlocker }
     let walStatus: HealthStatus = wal > maxWAL &* thresholds.walUnhealthyFactor ? .unhealthy : wal > maxWAL ? .degraded : .healthy
-    checks.append(HealthCheck(
-      name: "wal_size", status: walStatus, value: Double(wal), threshold: Double(maxWAL),
-      message: walStatus == .healthy
-        ? "WAL \(wal) bytes of \(maxWAL)"
-        : "WAL \(wal) bytes is over maxWALSize (\(maxWAL)): "
-          + (blocker.map { "\($0), so checkpoints cannot reset it" } ?? "long readers keep checkpoints from resetting it")))
+    checks.append(
+      HealthCheck(
+        name: "wal_size", status: walStatus, value: Double(wal), threshold: Double(maxWAL),
+        message: walStatus == .healthy
+          ? "WAL \(wal) bytes of \(maxWAL)"
+          : "WAL \(wal) bytes is over maxWALSize (\(maxWAL)): "
+            + (blocker.map { "\($0), so checkpoints cannot reset it" } ?? "long readers keep checkpoints from resetting it")))
 
     let session = m.corruptionErrors
     let lifetime = m.lifetime.corruptionEvents
     let corruptionStatus: HealthStatus = session > 0 ? .unhealthy : lifetime > 0 ? .degraded : .healthy
-    checks.append(HealthCheck(
-      name: "corruption_errors", status: corruptionStatus, value: Double(lifetime), threshold: 0,
-      message: corruptionStatus == .healthy
-        ? "no corruption seen"
-        : "\(session) corruption error(s) this session, \(lifetime) over the file's life: run sombra-verify"))
+    checks.append(
+      HealthCheck(
+        name: "corruption_errors", status: corruptionStatus, value: Double(lifetime), threshold: 0,
+        message: corruptionStatus == .healthy
+          ? "no corruption seen"
+          : "\(session) corruption error(s) this session, \(lifetime) over the file's life: run sombra-verify"))
 
     let now = Double(max(time(nil), 0))
     let last = m.lifetime.lastCheckpointTime
     let age = last == 0 ? nil : max(now - Double(last), 0)
     let stale = wal > 0 && (age.map { $0 > thresholds.maxCheckpointAge } ?? false)
-    checks.append(HealthCheck(
-      name: "checkpoint_age", status: stale ? .degraded : .healthy, value: age, threshold: thresholds.maxCheckpointAge,
-      message: age.map { stale ? "last checkpoint \(Int($0)) s ago with \(wal) WAL bytes waiting" : "last checkpoint \(Int($0)) s ago" }
-        ?? "no checkpoint recorded yet"))
+    checks.append(
+      HealthCheck(
+        name: "checkpoint_age", status: stale ? .degraded : .healthy, value: age, threshold: thresholds.maxCheckpointAge,
+        message: age.map {
+          stale ? "last checkpoint \(Int($0)) s ago with \(wal) WAL bytes waiting" : "last checkpoint \(Int($0)) s ago"
+        }
+          ?? "no checkpoint recorded yet"))
 
     let poisoned = isPoisoned
-    checks.append(HealthCheck(
-      name: "poisoned", status: poisoned ? .unhealthy : .healthy, value: poisoned ? 1 : 0, threshold: 0,
-      message: poisoned ? "a write or sync failed: reopen the database" : "handle usable"))
+    checks.append(
+      HealthCheck(
+        name: "poisoned", status: poisoned ? .unhealthy : .healthy, value: poisoned ? 1 : 0, threshold: 0,
+        message: poisoned ? "a write or sync failed: reopen the database" : "handle usable"))
 
     if let free = try? pager.storage.availableBytes(at: path) {
-      let status: HealthStatus = free < thresholds.minFreeDiskBytes / 4 ? .unhealthy : free < thresholds.minFreeDiskBytes ? .degraded : .healthy
-      checks.append(HealthCheck(
-        name: "free_disk", status: status, value: Double(free), threshold: Double(thresholds.minFreeDiskBytes),
-        message: status == .healthy ? "\(free) bytes free" : "only \(free) bytes free on the database's file system"))
+      let status: HealthStatus =
+        free < thresholds.minFreeDiskBytes / 4 ? .unhealthy : free < thresholds.minFreeDiskBytes ? .degraded : .healthy
+      checks.append(
+        HealthCheck(
+          name: "free_disk", status: status, value: Double(free), threshold: Double(thresholds.minFreeDiskBytes),
+          message: status == .healthy ? "\(free) bytes free" : "only \(free) bytes free on the database's file system"))
     } else {
-      checks.append(HealthCheck(
-        name: "free_disk", status: .degraded, value: nil, threshold: Double(thresholds.minFreeDiskBytes),
-        message: "free space could not be measured"))
+      checks.append(
+        HealthCheck(
+          name: "free_disk", status: .degraded, value: nil, threshold: Double(thresholds.minFreeDiskBytes),
+          message: "free space could not be measured"))
     }
     return HealthReport(status: checks.map(\.status).max() ?? .healthy, checks: checks)
   }

@@ -1,7 +1,8 @@
+import Logging
+
 #if canImport(Glibc)
   import Glibc
 #endif
-import Logging
 
 /// How a database is opened. Every limit has a documented default.
 public struct OpenOptions: Sendable {
@@ -113,7 +114,9 @@ public struct OpenOptions: Sendable {
     if let cacheBytes, cacheBytes < 8 * PageLayout.maximumPageSize {
       throw SombraError.invalidArgument("cacheBytes must be at least 512 KiB (8 of the largest pages), not \(cacheBytes)")
     }
-    guard lockTimeout >= 0, lockTimeout.isFinite else { throw SombraError.invalidArgument("lock timeout must be 0 or more seconds") }
+    guard lockTimeout >= 0, lockTimeout.isFinite else {
+      throw SombraError.invalidArgument("lock timeout must be 0 or more seconds")
+    }
     guard maxTransactionPages >= 1 else { throw SombraError.invalidArgument("maxTransactionPages must be at least 1") }
     if let t = autoCheckpointInterval, !(t > 0 && t.isFinite) {
       throw SombraError.invalidArgument("autoCheckpointInterval must be a positive number of seconds (nil to disable)")

@@ -158,7 +158,8 @@ package final class PageWriter {
   func timedOut() -> SombraError {
     SombraError(
       .timeout,
-      "the write transaction was open longer than transactionTimeout (\(pager.options.transactionTimeout ?? 0) s) and was rolled back; start a new one")
+      "the write transaction was open longer than transactionTimeout (\(pager.options.transactionTimeout ?? 0) s) and was rolled back; start a new one"
+    )
   }
 
   /// Marks the transaction ended by its owner; false when it was revoked first.
@@ -225,7 +226,8 @@ package final class PageWriter {
   private func readPage<R>(_ number: PageNumber, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
     if let buffer = dirty[number] { return try body(UnsafeRawBufferPointer(buffer)) }
     guard number < header.pageCount else {
-      throw SombraError.corruption("page \(number) is beyond the \(header.pageCount) pages of the database", page: number, path: pager.path)
+      throw SombraError.corruption(
+        "page \(number) is beyond the \(header.pageCount) pages of the database", page: number, path: pager.path)
     }
     return try pager.withPage(number, base, body)
   }
@@ -256,7 +258,10 @@ package final class PageWriter {
   private func newDirtyBuffer(_ number: PageNumber) throws -> UnsafeMutableRawBufferPointer {
     // Page 0 is written at commit in addition to the dirty pages.
     if dirty.count + 1 >= pager.options.maxTransactionPages {
-      throw fail(SombraError(.limitExceeded, "the transaction changes more than \(pager.options.maxTransactionPages) pages (maxTransactionPages); split it"))
+      throw fail(
+        SombraError(
+          .limitExceeded,
+          "the transaction changes more than \(pager.options.maxTransactionPages) pages (maxTransactionPages); split it"))
     }
     let buffer = PageBuffers.take(pageSize: pager.pageSize)
     dirty.insert(buffer, for: number)

@@ -1,7 +1,8 @@
+import Logging
+
 #if canImport(Glibc)
   import Glibc
 #endif
-import Logging
 
 /// Checkpoint protocol:
 /// 1. Sync the WAL if commits since the last sync are not durable yet (the main
@@ -64,7 +65,9 @@ extension Pager {
 
   /// The checkpoint itself; the caller holds the writer gate. Timed, counted
   /// and logged (`reason`: requested, wal-size, interval, close, open).
-  func checkpointHoldingGate(_ mode: CheckpointMode, reason: String = "requested", _ pass: borrowing Pass) throws -> CheckpointResult {
+  func checkpointHoldingGate(_ mode: CheckpointMode, reason: String = "requested", _ pass: borrowing Pass) throws
+    -> CheckpointResult
+  {
     let started = monotonicSeconds()
     let result = try copyFrames(mode, pass)
     let elapsed = monotonicSeconds() - started
@@ -112,7 +115,9 @@ extension Pager {
         result.walBytesAfter = result.walBytesBefore
         return result
       }
-      throw SombraError(.busy, "readers in another process hold the database; the checkpoint could not run (raise the lock timeout or retry)", path: path)
+      throw SombraError(
+        .busy, "readers in another process hold the database; the checkpoint could not run (raise the lock timeout or retry)",
+        path: path)
     }
     defer { try? main.unlock(.readers) }
 
@@ -146,7 +151,9 @@ extension Pager {
           let newest = source.deltas.last ?? source.base
           let cached = newest.flatMap { frame in
             lock.withLock { state in
-              state.cache.pin(.frame(frame, page: number)).map { (slot: $0, bytes: UnsafeRawBufferPointer(state.cache.buffer($0))) }
+              state.cache.pin(.frame(frame, page: number)).map {
+                (slot: $0, bytes: UnsafeRawBufferPointer(state.cache.buffer($0)))
+              }
             }
           }
           if let cached {

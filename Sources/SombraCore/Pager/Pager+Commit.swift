@@ -1,7 +1,8 @@
+import Logging
+
 #if canImport(Glibc)
   import Glibc
 #endif
-import Logging
 
 /// Commit protocol (the order is what makes it crash-safe):
 /// 1. Seal every dirty page and the new header (page 0) with their CRCs, and
@@ -89,7 +90,10 @@ extension Pager {
     }
     logger.debug(
       "rollback",
-      metadata: ["tx": "\(writer.base.header.changeCounter &+ 1)", "reason": .string(writer.failure.map { $0.code.rawValue } ?? "requested")])
+      metadata: [
+        "tx": "\(writer.base.header.changeCounter &+ 1)",
+        "reason": .string(writer.failure.map { $0.code.rawValue } ?? "requested"),
+      ])
     if let pass = writer.lease.takePass() { pass.leave() }
   }
 
@@ -233,7 +237,9 @@ extension Pager {
     let headerPage = UnsafeMutableRawBufferPointer.allocate(byteCount: pageSize, alignment: 64)
     defer { headerPage.deallocate() }
     var frames = try buildFrames(writer, start: start, headerPage: headerPage)
-    defer { if !frames.plan.pinned.isEmpty { lock.withLock { state in for slot in frames.plan.pinned { state.cache.unpin(slot) } } } }
+    defer {
+      if !frames.plan.pinned.isEmpty { lock.withLock { state in for slot in frames.plan.pinned { state.cache.unpin(slot) } } }
+    }
     let written = try appendFrames(frames, writer, start: start, pass)
     try growWAL(frames.wal, framesEnd: written.end, allocated: written.allocated, transaction: frames.transaction, pass)
     let synced = try syncIfDue(frames, start: start)
@@ -301,7 +307,9 @@ extension Pager {
   }
 
   /// Step 1: encodes the new header into `headerPage` and plans how each page is logged.
-  private func buildFrames(_ writer: PageWriter, start: CommitStart, headerPage: UnsafeMutableRawBufferPointer) throws -> CommitFrames {
+  private func buildFrames(_ writer: PageWriter, start: CommitStart, headerPage: UnsafeMutableRawBufferPointer) throws
+    -> CommitFrames
+  {
     var newHeader = writer.header
     newHeader.durableWALFrames = UInt32(clamping: start.durableMark)
     // Both come from the file: a damaged or forged header near the top must
@@ -326,7 +334,9 @@ extension Pager {
   }
 
   /// Step 2: appends the frames after the last committed one, in chunks through the writer's buffer.
-  private func appendFrames(_ frames: CommitFrames, _ writer: PageWriter, start: CommitStart, _ pass: borrowing Pass) throws -> WrittenFrames {
+  private func appendFrames(_ frames: CommitFrames, _ writer: PageWriter, start: CommitStart, _ pass: borrowing Pass) throws
+    -> WrittenFrames
+  {
     let plan = frames.plan
     let frameCount = frames.frameCount
     let prefix = frames.prefix
@@ -374,7 +384,8 @@ extension Pager {
           let records = plan.deltaFrames[i - plan.images.count].bytes
           let length = records.count
           plan.records.withUnsafeBytes { all in
-            UnsafeMutableRawBufferPointer(rebasing: body[0..<length]).copyMemory(from: UnsafeRawBufferPointer(rebasing: all[records]))
+            UnsafeMutableRawBufferPointer(rebasing: body[0..<length]).copyMemory(
+              from: UnsafeRawBufferPointer(rebasing: all[records]))
           }
           running = WALFrameHeader.writeDelta(
             into: frameHead, commitPageCount: commitMarker, transaction: frames.transaction, header: walHeader,
@@ -655,7 +666,9 @@ extension Pager {
   /// the end of the file. The zeros start where the frames end and never cover
   /// a frame, so whichever of these writes a power loss keeps, recovery reads
   /// the frames that landed and stops at zeros or a torn frame after them.
-  private func growWAL(_ wal: any StorageFile, framesEnd: UInt64, allocated: UInt64, transaction: UInt64, _ pass: borrowing Pass) throws {
+  private func growWAL(_ wal: any StorageFile, framesEnd: UInt64, allocated: UInt64, transaction: UInt64, _ pass: borrowing Pass)
+    throws
+  {
     guard framesEnd > allocated else {
       pass.held.walAllocated = allocated
       return

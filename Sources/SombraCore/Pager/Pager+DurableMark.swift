@@ -56,7 +56,8 @@ extension Pager {
     state.durableMark = frames
     // Everything else in the range: the old mark, and any a failed unlock left.
     let below = LockRange(start: LockRange.durableMarks.start, length: target.start - LockRange.durableMarks.start)
-    let above = LockRange(start: target.start + 1, length: LockRange.durableMarks.start + LockRange.durableMarks.length - target.start - 1)
+    let above = LockRange(
+      start: target.start + 1, length: LockRange.durableMarks.start + LockRange.durableMarks.length - target.start - 1)
     // (A length of 0 would mean "to the end of the file" to fcntl.)
     if below.length > 0 { try main.unlock(below) }
     if above.length > 0 { try main.unlock(above) }
@@ -70,7 +71,9 @@ extension Pager {
     do {
       try moveDurableMark(to: frames, &state)
     } catch {
-      logger.error("the durable mark could not be moved; other processes see older commits", metadata: ["frames": "\(frames)", "error": "\(error)"])
+      logger.error(
+        "the durable mark could not be moved; other processes see older commits",
+        metadata: ["frames": "\(frames)", "error": "\(error)"])
     }
   }
 

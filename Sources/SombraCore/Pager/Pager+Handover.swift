@@ -50,7 +50,8 @@ extension Pager {
         throw SombraError.misuse("\(readers) read transaction(s) are still open; end them before closing")
       }
       guard try endSessionHoldingGate(pass).walReset else {
-        throw SombraError(.busy, "readers in another process hold the database; it could not be closed for replacement", path: path)
+        throw SombraError(
+          .busy, "readers in another process hold the database; it could not be closed for replacement", path: path)
       }
       let wal = markClosed()
       logger.info("closed for replacement")

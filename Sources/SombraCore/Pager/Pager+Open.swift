@@ -41,7 +41,9 @@ extension Pager {
     let deadline = monotonicSeconds() + options.lockTimeout
     while !(try main.lock(.writer, .exclusive, wait: false)) {
       guard monotonicSeconds() < deadline else {
-        throw SombraError(.locked, "the database is open for writing by another process (or handle); close it or use a read-only open", path: path)
+        throw SombraError(
+          .locked, "the database is open for writing by another process (or handle); close it or use a read-only open", path: path
+        )
       }
       usleepSeconds(0.002)
     }
@@ -186,7 +188,9 @@ extension Pager {
     var prefix = [UInt8](repeating: 0, count: DatabaseHeader.prefixSize)
     let n = try prefix.withUnsafeMutableBytes { try file.read(into: $0, at: 0) }
     let fromMain = Result {
-      try prefix.withUnsafeBytes { try DatabaseHeader.probe(UnsafeRawBufferPointer(rebasing: $0[0..<n]), fileSize: size, path: path) }
+      try prefix.withUnsafeBytes {
+        try DatabaseHeader.probe(UnsafeRawBufferPointer(rebasing: $0[0..<n]), fileSize: size, path: path)
+      }
     }
     if n == DatabaseHeader.prefixSize, prefix.starts(with: DatabaseHeader.magic) {
       return try fromMain.get().pageSize
@@ -207,9 +211,13 @@ extension Pager {
     let ours = head.prefix(min(n, 4)).enumerated().allSatisfy { $0.element == 0 || $0.element == magic[$0.offset] }
     guard ours else {
       if head.starts(with: Array("GRPHWAL".utf8)) {
-        throw SombraError(.legacyFormat, "the WAL beside an empty database file is a Sombra 0.x log; move it away or restore the database file", path: path)
+        throw SombraError(
+          .legacyFormat, "the WAL beside an empty database file is a Sombra 0.x log; move it away or restore the database file",
+          path: path)
       }
-      throw SombraError(.notASombraFile, "the WAL beside an empty database file is not a Sombra WAL; move it away rather than let it be overwritten", path: path)
+      throw SombraError(
+        .notASombraFile,
+        "the WAL beside an empty database file is not a Sombra WAL; move it away rather than let it be overwritten", path: path)
     }
   }
 
@@ -252,7 +260,10 @@ extension Pager {
       if let wal = walFile {
         // Read-only handles in other processes may be scanning it: as a reset does.
         guard try lockReadersForCheckpoint(timeout: max(options.lockTimeout, 0.001)) else {
-          throw SombraError(.busy, "read-only handles in another process hold the database; the accepted loss could not be made permanent (retry)", path: path)
+          throw SombraError(
+            .busy,
+            "read-only handles in another process hold the database; the accepted loss could not be made permanent (retry)",
+            path: path)
         }
         defer { try? main.unlock(.readers) }
         if scan.committed.isEmpty { scan = WALScan() }
@@ -284,10 +295,14 @@ extension Pager {
       let header = try DatabaseHeader.decode(UnsafeRawBufferPointer(state.cache.buffer(slot)), path: path)
       state.header = header
       if header.minor > DatabaseHeader.currentMinor {
-        throw SombraError(.unsupportedVersion, "format \(header.major).\(header.minor) is newer than this build (\(header.major).\(DatabaseHeader.currentMinor)); open it read-only or upgrade Sombra", path: path)
+        throw SombraError(
+          .unsupportedVersion,
+          "format \(header.major).\(header.minor) is newer than this build (\(header.major).\(DatabaseHeader.currentMinor)); open it read-only or upgrade Sombra",
+          path: path)
       }
       if let count = scan.committedPageCount, count != header.pageCount {
-        throw SombraError.corruption("the last commit says \(count) pages but its header says \(header.pageCount)", page: 0, path: walPath)
+        throw SombraError.corruption(
+          "the last commit says \(count) pages but its header says \(header.pageCount)", page: 0, path: walPath)
       }
       state.report.uncleanShutdown = !header.cleanShutdown
       // What recovery found is what a sync can make of it: no commit of this
@@ -384,9 +399,11 @@ extension Pager {
     guard !options.acceptWALLoss else { return }
     let what: String
     if case .foreign = damage.kind {
-      what = "\(damage): it was not replayed and is kept as it is. Move it away if it is not this database's (a leftover beside a restored copy), or run 'sombra-repair DB recover' to keep a copy and start a new WAL"
+      what =
+        "\(damage): it was not replayed and is kept as it is. Move it away if it is not this database's (a leftover beside a restored copy), or run 'sombra-repair DB recover' to keep a copy and start a new WAL"
     } else {
-      what = "\(damage). Nothing was written and the WAL is kept as it is; a read-only open serves the commits before the damage. 'sombra-repair DB recover' shows what recovery can keep, and 'sombra-repair DB recover --accept-loss --yes' keeps a copy of the database and its WAL and gives up the rest"
+      what =
+        "\(damage). Nothing was written and the WAL is kept as it is; a read-only open serves the commits before the damage. 'sombra-repair DB recover' shows what recovery can keep, and 'sombra-repair DB recover --accept-loss --yes' keeps a copy of the database and its WAL and gives up the rest"
     }
     throw SombraError.corruption(what, offset: damage.offset, path: walPath)
   }
@@ -395,7 +412,10 @@ extension Pager {
   /// with `truncate`. The caller holds the writer gate (`pass`) and keeps it.
   func endSessionHoldingGate(_ pass: borrowing Pass) throws -> CheckpointResult {
     let (base, allowsDeltas) = lock.withLock { state in
-      (Snapshot(mark: state.committedFrames, generation: state.generation, header: state.header), state.walHeader?.allowsDeltas ?? true)
+      (
+        Snapshot(mark: state.committedFrames, generation: state.generation, header: state.header),
+        state.walHeader?.allowsDeltas ?? true
+      )
     }
     let hints = pass.held.leafInsertHints
     pass.held.leafInsertHints = [:]
@@ -467,7 +487,11 @@ extension Pager {
       var failure: Error?
       if !healthy {
         // Say so: the session did not end cleanly, whatever close does now.
-        failure = lock.withLock { $0.poison }.map { SombraError(.poisoned, "closed after an earlier write or sync failed (\($0)); the next open recovers the last durable commit", path: path, cause: $0) }
+        failure = lock.withLock { $0.poison }.map {
+          SombraError(
+            .poisoned, "closed after an earlier write or sync failed (\($0)); the next open recovers the last durable commit",
+            path: path, cause: $0)
+        }
       } else if !readOnly {
         do {
           _ = try endSessionHoldingGate(pass)

@@ -53,7 +53,8 @@ extension Pager {
 
   /// Step 3: who holds the WAL when a checkpoint could not reset it.
   func noteCheckpointBlocked(byOtherProcesses: Bool, _ state: inout PagerState) {
-    state.checkpointBlocker = byOtherProcesses
+    state.checkpointBlocker =
+      byOtherProcesses
       ? "read transactions of read-only handles (other processes) hold the readers lock"
       : "\(state.readerMarks.values.reduce(0, +)) read transaction(s) of this handle are open"
   }

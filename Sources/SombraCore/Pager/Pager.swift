@@ -1,8 +1,9 @@
+import Logging
+import Synchronization
+
 #if canImport(Glibc)
   import Glibc
 #endif
-import Logging
-import Synchronization
 
 /// The pager: pages of the main file overlaid by committed WAL frames, served
 /// through the page cache to snapshots, and changed only by one writer at a time.
@@ -149,7 +150,9 @@ package final class Pager: Sendable {
   func checkUsable(_ state: PagerState) throws {
     if state.closed { throw SombraError.misuse("the database is closed") }
     if let poison = state.poison {
-      throw SombraError(.poisoned, "an earlier write or sync failed (\(poison)); reopen the database to recover the last durable commit", path: path, cause: poison)
+      throw SombraError(
+        .poisoned, "an earlier write or sync failed (\(poison)); reopen the database to recover the last durable commit",
+        path: path, cause: poison)
     }
   }
 
@@ -198,7 +201,8 @@ package final class Pager: Sendable {
   /// disk (and verified). The bytes are valid only inside `body`.
   package func withPage<R>(_ number: PageNumber, _ snapshot: Snapshot, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
     guard number < snapshot.header.pageCount else {
-      throw SombraError.corruption("page \(number) is beyond the \(snapshot.header.pageCount) pages of the database", page: number, path: path)
+      throw SombraError.corruption(
+        "page \(number) is beyond the \(snapshot.header.pageCount) pages of the database", page: number, path: path)
     }
     let (slot, bytes) = try lock.withLock { state in
       try checkUsable(state)
@@ -229,14 +233,17 @@ package final class Pager: Sendable {
       throw error
     }
     if state.cache.stats.evictions != evictions, state.cache.stats.evictions % 1000 == 0 {
-      logger.trace("cache eviction (1 in 1000 logged)", metadata: ["page": "\(page)", "evictions": "\(state.cache.stats.evictions)"])
+      logger.trace(
+        "cache eviction (1 in 1000 logged)", metadata: ["page": "\(page)", "evictions": "\(state.cache.stats.evictions)"])
     }
     return slot
   }
 
   /// Reads and verifies one version of a page (see `PageSource.read`) from
   /// the main file and `wal`.
-  func load(_ page: PageNumber, from source: PageSource, into buffer: UnsafeMutableRawBufferPointer, wal: (any StorageFile)?) throws {
+  func load(_ page: PageNumber, from source: PageSource, into buffer: UnsafeMutableRawBufferPointer, wal: (any StorageFile)?)
+    throws
+  {
     try source.read(page, main: main, wal: wal, pageSize: pageSize, into: buffer, verify: true)
   }
 
@@ -304,7 +311,8 @@ package final class Pager: Sendable {
     }
     if state.committedFrames == 0, try main.size() == 0 {
       // A new database whose first commit is written but not yet durable.
-      throw SombraError(.notASombraFile, "not a Sombra database yet: the file is empty and its first commit is not durable yet", path: path)
+      throw SombraError(
+        .notASombraFile, "not a Sombra database yet: the file is empty and its first commit is not durable yet", path: path)
     }
     let slot = try pin(0, mark: state.committedFrames, &state)
     defer { state.cache.unpin(slot) }
@@ -314,7 +322,9 @@ package final class Pager: Sendable {
   /// Scans the WAL for `refreshReadOnly`, no further than `limit` frames: on
   /// from the last adopted frame when the header is the one adopted (`resumed`),
   /// else anew (a reset happened).
-  private func scanForRefresh(_ wal: any StorageFile, limit: Int?, _ state: inout PagerState) throws -> (scan: WALScan, resumed: Bool) {
+  private func scanForRefresh(_ wal: any StorageFile, limit: Int?, _ state: inout PagerState) throws -> (
+    scan: WALScan, resumed: Bool
+  ) {
     var raw = [UInt8](repeating: 0, count: WALFormat.headerSize)
     let n = try raw.withUnsafeMutableBytes { try wal.read(into: $0, at: 0) }
     let current = raw.withUnsafeBytes { try? WALHeader.decode(UnsafeRawBufferPointer(rebasing: $0[0..<n])).get() }
@@ -327,7 +337,9 @@ package final class Pager: Sendable {
     // As in a read-write open (`recover`): a WAL of another page size is not
     // this database's, and ignoring it would hide whatever it holds.
     if case .badPageSize(let size)? = scan.headerProblem {
-      throw SombraError.corruption("the WAL is for \(size)-byte pages but the database has \(pageSize)-byte pages: it belongs to another database; move it away", offset: WALFormat.headerPageSizeOffset, path: walPath)
+      throw SombraError.corruption(
+        "the WAL is for \(size)-byte pages but the database has \(pageSize)-byte pages: it belongs to another database; move it away",
+        offset: WALFormat.headerPageSizeOffset, path: walPath)
     }
     // Damage: serve what comes before it and say so; a stray: none of it.
     if let damage = try assessWAL(wal, scan: &scan) { noteWALDamage(damage, &state) }

@@ -45,7 +45,8 @@ final class WriteLease: Sendable {
     while true {
       if current == Self.revoked { return false }
       if current == Self.ended { return true }
-      let (exchanged, original) = activity.compareExchange(expected: current, desired: Self.ended, ordering: .acquiringAndReleasing)
+      let (exchanged, original) = activity.compareExchange(
+        expected: current, desired: Self.ended, ordering: .acquiringAndReleasing)
       if exchanged { return true }
       current = original
     }

@@ -44,7 +44,9 @@ package struct POSIXStorageSystem: StorageSystem {
       let e = Glibc.errno
       if e == ENOENT { throw SombraError(.notFound, "no such file", path: path, syscall: "open", errno: e) }
       // A directory opened for writing fails here (a read-only open fails below).
-      if e == EISDIR { throw SombraError(.invalidArgument, "is a directory, not a database file", path: path, syscall: "open", errno: e) }
+      if e == EISDIR {
+        throw SombraError(.invalidArgument, "is a directory, not a database file", path: path, syscall: "open", errno: e)
+      }
       throw SombraError.io("open", errno: e, path: path)
     }
     var st = stat()

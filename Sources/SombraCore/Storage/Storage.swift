@@ -137,10 +137,12 @@ package enum StoragePath {
 
 extension StorageFile {
   /// Reads exactly `buffer.count` bytes or throws `corruption` (truncated file).
-  package func readExactly(into buffer: UnsafeMutableRawBufferPointer, at offset: UInt64, what: @autoclosure () -> String) throws {
+  package func readExactly(into buffer: UnsafeMutableRawBufferPointer, at offset: UInt64, what: @autoclosure () -> String) throws
+  {
     let n = try read(into: buffer, at: offset)
     if n != buffer.count {
-      throw SombraError.corruption("\(what()) is truncated: \(n) of \(buffer.count) bytes at offset \(offset)", offset: offset, path: path)
+      throw SombraError.corruption(
+        "\(what()) is truncated: \(n) of \(buffer.count) bytes at offset \(offset)", offset: offset, path: path)
     }
   }
 }

@@ -105,7 +105,9 @@ public struct LatencySummary: Sendable, Equatable {
   public var maxSeconds: Double
 
   /// A summary from its parts.
-  public init(count: UInt64 = 0, sumSeconds: Double = 0, p50: Double = 0, p95: Double = 0, p99: Double = 0, maxSeconds: Double = 0) {
+  public init(
+    count: UInt64 = 0, sumSeconds: Double = 0, p50: Double = 0, p95: Double = 0, p99: Double = 0, maxSeconds: Double = 0
+  ) {
     self.count = count
     self.sumSeconds = sumSeconds
     self.p50 = p50

@@ -1,7 +1,8 @@
+import Synchronization
+
 #if canImport(Glibc)
   import Glibc
 #endif
-import Synchronization
 
 /// Admits one write transaction at a time within a process, and keeps what
 /// only the one admitted may touch (`Held`). A counting semaphore rather than

@@ -97,7 +97,8 @@ extension Verifier {
           }
           facts.indexes.append(IndexDefinition(id: id, label: value.le(0, as: UInt32.self), key: value.le(4, as: UInt32.self)))
         case 7:
-          guard key.count == 9, let label = KeyEncoding.readU32(raw: key, at: 1), let keyID = KeyEncoding.readU32(raw: key, at: 5),
+          guard key.count == 9, let label = KeyEncoding.readU32(raw: key, at: 1),
+            let keyID = KeyEncoding.readU32(raw: key, at: 5),
             value.count == 4
           else {
             invalid("index lookup entry with a \(key.count)-byte key and a \(value.count)-byte value")
@@ -123,14 +124,17 @@ extension Verifier {
       let keys = nameKeys[kind] ?? [:]
       for (nameKey, id) in keys.sorted(by: { $0.value < $1.value }) {
         guard let name = ids[id], CatalogKey.name(kind, name) == nameKey else {
-          invalid("a \(kind.noun) name maps to id \(id), whose id-to-name entry \(ids[id] == nil ? "is missing" : "names another")")
+          invalid(
+            "a \(kind.noun) name maps to id \(id), whose id-to-name entry \(ids[id] == nil ? "is missing" : "names another")")
           continue
         }
       }
       for (id, name) in ids.sorted(by: { $0.key < $1.key }) {
         if id == 0 { invalid("\(kind.noun) '\(name)' has id 0") }
         if keys[CatalogKey.name(kind, name)] != id {
-          invalid("\(kind.noun) id \(id) is named '\(name)', but that name maps to \(keys[CatalogKey.name(kind, name)].map { "id \($0)" } ?? "nothing")")
+          invalid(
+            "\(kind.noun) id \(id) is named '\(name)', but that name maps to \(keys[CatalogKey.name(kind, name)].map { "id \($0)" } ?? "nothing")"
+          )
         }
         if let last = lastIDs[kind.rawValue], id <= last { continue }
         invalid("\(kind.noun) id \(id) is above the last id given out (\(lastIDs[kind.rawValue].map(String.init) ?? "none"))")
@@ -148,14 +152,17 @@ extension Verifier {
     for def in facts.indexes {
       defined[def.id] = def
       if def.id == 0 || def.id > lastIndex { invalid("index id \(def.id) is above the last index id given out (\(lastIndex))") }
-      if def.label != 0 && !facts.has(.label, def.label) { invalid("index \(def.id) names label id \(def.label), which has no name") }
+      if def.label != 0 && !facts.has(.label, def.label) {
+        invalid("index \(def.id) names label id \(def.label), which has no name")
+      }
       if !facts.has(.key, def.key) { invalid("index \(def.id) names property key id \(def.key), which has no name") }
       if byTarget[UInt64(def.label) << 32 | UInt64(def.key)] != def.id { invalid("index \(def.id) has no matching lookup entry") }
     }
     for (target, id) in byTarget.sorted(by: { $0.key < $1.key }) {
       let def = defined[id]
       if def == nil || UInt64(def?.label ?? 0) << 32 | UInt64(def?.key ?? 0) != target {
-        invalid("the lookup entry for label id \(target >> 32), key id \(target & 0xFFFF_FFFF) names index \(id), which does not match")
+        invalid(
+          "the lookup entry for label id \(target >> 32), key id \(target & 0xFFFF_FFFF) names index \(id), which does not match")
       }
     }
     catalog = facts

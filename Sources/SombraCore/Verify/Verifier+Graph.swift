@@ -170,7 +170,9 @@ extension Verifier {
           labelCounts.add(label)
           columns.labels.append(label)
         } property: { keyID, encoded in
-          if checkIDs && !names.has(.key, keyID) { invalidRecord("node \(id)", "property key id \(keyID) has no name in the catalog") }
+          if checkIDs && !names.has(.key, keyID) {
+            invalidRecord("node \(id)", "property key id \(keyID) has no name in the catalog")
+          }
           for def in definitions where def.key == keyID && (def.label == 0 || columns.labels[firstLabel...].contains(def.label)) {
             var r = ByteReader(encoded)
             columns.indexes[def.id]?.append(node: id, value: try PropertyValue.decode(from: &r))
@@ -225,14 +227,18 @@ extension Verifier {
         columns.expectedAdjacency.add(node: edge.source, outgoing: true, type: edge.type, neighbour: edge.target, edge: id)
         columns.expectedAdjacency.add(node: edge.target, outgoing: false, type: edge.type, neighbour: edge.source, edge: id)
         typeCounts.add(edge.type)
-        if checkIDs && !names.has(.type, edge.type) { invalidRecord("edge \(id)", "edge type id \(edge.type) has no name in the catalog") }
+        if checkIDs && !names.has(.type, edge.type) {
+          invalidRecord("edge \(id)", "edge type id \(edge.type) has no name in the catalog")
+        }
         for keyID in unnamedKeys { invalidRecord("edge \(id)", "property key id \(keyID) has no name in the catalog") }
         if checkEnds {
           if nodes.lookup.position(of: edge.source) == nil {
-            problem(.edgeDangling, record: "edge \(id)", "its source node \(edge.source) does not exist", hint: VerifyHint.salvage)
+            problem(
+              .edgeDangling, record: "edge \(id)", "its source node \(edge.source) does not exist", hint: VerifyHint.salvage)
           }
           if nodes.lookup.position(of: edge.target) == nil {
-            problem(.edgeDangling, record: "edge \(id)", "its target node \(edge.target) does not exist", hint: VerifyHint.salvage)
+            problem(
+              .edgeDangling, record: "edge \(id)", "its target node \(edge.target) does not exist", hint: VerifyHint.salvage)
           }
         }
         return true
@@ -445,19 +451,24 @@ extension Verifier {
       try BTree(root: header.roots[GraphRoot.labels.rawValue]).scanBorrowing(in: tx) { key, _ in
         entries += 1
         guard tick(entries) else { return false }
-        guard key.count == 12, let label = KeyEncoding.readU32(raw: key, at: 0), let node = KeyEncoding.readU64(raw: key, at: 4) else {
-          problem(.labelIndexExtra, record: "label index", "a malformed \(key.count)-byte entry (entries are 12 bytes)", hint: hint)
+        guard key.count == 12, let label = KeyEncoding.readU32(raw: key, at: 0), let node = KeyEncoding.readU64(raw: key, at: 4)
+        else {
+          problem(
+            .labelIndexExtra, record: "label index", "a malformed \(key.count)-byte entry (entries are 12 bytes)", hint: hint)
           return true
         }
         func name() -> String { catalog.describe(.label, label) }
         guard let i = nodes.lookup.position(of: node) else {
-          problem(.labelIndexExtra, record: "node \(node)", "the \(name()) index names node \(node), which does not exist", hint: hint)
+          problem(
+            .labelIndexExtra, record: "node \(node)", "the \(name()) index names node \(node), which does not exist", hint: hint)
           return true
         }
         if nodes.broken[i] { return true }
         let range = nodes.labelStart[i]..<nodes.labelStart[i + 1]
         guard let at = nodes.labels[range].firstIndex(of: label) else {
-          problem(.labelIndexExtra, record: "node \(node)", "the \(name()) index names node \(node), which does not have that label", hint: hint)
+          problem(
+            .labelIndexExtra, record: "node \(node)", "the \(name()) index names node \(node), which does not have that label",
+            hint: hint)
           return true
         }
         _ = seen.insert(at)
@@ -493,12 +504,15 @@ extension Verifier {
       try BTree(root: header.roots[GraphRoot.properties.rawValue]).scanBorrowing(in: tx) { key, _ in
         entries += 1
         guard tick(entries) else { return false }
-        guard key.count >= 13, let id = KeyEncoding.readU32(raw: key, at: 0), let node = KeyEncoding.readU64(raw: key, at: key.count - 8) else {
+        guard key.count >= 13, let id = KeyEncoding.readU32(raw: key, at: 0),
+          let node = KeyEncoding.readU64(raw: key, at: key.count - 8)
+        else {
           problem(.propertyIndexExtra, record: "property index", "a malformed \(key.count)-byte entry", hint: hint)
           return true
         }
         guard let expected = indexes[id] else {
-          problem(.propertyIndexExtra, record: "node \(node)", "an entry of index \(id), which the catalog does not define", hint: hint)
+          problem(
+            .propertyIndexExtra, record: "node \(node)", "an entry of index \(id), which the catalog does not define", hint: hint)
           return true
         }
         if let i = nodes.lookup.position(of: node), nodes.broken[i] { return true }
@@ -514,7 +528,9 @@ extension Verifier {
         }
         let matches = expected.key(at).withUnsafeBytes { compareKeys($0, key) == 0 }
         guard matches else {
-          problem(.propertyIndexExtra, record: "node \(node)", "the \(name()) index holds a value for node \(node) that its record does not have", hint: hint)
+          problem(
+            .propertyIndexExtra, record: "node \(node)",
+            "the \(name()) index holds a value for node \(node) that its record does not have", hint: hint)
           return true
         }
         _ = indexes[id]?.seen.insert(at)

@@ -47,7 +47,9 @@ extension Verifier {
       var versions: [(page: PageNumber, source: PageSource)] = []
       for (page, list) in state.index.all {
         for f in list where Int(f) < snapshot.mark && state.isDeltaFrame(f) { pagesOf[Int(f), default: []].append(page) }
-        guard Int(page) < pageCount, let f = list.last(where: { Int($0) < snapshot.mark }), state.isDeltaFrame(f) else { continue }
+        guard Int(page) < pageCount, let f = list.last(where: { Int($0) < snapshot.mark }), state.isDeltaFrame(f) else {
+          continue
+        }
         newest[Int(page)] = Int32(f)
         versions.append((page, state.source(of: page, at: f)))
       }
@@ -126,7 +128,8 @@ extension Verifier {
     guard !frames.isEmpty else { return }
     guard let wal, let walHeader else {
       for page in Set(frames) { badPages.insert(page) }
-      problem(.walHeader, record: "WAL", "the snapshot uses \(frames.count) WAL frames but no WAL is open", hint: VerifyHint.salvage)
+      problem(
+        .walHeader, record: "WAL", "the snapshot uses \(frames.count) WAL frames but no WAL is open", hint: VerifyHint.salvage)
       return
     }
     var raw = [UInt8](repeating: 0, count: WALFormat.headerSize)
@@ -156,7 +159,8 @@ extension Verifier {
       for i in 0..<got {
         let bytes = UnsafeRawBufferPointer(rebasing: buffer[i * frameSize..<(i + 1) * frameSize])
         running = checkFrame(
-          frame + i, bytes, expected: frames[frame + i], deltaPages: deltaPages, newest: newest, walHeader: walHeader, running: running)
+          frame + i, bytes, expected: frames[frame + i], deltaPages: deltaPages, newest: newest, walHeader: walHeader,
+          running: running)
       }
       // The log's last frame may be a delta frame written only as far as its records.
       if got < n, read - got * frameSize >= WALFormat.frameHeaderSize, frames[frame + got] == WALFormat.deltaFrameMarker {
@@ -206,7 +210,9 @@ extension Verifier {
     var bad = false
     if head.page != expected {
       bad = true
-      problem(.walFramePage, page: expected, record: record, "the frame holds page \(head.page), not the page it was committed for", hint: hint)
+      problem(
+        .walFramePage, page: expected, record: record, "the frame holds page \(head.page), not the page it was committed for",
+        hint: hint)
     }
     if head.salt1 != walHeader.salt1 || head.salt2 != walHeader.salt2 {
       bad = true
@@ -215,7 +221,8 @@ extension Verifier {
         "the frame's salt is from another WAL generation (a stale frame where a committed one belongs)", hint: hint)
     } else if WALFrameHeader.chain(running, head: headBytes, page: page) != head.checksum {
       bad = true
-      problem(.walFrameChecksum, page: expected, record: record, "the frame's running checksum does not match its bytes", hint: hint)
+      problem(
+        .walFrameChecksum, page: expected, record: record, "the frame's running checksum does not match its bytes", hint: hint)
     }
     if let failure = pageFailure(page, number: expected, inUse: inUse) {
       bad = true
@@ -241,7 +248,9 @@ extension Verifier {
       bad = true
       problem(
         .walFramePage, page: expected == WALFormat.deltaFrameMarker ? nil : expected, record: record,
-        head.isDelta ? "the frame's delta records run past the WAL's end" : "the frame holds page \(head.page), not the delta records it was committed with",
+        head.isDelta
+          ? "the frame's delta records run past the WAL's end"
+          : "the frame holds page \(head.page), not the delta records it was committed with",
         hint: hint)
     } else if head.salt1 != walHeader.salt1 || head.salt2 != walHeader.salt2 {
       bad = true
@@ -255,7 +264,9 @@ extension Verifier {
         problem(.walFrameChecksum, record: record, "the frame's running checksum does not match its bytes", hint: hint)
       } else if WALDelta.records(records, pageSize: pager.pageSize)?.map(\.page) != pages {
         bad = true
-        problem(.walFrameChecksum, record: record, "the frame's delta records do not parse or name other pages than were committed", hint: hint)
+        problem(
+          .walFrameChecksum, record: record, "the frame's delta records do not parse or name other pages than were committed",
+          hint: hint)
       }
     }
     if bad && inUse {
@@ -278,7 +289,9 @@ extension Verifier {
         try pager.lock.withLock { state in try pager.load(page, from: source, into: buffer, wal: state.walFile) }
       } catch let error as SombraError where error.code == .corruption {
         badPages.insert(page)
-        problem(.walFrameChecksum, page: page, record: record, "the page rebuilt from its delta records fails: \(error.message)", hint: VerifyHint.salvage)
+        problem(
+          .walFrameChecksum, page: page, record: record, "the page rebuilt from its delta records fails: \(error.message)",
+          hint: VerifyHint.salvage)
         continue
       }
       if let failure = pageFailure(UnsafeRawBufferPointer(buffer), number: page, inUse: true) {
@@ -290,7 +303,9 @@ extension Verifier {
 
   /// What is wrong with a page image that should be page `number`, or nil. A
   /// header page the snapshot uses (`inUse`) must also agree with its header.
-  func pageFailure(_ bytes: UnsafeRawBufferPointer, number: PageNumber, inUse: Bool) -> (code: VerifyProblem.Code, message: String)? {
+  func pageFailure(_ bytes: UnsafeRawBufferPointer, number: PageNumber, inUse: Bool) -> (
+    code: VerifyProblem.Code, message: String
+  )? {
     let (stored, computed) = PageLayout.checksums(bytes)
     guard stored == computed else {
       return (.pageChecksum, "the CRC trailer says 0x\(PageLayout.hex(stored)) but the bytes give 0x\(PageLayout.hex(computed))")

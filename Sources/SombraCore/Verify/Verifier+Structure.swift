@@ -49,7 +49,8 @@ extension Verifier {
       let missing = GraphRoot.allCases.filter { header.roots[$0.rawValue] == 0 }.map(\.name)
       problem(
         .rootsInvalid, page: 0, record: "header",
-        "the graph's tree roots are partly set: no root for the \(missing.joined(separator: ", ")) tree(s)", hint: VerifyHint.salvage)
+        "the graph's tree roots are partly set: no root for the \(missing.joined(separator: ", ")) tree(s)",
+        hint: VerifyHint.salvage)
       for root in GraphRoot.allCases where header.roots[root.rawValue] == 0 { brokenTrees.insert(root) }
     }
     for slot in 0..<DatabaseHeader.rootSlots where !GraphRoot.allCases.contains(where: { $0.rawValue == slot }) {
@@ -138,21 +139,28 @@ extension Verifier {
     var page = header.freeListHead
     var from: PageNumber? = nil
     var length: UInt32 = 0
-    func describe() -> String { from.map { "free-list page \($0) points at page \(page)" } ?? "the header's free-list head is page \(page)" }
+    func describe() -> String {
+      from.map { "free-list page \($0) points at page \(page)" } ?? "the header's free-list head is page \(page)"
+    }
     while page != 0 {
       guard Int(page) < pageCount else {
-        problem(.freeListBadPage, page: from ?? 0, record: "free list", "\(describe()), beyond the \(pageCount) pages", hint: VerifyHint.vacuum)
+        problem(
+          .freeListBadPage, page: from ?? 0, record: "free list", "\(describe()), beyond the \(pageCount) pages",
+          hint: VerifyHint.vacuum)
         return false
       }
       let current = owners[Int(page)]
       if current == Owner.free.rawValue {
-        problem(.freeListCycle, page: page, record: "free list", "\(describe()), which the list already passed (a cycle)", hint: VerifyHint.vacuum)
+        problem(
+          .freeListCycle, page: page, record: "free list", "\(describe()), which the list already passed (a cycle)",
+          hint: VerifyHint.vacuum)
         return false
       }
       if current != Owner.none.rawValue {
         problem(
           .pageDoubleUse, page: page, record: "free list",
-          "\(describe()), which belongs to \(ownerName(current)): the next allocation would overwrite it", hint: VerifyHint.vacuum)
+          "\(describe()), which belongs to \(ownerName(current)): the next allocation would overwrite it", hint: VerifyHint.vacuum
+        )
         return false
       }
       owners[Int(page)] = Owner.free.rawValue

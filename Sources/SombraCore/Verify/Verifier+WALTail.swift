@@ -36,7 +36,9 @@ extension Verifier {
     guard let header, let wal else { return }
     guard let first = try findLostCommits(after: mark, header: header, wal: wal) else { return }
     usleepSeconds(0.05)
-    guard let confirmed = try findLostCommits(after: mark, header: header, wal: wal), confirmed.frame == first.frame else { return }
+    guard let confirmed = try findLostCommits(after: mark, header: header, wal: wal), confirmed.frame == first.frame else {
+      return
+    }
     // Nothing proves those commits were acknowledged: a crash that tore an
     // unsynced write across sectors leaves the same pattern. A warning, then.
     let code: VerifyProblem.Code = confirmed.reason == .saltMismatch ? .walStaleFrame : .walFrameChecksum

@@ -42,7 +42,9 @@ extension Database {
   /// let report = try db.verify(VerifyOptions(level: .structure))
   /// for problem in report.problems { print(problem.code, problem.message, problem.hint) }
   /// ```
-  public func verify(_ options: VerifyOptions = VerifyOptions(), progress: ((VerifyProgress) -> Void)? = nil) throws -> VerifyReport {
+  public func verify(_ options: VerifyOptions = VerifyOptions(), progress: ((VerifyProgress) -> Void)? = nil) throws
+    -> VerifyReport
+  {
     try verify(options, progress: progress, shouldStop: nil)
   }
 

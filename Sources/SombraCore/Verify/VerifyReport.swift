@@ -163,7 +163,8 @@ public struct VerifyProblem: Sendable, Equatable, Hashable, CustomStringConverti
     /// Every code, in the order above.
     public static let all: [Code] = [
       pageChecksum, pageType, pageNumber, pageMissing, pageSuperseded, headerInvalid, walHeader, walFrameChecksum,
-      walStaleFrame, walFramePage, walDamaged, walForeign, pageUnreachable, pageDoubleUse, freeListCycle, freeListBadPage, freeListCount,
+      walStaleFrame, walFramePage, walDamaged, walForeign, pageUnreachable, pageDoubleUse, freeListCycle, freeListBadPage,
+      freeListCount,
       btreeNode, btreeKeyOrder, btreeSeparator, btreeDepth, btreeChild, btreeCycle, btreeEmptyNode, overflowChain,
       rootsInvalid, catalogInvalid, recordInvalid, edgeDangling, adjacencyMissing, adjacencyExtra, labelIndexMissing,
       labelIndexExtra, propertyIndexMissing, propertyIndexExtra, countMismatch,
@@ -188,7 +189,9 @@ public struct VerifyProblem: Sendable, Equatable, Hashable, CustomStringConverti
   /// The repair to try.
   public let hint: String
 
-  public init(_ code: Code, severity: Severity = .error, page: UInt32? = nil, record: String? = nil, message: String, hint: String) {
+  public init(
+    _ code: Code, severity: Severity = .error, page: UInt32? = nil, record: String? = nil, message: String, hint: String
+  ) {
     self.code = code
     self.severity = severity
     self.page = page
@@ -213,7 +216,8 @@ public enum VerifyHint {
   public static let rebuildIndexes = "sombra-repair DB rebuild-indexes"
   public static let salvage = "sombra-repair DB salvage --output NEW"
   public static let vacuum = "sombra-repair DB vacuum"
-  public static let recover = "sombra-repair DB recover (--accept-loss keeps a copy of the database and its WAL, then gives up what the damage cut off)"
+  public static let recover =
+    "sombra-repair DB recover (--accept-loss keeps a copy of the database and its WAL, then gives up what the damage cut off)"
 }
 
 /// What was checked: every count is of things actually examined.

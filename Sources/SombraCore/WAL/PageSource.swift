@@ -72,7 +72,9 @@ package struct PageSource: Sendable, Equatable {
   }
 
   /// Writes the records for `page` of each delta frame over `buffer`, in order.
-  private func applyDeltas(of page: PageNumber, wal: (any StorageFile)?, pageSize: Int, to buffer: UnsafeMutableRawBufferPointer) throws {
+  private func applyDeltas(of page: PageNumber, wal: (any StorageFile)?, pageSize: Int, to buffer: UnsafeMutableRawBufferPointer)
+    throws
+  {
     guard let wal else { throw SombraError.corruption("no WAL holds the delta frames of page \(page)", page: page) }
     let frameSize = WALFormat.frameSize(pageSize: pageSize)
     let raw = UnsafeMutableRawBufferPointer.allocate(byteCount: frameSize, alignment: 64)
@@ -90,7 +92,8 @@ package struct PageSource: Sendable, Equatable {
           "WAL frame \(frame), a delta for page \(page), is short or no longer a delta frame", offset: offset, path: wal.path)
       }
       let records = UnsafeRawBufferPointer(rebasing: bytes[WALFormat.frameHeaderSize..<WALFormat.frameHeaderSize + length])
-      guard let parsed = WALDelta.records(records, pageSize: pageSize), let record = parsed.first(where: { $0.page == page }) else {
+      guard let parsed = WALDelta.records(records, pageSize: pageSize), let record = parsed.first(where: { $0.page == page })
+      else {
         throw SombraError.corruption(
           "WAL frame \(frame) holds no valid delta record for page \(page)", offset: offset, path: wal.path)
       }

@@ -64,7 +64,9 @@ package struct WALDamage: Sendable, Equatable, CustomStringConvertible {
   package var description: String {
     let lost: String
     if let range = lostTransactions {
-      let ids = range.lowerBound == range.upperBound ? "transaction \(range.lowerBound)" : "transactions \(range.lowerBound)...\(range.upperBound)"
+      let ids =
+        range.lowerBound == range.upperBound
+        ? "transaction \(range.lowerBound)" : "transactions \(range.lowerBound)...\(range.upperBound)"
       lost = "\(lostCommits) committed transaction(s) after it (\(ids)) would be lost"
     } else {
       lost = "the commits after it would be lost"
@@ -73,7 +75,8 @@ package struct WALDamage: Sendable, Equatable, CustomStringConvertible {
     case .header(let why):
       return "the WAL header is damaged (\(why)) in front of committed frames; \(lost)"
     case .frame(let frame, let why):
-      return "WAL frame \(frame) is damaged (\(why)), but a later commit records that \(claimedDurable) frames had been made durable; \(lost)"
+      return
+        "WAL frame \(frame) is damaged (\(why)), but a later commit records that \(claimedDurable) frames had been made durable; \(lost)"
     case .foreign(let walID, let databaseID):
       return "the WAL belongs to another database (its id ends 0x\(hex(walID)); this database's id is 0x\(hex(databaseID)))"
     }
@@ -96,7 +99,8 @@ extension WALDamage {
       let kept = scan.committed.count
       // The frame before the stop seeds the pair check of the frame after it.
       var walker = GenuineFrames(salts: (header.salt1, header.salt2), pageSize: pageSize, checkpointed: 0)
-      try walker.walk(wal, from: stop.frame + 1, seed: try storedChecksum(wal, frame: stop.frame, pageSize: pageSize), fileSize: scan.fileSize)
+      try walker.walk(
+        wal, from: stop.frame + 1, seed: try storedChecksum(wal, frame: stop.frame, pageSize: pageSize), fileSize: scan.fileSize)
       guard walker.claimed > kept else { return nil }
       var damage = WALDamage(kind: .frame(stop.frame, stop.reason), keptFrames: kept, claimedDurable: walker.claimed)
       damage.offset = WALFormat.frameOffset(stop.frame, pageSize: pageSize)
@@ -222,7 +226,8 @@ struct GenuineFrames {
       guard head.transaction > checkpointed else { continue }
       if let claim { claimed = max(claimed, claim) }
       if head.isCommit {
-        transactions = transactions.map { min($0.lowerBound, head.transaction)...max($0.upperBound, head.transaction) }
+        transactions =
+          transactions.map { min($0.lowerBound, head.transaction)...max($0.upperBound, head.transaction) }
           ?? head.transaction...head.transaction
       }
     }
@@ -233,7 +238,8 @@ struct GenuineFrames {
   static func prove(_ frame: UnsafeRawBufferPointer, head: WALFrameHeader, seed: UInt32, pageSize: Int) -> Int?? {
     let headBytes = UnsafeRawBufferPointer(rebasing: frame[0..<WALFormat.frameHeaderSize])
     if head.isDelta {
-      guard let length = Int(exactly: head.deltaBytes), length <= pageSize, frame.count >= WALFormat.frameHeaderSize + length else {
+      guard let length = Int(exactly: head.deltaBytes), length <= pageSize, frame.count >= WALFormat.frameHeaderSize + length
+      else {
         return nil
       }
       let bytes = UnsafeRawBufferPointer(rebasing: frame[WALFormat.frameHeaderSize..<WALFormat.frameHeaderSize + length])

@@ -169,7 +169,8 @@ package struct WALHeader: Sendable, Equatable {
     var rng = SystemRandomNumberGenerator()
     var salt2 = rng.next() as UInt32
     if salt2 == self.salt2 { salt2 &+= 1 }  // wrapping: salts are arbitrary bits
-    return WALHeader(pageSize: pageSize, sequence: sequence &+ 1, salt1: salt1 &+ 1, salt2: salt2, databaseID: Self.binding(databaseID))
+    return WALHeader(
+      pageSize: pageSize, sequence: sequence &+ 1, salt1: salt1 &+ 1, salt2: salt2, databaseID: Self.binding(databaseID))
   }
 
   /// The header of a new WAL for the database whose id is `databaseID`.

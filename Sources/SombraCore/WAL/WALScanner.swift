@@ -117,7 +117,9 @@ package enum WALScanner {
           result.stop = (index, .chainChecksum)
           break
         }
-        guard header.allowsDeltas, fh.page == WALFormat.deltaFrameMarker, let records = WALDelta.records(bytes, pageSize: pageSize) else {
+        guard header.allowsDeltas, fh.page == WALFormat.deltaFrameMarker,
+          let records = WALDelta.records(bytes, pageSize: pageSize)
+        else {
           result.stop = (index, .badDelta)
           break
         }

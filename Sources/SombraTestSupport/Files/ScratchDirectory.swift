@@ -1,7 +1,8 @@
+import SombraCore
+
 #if canImport(Glibc)
   import Glibc
 #endif
-import SombraCore
 
 /// A fresh directory `/tmp/PREFIX-XXXXXX` (`mkdtemp`) for a test on real
 /// files, removed with everything below it when the object goes: a test that

@@ -105,7 +105,9 @@ extension SimulatedDisk {
     var i = 0
     while i < entries.count {
       var end = i
-      while end + 1 < entries.count, entries[i].call == "pwrite", entries[end + 1].call == "pwrite", entries[end + 1].path == entries[i].path {
+      while end + 1 < entries.count, entries[i].call == "pwrite", entries[end + 1].call == "pwrite",
+        entries[end + 1].path == entries[i].path
+      {
         end += 1
       }
       for j in i...end where end - i < stride || j == end || (j - i) % stride == 0 {

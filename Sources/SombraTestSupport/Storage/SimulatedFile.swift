@@ -1,7 +1,8 @@
+import SombraCore
+
 #if canImport(Glibc)
   import Glibc
 #endif
-import SombraCore
 
 /// A handle on a `SimulatedDisk` inode: it follows the file, not the path it
 /// was opened by (a rename or unlink of the path does not affect it).

@@ -1,8 +1,9 @@
+import SombraCore
+import Synchronization
+
 #if canImport(Glibc)
   import Glibc
 #endif
-import SombraCore
-import Synchronization
 
 /// An in-memory disk for tests: fault injection at the Nth call and power-loss
 /// simulation, with the failure semantics of Linux file systems.
@@ -321,7 +322,9 @@ package final class SimulatedDisk: StorageSystem, @unchecked Sendable {
     try lock.withLock { _ in
       if poweredOff { throw SombraError.io("pread", errno: EIO, path: path) }
       readCount += 1
-      if readFaults.removeValue(forKey: readCount) != nil { throw SombraError.io("pread", errno: EIO, path: path, offset: offset) }
+      if readFaults.removeValue(forKey: readCount) != nil {
+        throw SombraError.io("pread", errno: EIO, path: path, offset: offset)
+      }
       guard let bytes = inodes[inode]?.live else { throw SombraError.io("pread", errno: EBADF, path: path) }
       guard offset < UInt64(bytes.count) else { return 0 }
       let start = Int(offset)
@@ -426,10 +429,16 @@ package final class SimulatedDisk: StorageSystem, @unchecked Sendable {
   static func apply(_ op: Pending, to bytes: inout [UInt8]) {
     switch op {
     case .write(let offset, let data):
-      if bytes.count < offset + data.count { bytes.append(contentsOf: [UInt8](repeating: 0, count: offset + data.count - bytes.count)) }
+      if bytes.count < offset + data.count {
+        bytes.append(contentsOf: [UInt8](repeating: 0, count: offset + data.count - bytes.count))
+      }
       bytes.replaceSubrange(offset..<offset + data.count, with: data)
     case .truncate(let size):
-      if size < bytes.count { bytes.removeSubrange(size...) } else { bytes.append(contentsOf: [UInt8](repeating: 0, count: size - bytes.count)) }
+      if size < bytes.count {
+        bytes.removeSubrange(size...)
+      } else {
+        bytes.append(contentsOf: [UInt8](repeating: 0, count: size - bytes.count))
+      }
     }
   }
 }

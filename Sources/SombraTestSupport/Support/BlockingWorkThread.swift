@@ -1,7 +1,8 @@
+import SombraCore
+
 #if canImport(Glibc)
   import Glibc
 #endif
-import SombraCore
 
 /// A POSIX thread of its own, for work that blocks (a write transaction
 /// waiting for the disk, a call waiting for a lock): a dispatch queue or the

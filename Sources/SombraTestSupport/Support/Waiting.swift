@@ -1,7 +1,8 @@
+import SombraCore
+
 #if canImport(Glibc)
   import Glibc
 #endif
-import SombraCore
 
 /// How long a test waits for something that must happen before it calls the
 /// test failed: long enough that no machine, however loaded, takes it, so
@@ -19,7 +20,8 @@ package func waitUntil(timeout: Double = hangBound, _ condition: () throws -> Bo
   let deadline = monotonicSeconds() + timeout
   while try !condition() {
     if monotonicSeconds() >= deadline { return false }
-    var pause = timespec(tv_sec: 0, tv_nsec: 1_000_000), left = timespec()
+    var pause = timespec(tv_sec: 0, tv_nsec: 1_000_000)
+    var left = timespec()
     while nanosleep(&pause, &left) != 0 && errno == EINTR { pause = left }
   }
   return true

@@ -1,8 +1,9 @@
+import SombraCLI
+import SombraCore
+
 #if canImport(Glibc)
   import Glibc
 #endif
-import SombraCLI
-import SombraCore
 
 /// Everything a tool command touches outside the database: its streams, its
 /// environment, the terminal's capabilities and the storage its files live on.

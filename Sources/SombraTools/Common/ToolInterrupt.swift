@@ -1,8 +1,9 @@
+import SombraCLI
+import Synchronization
+
 #if canImport(Glibc)
   import Glibc
 #endif
-import SombraCLI
-import Synchronization
 
 /// Ctrl-C for the batch tools (`sombra-inspect`, `sombra-verify`,
 /// `sombra-repair`): DESIGN.md §6 exit status 130.

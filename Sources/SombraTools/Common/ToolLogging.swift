@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-  import Glibc
-#endif
 import Logging
 import SombraCLI
 import SombraCore
+
+#if canImport(Glibc)
+  import Glibc
+#endif
 
 /// The tools' logging: `--log-level LEVEL` (or `SOMBRA_LOG_LEVEL`) and
 /// `--log-format text|json`. Without either level nothing is logged. Events of
@@ -43,7 +44,8 @@ public struct ToolLogging: Sendable {
   public func logger(to output: any TextOutput, clock: @escaping @Sendable () -> String = ToolLogHandler.utcTimestamp) -> Logger {
     guard let level else { return Self.silent }
     let sink = UncheckedOutput(output: output)
-    var logger = Logger(label: "sombra", factory: { label in ToolLogHandler(label: label, json: json, clock: clock) { sink.output.write($0) } })
+    var logger = Logger(
+      label: "sombra", factory: { label in ToolLogHandler(label: label, json: json, clock: clock) { sink.output.write($0) } })
     logger.logLevel = level
     return logger
   }
@@ -127,6 +129,7 @@ public struct ToolLogHandler: LogHandler {
     func two(_ v: Int32) -> String { v < 10 ? "0\(v)" : "\(v)" }
     let millis = now.tv_nsec / 1_000_000
     let ms = millis < 10 ? "00\(millis)" : millis < 100 ? "0\(millis)" : "\(millis)"
-    return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)).\(ms)Z"
+    return
+      "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)).\(ms)Z"
   }
 }

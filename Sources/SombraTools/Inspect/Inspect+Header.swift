@@ -37,7 +37,8 @@ extension SombraInspect {
     if mainPage != nil, let frame = pendingFrame {
       let frames = session.frames
       let transaction = frame < frames.count ? frames[frame].transaction : 0
-      note = "a newer page 0 (transaction \(transaction)) is committed in \(pending.text) and not yet checkpointed; 'info' shows the current values"
+      note =
+        "a newer page 0 (transaction \(transaction)) is committed in \(pending.text) and not yet checkpointed; 'info' shows the current values"
     } else if mainPage == nil {
       note = "the main file has no header yet (a new database): showing page 0 from the WAL"
     }
@@ -86,7 +87,9 @@ extension SombraInspect {
     }
     func add(_ offset: Int, _ size: Int, _ name: String, _ meaning: (UInt64) -> String) {
       let value = number(offset, size)
-      fields.append(HeaderField(offset: offset, size: size, name: name, raw: ByteText.hex(bytes(offset, size)), number: value, meaning: meaning(value)))
+      fields.append(
+        HeaderField(
+          offset: offset, size: size, name: name, raw: ByteText.hex(bytes(offset, size)), number: value, meaning: meaning(value)))
     }
     let magic = bytes(0, 8)
     let magicText = String(decoding: magic.prefix(7).map { (0x20...0x7E).contains($0) ? $0 : UInt8(ascii: ".") }, as: UTF8.self)

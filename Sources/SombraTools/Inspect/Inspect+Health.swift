@@ -28,7 +28,8 @@ extension SombraInspect {
             report.checks.map { check in
               .object([
                 JSONMember("name", .string(check.name)), JSONMember("status", .string(check.status.rawValue)),
-                JSONMember("value", check.value.map(JSONValue.double) ?? .null), JSONMember("threshold", .double(check.threshold)),
+                JSONMember("value", check.value.map(JSONValue.double) ?? .null),
+                JSONMember("threshold", .double(check.threshold)),
                 JSONMember("message", .string(check.message)),
               ])
             })),

@@ -1,8 +1,9 @@
+import SombraCLI
+import SombraCore
+
 #if canImport(Glibc)
   import Glibc
 #endif
-import SombraCLI
-import SombraCore
 
 /// `sombra-inspect DB info`: the one-screen summary.
 ///
@@ -121,7 +122,10 @@ extension SombraInspect {
   static func lifetimeSection(_ life: LifetimeFacts) -> [(String, String)] {
     [
       ("commits", "\(life.commits) over the file's life"),
-      ("checkpoints", "\(life.checkpoints)" + (life.lastCheckpointTime == 0 ? "" : ", last at " + utcText(life.lastCheckpointTime))),
+      (
+        "checkpoints",
+        "\(life.checkpoints)" + (life.lastCheckpointTime == 0 ? "" : ", last at " + utcText(life.lastCheckpointTime))
+      ),
       ("unclean shutdowns", "\(life.uncleanShutdowns)"),
       ("corruption events", "\(life.corruptionEvents)"),
     ]
@@ -133,7 +137,8 @@ extension SombraInspect {
     var parts = tm()
     gmtime_r(&t, &parts)
     func two(_ v: Int32) -> String { v < 10 ? "0\(v)" : "\(v)" }
-    return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday)) \(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)) UTC"
+    return
+      "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday)) \(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)) UTC"
   }
 
   /// `major.minor.patch` from the header's creator field.

@@ -6,7 +6,9 @@ import SombraCore
 /// current version lives: the main file, a WAL image frame, or a WAL delta
 /// frame whose records are written over the page's previous version).
 extension SombraInspect {
-  static func pages(_ session: InspectSession, from: Int?, to: Int?, _ output: OutputOptions, _ context: ToolContext) throws -> ExitCode {
+  static func pages(_ session: InspectSession, from: Int?, to: Int?, _ output: OutputOptions, _ context: ToolContext) throws
+    -> ExitCode
+  {
     let last = Int(session.pageCount) - 1
     let first = from ?? 0
     guard first <= last else {
@@ -68,7 +70,9 @@ extension SombraInspect {
   }
 
   /// `sombra-inspect DB page N [--hex]`: the decoded contents of one page.
-  static func page(_ session: InspectSession, number: UInt32, hex: Bool, _ output: OutputOptions, _ context: ToolContext) throws -> ExitCode {
+  static func page(_ session: InspectSession, number: UInt32, hex: Bool, _ output: OutputOptions, _ context: ToolContext) throws
+    -> ExitCode
+  {
     guard number < session.pageCount else {
       throw context.fail(
         "page \(number) does not exist: the database has \(session.pageCount) pages (0 to \(session.pageCount - 1))", tool: tool)
@@ -82,7 +86,11 @@ extension SombraInspect {
       ("type", summary.type),
       ("tree", survey.owner(of: number)),
       ("from", origin.text),
-      ("checksum", stored == computed ? "\(ByteText.hex(stored)) (valid)" : "stored \(ByteText.hex(stored)), computed \(ByteText.hex(computed)): MISMATCH"),
+      (
+        "checksum",
+        stored == computed
+          ? "\(ByteText.hex(stored)) (valid)" : "stored \(ByteText.hex(stored)), computed \(ByteText.hex(computed)): MISMATCH"
+      ),
     ]
     var members: [JSONMember] = [
       JSONMember("command", "page"), JSONMember("path", .string(session.path)), JSONMember("page", json(number)),
@@ -119,7 +127,8 @@ extension SombraInspect {
         ]
         if let rightmost = node.rightmostChild { pairs.append(("rightmost child", "page \(rightmost)")) }
         var cells = Table(columns: [
-          Table.Column("#", alignment: .right), Table.Column("key", alignment: .left), Table.Column("meaning"), Table.Column(node.isLeaf ? "value" : "child"),
+          Table.Column("#", alignment: .right), Table.Column("key", alignment: .left), Table.Column("meaning"),
+          Table.Column(node.isLeaf ? "value" : "child"),
         ])
         var jsonCells: [JSONValue] = []
         for (index, cell) in node.cells.enumerated() {

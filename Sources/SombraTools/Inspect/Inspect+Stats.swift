@@ -42,14 +42,16 @@ extension SombraInspect {
     for tree in survey.trees where !tree.check.problems.isEmpty {
       let first = tree.check.problems[0]
       context.standardError.writeLine(
-        "\(tool): warning: the \(tree.root.treeName) tree has \(tree.check.problems.count) problem(s), first: \(first); run sombra-verify")
+        "\(tool): warning: the \(tree.root.treeName) tree has \(tree.check.problems.count) problem(s), first: \(first); run sombra-verify"
+      )
     }
     if let problem = survey.freeListProblem {
       context.standardError.writeLine("\(tool): warning: \(problem); run sombra-verify")
     }
     if !records.incomplete.isEmpty {
       context.standardError.writeLine(
-        "\(tool): warning: the \(records.incomplete.joined(separator: ", ")) tree(s) could not be read to the end; bytes per label, type and index are lower bounds; run sombra-verify")
+        "\(tool): warning: the \(records.incomplete.joined(separator: ", ")) tree(s) could not be read to the end; bytes per label, type and index are lower bounds; run sombra-verify"
+      )
     }
     func rows(_ rows: [RecordBytes.Row]) -> JSONValue {
       .array(rows.map { ["name": .string($0.name), "entries": json($0.records), "bytes": json($0.bytes)] })
@@ -69,9 +71,11 @@ extension SombraInspect {
               let pages = tree.nodePages + tree.overflowPages
               return [
                 "tree": .string(tree.root.treeName), "root": json(tree.rootPage), "depth": json(tree.check.depth),
-                "nodePages": json(tree.nodePages), "leafPages": json(tree.check.leaves), "overflowPages": json(tree.overflowPages),
+                "nodePages": json(tree.nodePages), "leafPages": json(tree.check.leaves),
+                "overflowPages": json(tree.overflowPages),
                 "entries": json(tree.check.entries), "bytes": json(pages * pageSize), "usedBytes": json(tree.usedBytes),
-                "fill": .double(ByteText.ratio(tree.usedBytes, of: pages * pageSize)), "problems": json(tree.check.problems.count),
+                "fill": .double(ByteText.ratio(tree.usedBytes, of: pages * pageSize)),
+                "problems": json(tree.check.problems.count),
               ]
             })),
         JSONMember("bytesByLabel", rows(records.labels)),
@@ -108,7 +112,8 @@ extension SombraInspect {
     var treeTable = Table(columns: [
       Table.Column("tree"), Table.Column("root", alignment: .right), Table.Column("depth", alignment: .right),
       Table.Column("nodes", alignment: .right), Table.Column("overflow", alignment: .right),
-      Table.Column("entries", alignment: .right), Table.Column("bytes", alignment: .right), Table.Column("fill", alignment: .right),
+      Table.Column("entries", alignment: .right), Table.Column("bytes", alignment: .right),
+      Table.Column("fill", alignment: .right),
     ])
     for tree in survey.trees {
       let pages = tree.nodePages + tree.overflowPages
@@ -139,7 +144,8 @@ extension SombraInspect {
       ("vacuum", "would reclaim at least \(free + unowned) pages (\((free + unowned) * pageSize) bytes)"),
     ]
     context.standardOutput.write(box(title: "space", [pairs], style: style, width: context.width))
-    context.standardOutput.write(box(title: "lifetime", [lifetimeSection(session.header.lifetime)], style: style, width: context.width))
+    context.standardOutput.write(
+      box(title: "lifetime", [lifetimeSection(session.header.lifetime)], style: style, width: context.width))
     return .success
   }
 }

@@ -112,7 +112,8 @@ extension SombraInspect {
       pairs += [
         ("magic", "SWAL (ok)"), ("version", "\(h.version)"), ("page size", "\(h.pageSize) bytes"),
         ("sequence", "\(h.sequence) (checkpoint resets)"), ("salt 1", ByteText.hex(h.salt1)), ("salt 2", ByteText.hex(h.salt2)),
-        ("database id", h.databaseID == 0 ? "none (unbound)" : "\(ByteText.hex(h.databaseID)) (low 32 bits)"), ("checksum", "valid"),
+        ("database id", h.databaseID == 0 ? "none (unbound)" : "\(ByteText.hex(h.databaseID)) (low 32 bits)"),
+        ("checksum", "valid"),
       ]
     } else {
       pairs.append(("header", "invalid: \(scan.headerProblem.map { "\($0)" } ?? "unknown") (raw \(ByteText.hex(headerBytes)))"))
@@ -137,7 +138,8 @@ extension SombraInspect {
       ])
     }
     let transactions = "\(scan.transactions) transaction\(scan.transactions == 1 ? "" : "s")"
-    frames.footer = "\(rows.count) frame\(rows.count == 1 ? "" : "s"): \(scan.committed.count) committed (\(transactions))"
+    frames.footer =
+      "\(rows.count) frame\(rows.count == 1 ? "" : "s"): \(scan.committed.count) committed (\(transactions))"
       + (scan.uncommittedFrames > 0 ? "; \(scan.uncommittedFrames) uncommitted (ignored)" : "")
       + (unwrittenBytes(scan, pageSize: session.pageSize).map { "; then \($0) bytes of unwritten space" } ?? "")
     context.standardOutput.write(frames.render(style: style, maxWidth: context.width))
@@ -148,7 +150,8 @@ extension SombraInspect {
     }
     if let damage = session.database.walDamage {
       context.standardOutput.writeLine(
-        "damage: \(TerminalText.escapingControlCharacters(damage.description)); a read-write open refuses this WAL (sombra-repair DB recover)")
+        "damage: \(TerminalText.escapingControlCharacters(damage.description)); a read-write open refuses this WAL (sombra-repair DB recover)"
+      )
     }
 
     if plan.isEmpty {
@@ -162,7 +165,8 @@ extension SombraInspect {
     for (page, newest) in plan {
       copy.append(["\(page)", "\(newest.frame)" + (newest.delta ? " (delta)" : ""), "\(newest.transaction)"])
     }
-    copy.footer = "a checkpoint would copy \(plan.count) page\(plan.count == 1 ? "" : "s") into the main file"
+    copy.footer =
+      "a checkpoint would copy \(plan.count) page\(plan.count == 1 ? "" : "s") into the main file"
       + (rebuilt > 0 ? " (\(rebuilt) rebuilt from delta records)" : "")
     context.standardOutput.write(copy.render(style: style, maxWidth: context.width))
     return .success

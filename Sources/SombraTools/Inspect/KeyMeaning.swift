@@ -31,10 +31,13 @@ struct KeyMeaning {
       let arrow = chunk.outgoing ? "->" : "<-"
       return "\(list) from \(arrow) node \(bound.neighbour) \(named(types, bound.type)), edge \(bound.edge)"
     case .labels?:
-      guard key.count == 12, let label = KeyEncoding.readU32(key, at: 0), let node = KeyEncoding.readU64(key, at: 4) else { return nil }
+      guard key.count == 12, let label = KeyEncoding.readU32(key, at: 0), let node = KeyEncoding.readU64(key, at: 4) else {
+        return nil
+      }
       return "\(named(labels, label)), node \(node)"
     case .properties?:
-      guard key.count >= 12, let index = KeyEncoding.readU32(key, at: 0), let node = KeyEncoding.readU64(key, at: key.count - 8) else {
+      guard key.count >= 12, let index = KeyEncoding.readU32(key, at: 0), let node = KeyEncoding.readU64(key, at: key.count - 8)
+      else {
         return nil
       }
       return "index \(index), node \(node)"
@@ -73,7 +76,8 @@ struct KeyMeaning {
       guard key.count == 9, let label = KeyEncoding.readU32(key, at: 1), let property = KeyEncoding.readU32(key, at: 5) else {
         return nil
       }
-      return "index on \(label == 0 ? "any label" : named(labels, label)), key \(keys[property].map { "\"\($0)\"" } ?? "\(property)")"
+      return
+        "index on \(label == 0 ? "any label" : named(labels, label)), key \(keys[property].map { "\"\($0)\"" } ?? "\(property)")"
     default:
       return nil
     }

@@ -44,7 +44,9 @@ public enum SombraInspect {
         overview: "The WAL header, every frame with its validity, and what a checkpoint would copy."),
       CommandSpec(
         name: "health",
-        overview: "Health checks for monitoring probes: WAL size, corruption seen, checkpoint age, free disk space. Exit 0 healthy, 1 degraded or unhealthy."),
+        overview:
+          "Health checks for monitoring probes: WAL size, corruption seen, checkpoint age, free disk space. Exit 0 healthy, 1 degraded or unhealthy."
+      ),
     ])
 
   /// Runs the tool with `arguments` (without the program name); returns the

@@ -21,7 +21,9 @@ extension SombraRepair {
       return run.plan([
         "take the database exclusively (the writer lock)",
         "copy the WAL's \(RepairRun.count(facts.wal.frames, "committed frame")) (\(facts.wal.bytes) bytes) into the database file, mode \(mode.rawValue)",
-        mode == .passive ? "reset the WAL if no reader in another process holds it" : "reset the WAL\(mode == .truncate ? " and cut it to zero bytes" : "")",
+        mode == .passive
+          ? "reset the WAL if no reader in another process holds it"
+          : "reset the WAL\(mode == .truncate ? " and cut it to zero bytes" : "")",
       ])
     }
     try run.confirm("Checkpoint \(run.path) (mode \(mode.rawValue))?")
@@ -38,7 +40,9 @@ extension SombraRepair {
     }
     let after = run.walState(pageSize: facts.pageSize)
     if result.busy {
-      run.warn("readers in another process held the database; frames they may still read stay in the WAL (retry, or use --mode full with --lock-timeout)")
+      run.warn(
+        "readers in another process held the database; frames they may still read stay in the WAL (retry, or use --mode full with --lock-timeout)"
+      )
     }
     if run.output.format == .json {
       run.context.writeJSON([

@@ -47,11 +47,15 @@ extension SombraRepair {
     try database.close()
 
     if !result.abandonedTrees.isEmpty {
-      run.warn("the old \(result.abandonedTrees.joined(separator: ", ")) tree(s) could not be freed safely and were left unreachable; run vacuum to reclaim their pages")
+      run.warn(
+        "the old \(result.abandonedTrees.joined(separator: ", ")) tree(s) could not be freed safely and were left unreachable; run vacuum to reclaim their pages"
+      )
     }
     if !result.danglingEdges.isEmpty {
       let ids = result.danglingEdges.prefix(10).map(String.init).joined(separator: ", ")
-      run.warn("\(RepairRun.count(result.danglingEdges.count, "edge")) point at missing nodes (\(ids)\(result.danglingEdges.count > 10 ? ", ..." : "")); salvage drops them")
+      run.warn(
+        "\(RepairRun.count(result.danglingEdges.count, "edge")) point at missing nodes (\(ids)\(result.danglingEdges.count > 10 ? ", ..." : "")); salvage drops them"
+      )
     }
     if run.output.format == .json {
       run.context.writeJSON([
@@ -74,7 +78,10 @@ extension SombraRepair {
         "rebuilt the indexes of \(TerminalText.escapingControlCharacters(run.path))\n"
           + RepairRun.lines([
             ("records", "\(RepairRun.count(result.nodes, "node")), \(RepairRun.count(result.edges, "edge"))"),
-            ("entries", "\(result.labelEntries) label, \(result.adjacencyEntries) adjacency, \(result.propertyEntries) property-index"),
+            (
+              "entries",
+              "\(result.labelEntries) label, \(result.adjacencyEntries) adjacency, \(result.propertyEntries) property-index"
+            ),
             ("pages freed", "\(result.freedPages)"),
             ("verified", report.isClean ? "no problems" : RepairRun.count(report.totalErrors, "problem")),
             ("backup", backupPath ?? "none (--no-backup)"),

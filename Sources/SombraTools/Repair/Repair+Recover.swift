@@ -32,14 +32,16 @@ extension SombraRepair {
     guard let finding else {
       let facts = try run.look()
       return report(
-        run, headline: "the WAL of \(shown) is intact: nothing to recover", lines: [("WAL", "\(RepairRun.count(facts.wal.frames, "committed frame")), \(facts.wal.bytes) bytes")],
+        run, headline: "the WAL of \(shown) is intact: nothing to recover",
+        lines: [("WAL", "\(RepairRun.count(facts.wal.frames, "committed frame")), \(facts.wal.bytes) bytes")],
         json: [JSONMember("damage", .null)], code: .success)
     }
     let walPath = run.path + ".wal"
     let recoverCommand = "sombra-repair \(run.path) recover --accept-loss --yes"
     guard acceptLoss else {
       return report(
-        run, headline: "\(finding.foreign ? "a stray WAL beside" : "WAL damage in") \(shown): nothing was changed", lines: finding.lines + [("to recover", recoverCommand)],
+        run, headline: "\(finding.foreign ? "a stray WAL beside" : "WAL damage in") \(shown): nothing was changed",
+        lines: finding.lines + [("to recover", recoverCommand)],
         json: finding.json + [JSONMember("changed", .bool(false))], code: .failure)
     }
     let copy = run.path + ".damaged-" + run.timestamp()
@@ -60,7 +62,8 @@ extension SombraRepair {
       throw run.context.exit(for: error, tool: tool)
     }
     guard run.storage.identical(run.path, copy), run.storage.identical(walPath, copy + ".wal") else {
-      throw run.context.fail("the copies in \(copy) and \(copy).wal differ from the database and its WAL; nothing was changed", tool: tool)
+      throw run.context.fail(
+        "the copies in \(copy) and \(copy).wal differ from the database and its WAL; nothing was changed", tool: tool)
     }
     try run.checkInterrupted()
     var options = OpenOptions()
@@ -77,9 +80,13 @@ extension SombraRepair {
     let verified: VerifyReport
     do { verified = try run.verify(run.path) } catch { throw run.context.exit(for: error, tool: tool) }
     return report(
-      run, headline: "recovered \(shown): gave up \(finding.givesUp)", lines: finding.lines + [("copy", "\(copy) and \(copy).wal"), ("verify", verified.isClean ? "clean" : "\(verified.totalErrors) problem(s)")],
+      run, headline: "recovered \(shown): gave up \(finding.givesUp)",
+      lines: finding.lines + [
+        ("copy", "\(copy) and \(copy).wal"), ("verify", verified.isClean ? "clean" : "\(verified.totalErrors) problem(s)"),
+      ],
       json: finding.json + [
-        JSONMember("changed", .bool(true)), JSONMember("copy", .string(copy)), JSONMember("walCopy", .string(copy + ".wal")), JSONMember("verifyClean", .bool(verified.isClean)),
+        JSONMember("changed", .bool(true)), JSONMember("copy", .string(copy)), JSONMember("walCopy", .string(copy + ".wal")),
+        JSONMember("verifyClean", .bool(verified.isClean)),
       ], code: verified.isClean ? .success : .failure)
   }
 
@@ -92,11 +99,18 @@ extension SombraRepair {
     var foreign = false
 
     var keeps: String {
-      kept.map { $0 == 0 ? "no WAL frames" : "\(RepairRun.count($0, "WAL frame")): the commits before the damage" } ?? "none of the WAL"
+      kept.map { $0 == 0 ? "no WAL frames" : "\(RepairRun.count($0, "WAL frame")): the commits before the damage" }
+        ?? "none of the WAL"
     }
     var givesUp: String {
-      guard let lost, lost > 0 else { return foreign ? "nothing of this database (the stray WAL is not replayed)" : "what the damaged WAL holds" }
-      let ids = transactions.map { $0.lowerBound == $0.upperBound ? " (transaction \($0.lowerBound))" : " (transactions \($0.lowerBound)...\($0.upperBound))" } ?? ""
+      guard let lost, lost > 0 else {
+        return foreign ? "nothing of this database (the stray WAL is not replayed)" : "what the damaged WAL holds"
+      }
+      let ids =
+        transactions.map {
+          $0.lowerBound == $0.upperBound
+            ? " (transaction \($0.lowerBound))" : " (transactions \($0.lowerBound)...\($0.upperBound))"
+        } ?? ""
       return RepairRun.count(lost, "committed transaction") + ids
     }
     var lines: [(String, String)] { [("damage", description), ("keeps", keeps), ("gives up", givesUp)] }
@@ -119,7 +133,8 @@ extension SombraRepair {
       let database = try Database.open(run.path, options: options, storage: run.storage)
       defer { try? database.close() }
       guard let damage = database.walDamage else { return nil }
-      var finding = Finding(description: damage.description, kept: damage.keptFrames, lost: damage.lostCommits, transactions: damage.lostTransactions)
+      var finding = Finding(
+        description: damage.description, kept: damage.keptFrames, lost: damage.lostCommits, transactions: damage.lostTransactions)
       if case .foreign = damage.kind {
         finding.kept = nil
         finding.foreign = true
@@ -135,7 +150,9 @@ extension SombraRepair {
     }
   }
 
-  private static func report(_ run: RepairRun, headline: String, lines: [(String, String)], json: [JSONMember], code: ExitCode) -> ExitCode {
+  private static func report(_ run: RepairRun, headline: String, lines: [(String, String)], json: [JSONMember], code: ExitCode)
+    -> ExitCode
+  {
     if run.output.format == .json {
       run.context.writeJSON(
         [JSONMember("command", "recover"), JSONMember("path", .string(run.path)), JSONMember("dryRun", .bool(false))] + json)

@@ -1,8 +1,9 @@
+import SombraCLI
+import SombraCore
+
 #if canImport(Glibc)
   import Glibc
 #endif
-import SombraCLI
-import SombraCore
 
 /// `sombra-repair DB salvage --output NEW`: what is readable, into a new database
 /// (`Database.salvage`), and an exact list of what was lost.
@@ -72,10 +73,22 @@ extension SombraRepair {
         JSONMember("recoveredEdges", RepairRun.json(report.recoveredEdges)),
         JSONMember(
           "lostNodes",
-          .array(lostNodes.map { .object([.init("id", RepairRun.json($0.id)), .init("labels", .array($0.names.map { .string($0) })), .init("reason", .string($0.reason))]) })),
+          .array(
+            lostNodes.map {
+              .object([
+                .init("id", RepairRun.json($0.id)), .init("labels", .array($0.names.map { .string($0) })),
+                .init("reason", .string($0.reason)),
+              ])
+            })),
         JSONMember(
           "lostEdges",
-          .array(lostEdges.map { .object([.init("id", RepairRun.json($0.id)), .init("type", $0.names.first.map { .string($0) } ?? .null), .init("reason", .string($0.reason))]) })),
+          .array(
+            lostEdges.map {
+              .object([
+                .init("id", RepairRun.json($0.id)), .init("type", $0.names.first.map { .string($0) } ?? .null),
+                .init("reason", .string($0.reason)),
+              ])
+            })),
         JSONMember("placeholderNames", .array(report.placeholderNames.map { .string($0) })),
         JSONMember("complete", .bool(report.isComplete)),
         JSONMember("verifyProblems", RepairRun.json(check.totalErrors)),
@@ -85,14 +98,16 @@ extension SombraRepair {
       if !report.openedNormally {
         pairs.append(("read", "raw pages (the database did not open: \(report.openError ?? "unknown error"))"))
       }
-      pairs.append(("recovered", "\(RepairRun.count(report.recoveredNodes, "node")), \(RepairRun.count(report.recoveredEdges, "edge"))"))
+      pairs.append(
+        ("recovered", "\(RepairRun.count(report.recoveredNodes, "node")), \(RepairRun.count(report.recoveredEdges, "edge"))"))
       let bad = report.badPages.isEmpty ? "" : ": " + report.badPages.map(String.init).joined(separator: ", ")
       pairs.append(("pages", "\(report.pagesScanned) scanned, \(report.badPages.count) unreadable\(bad)"))
       if let note = report.walNote { pairs.append(("WAL", note)) }
       pairs.append(("lost", "\(RepairRun.count(lostNodes.count, "node")), \(RepairRun.count(lostEdges.count, "edge"))"))
       if !report.placeholderNames.isEmpty { pairs.append(("renamed", report.placeholderNames.joined(separator: ", "))) }
       pairs.append(("verified", check.isClean ? "no problems" : RepairRun.count(check.totalErrors, "problem")))
-      var text = "salvaged \(TerminalText.escapingControlCharacters(run.path)) into \(TerminalText.escapingControlCharacters(newPath))\n"
+      var text =
+        "salvaged \(TerminalText.escapingControlCharacters(run.path)) into \(TerminalText.escapingControlCharacters(newPath))\n"
       text += RepairRun.lines(pairs)
       for node in lostNodes {
         let labels = node.names.isEmpty ? "" : " (" + node.names.joined(separator: ", ") + ")"
@@ -105,7 +120,8 @@ extension SombraRepair {
       run.context.standardOutput.write(text)
     }
     guard check.isClean else {
-      throw run.context.fail("the salvaged database \(newPath) failed verification; keep the source and report this", tool: run.tool)
+      throw run.context.fail(
+        "the salvaged database \(newPath) failed verification; keep the source and report this", tool: run.tool)
     }
     return .success
   }
@@ -119,7 +135,8 @@ extension SombraRepair {
       if try file.lock(.writer, .exclusive, wait: false) { return file }
       if monotonicSeconds() >= deadline {
         file.close()
-        throw SombraError(.locked, "the database is open for writing by another process (or handle); close it first", path: run.path)
+        throw SombraError(
+          .locked, "the database is open for writing by another process (or handle); close it first", path: run.path)
       }
       usleep(10_000)
     }

@@ -47,7 +47,8 @@ extension SombraRepair {
         "replace \(run.path) with the copy (atomic rename) and remove the old WAL",
       ])
     }
-    try run.confirm("Vacuum \(run.path) (replace it with a compact copy\(run.backup ? ", keeping a backup" : ", without a backup"))?")
+    try run.confirm(
+      "Vacuum \(run.path) (replace it with a compact copy\(run.backup ? ", keeping a backup" : ", without a backup"))?")
 
     try run.checkInterrupted()
 

@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-  import Glibc
-#endif
 import Logging
 import SombraCLI
 import SombraCore
+
+#if canImport(Glibc)
+  import Glibc
+#endif
 
 /// The steps every `sombra-repair` command shares (see `SombraRepair`): the
 /// read-only look, the plan of a dry run, the confirmation gate, the exclusive
@@ -193,8 +194,10 @@ struct RepairRun {
   /// Aligned `  key  value` lines.
   static func lines(_ pairs: [(String, String)]) -> String {
     let width = pairs.map(\.0.count).max() ?? 0
-    return pairs.map { "  " + $0.0 + String(repeating: " ", count: width - $0.0.count + 2) + TerminalText.escapingControlCharacters($0.1) + "\n" }
-      .joined()
+    return pairs.map {
+      "  " + $0.0 + String(repeating: " ", count: width - $0.0.count + 2) + TerminalText.escapingControlCharacters($0.1) + "\n"
+    }
+    .joined()
   }
 
   static func json<T: BinaryInteger>(_ value: T) -> JSONValue { .integer(Int64(clamping: value)) }
@@ -206,5 +209,6 @@ func localTimestamp() -> String {
   var parts = tm()
   localtime_r(&now, &parts)
   func two(_ v: Int32) -> String { v < 10 ? "0\(v)" : "\(v)" }
-  return "\(parts.tm_year + 1900)\(two(parts.tm_mon + 1))\(two(parts.tm_mday))-\(two(parts.tm_hour))\(two(parts.tm_min))\(two(parts.tm_sec))"
+  return
+    "\(parts.tm_year + 1900)\(two(parts.tm_mon + 1))\(two(parts.tm_mday))-\(two(parts.tm_hour))\(two(parts.tm_min))\(two(parts.tm_sec))"
 }

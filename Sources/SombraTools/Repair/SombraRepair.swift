@@ -23,7 +23,8 @@ public enum SombraRepair {
   /// The declaration that drives parsing and `--help` (and the man page).
   public static let spec = CommandSpec(
     name: tool,
-    overview: "Maintain and repair a Sombra database: checkpoint its WAL, vacuum it, rebuild its indexes, recover from a damaged WAL, or salvage what is readable into a new file.",
+    overview:
+      "Maintain and repair a Sombra database: checkpoint its WAL, vacuum it, rebuild its indexes, recover from a damaged WAL, or salvage what is readable into a new file.",
     positionals: [PositionalSpec("database", help: "The database file (its WAL is the file beside it ending in .wal).")],
     options: [
       .flag("dry-run", help: "Print the plan and change nothing."),
@@ -36,29 +37,38 @@ public enum SombraRepair {
     subcommands: [
       CommandSpec(
         name: "checkpoint",
-        overview: "Copy the WAL's committed frames into the database file and reset the WAL; shows WAL frames and bytes before and after.",
+        overview:
+          "Copy the WAL's committed frames into the database file and reset the WAL; shows WAL frames and bytes before and after.",
         options: [
           .option(
             "mode", valueName: "mode", type: .choice(CheckpointMode.allCases.map(\.rawValue)), defaultValue: "truncate",
-            help: "passive: copy what readers allow without waiting; full: wait for readers and reset the WAL; truncate: as full, then cut the WAL file to zero bytes.")
+            help:
+              "passive: copy what readers allow without waiting; full: wait for readers and reset the WAL; truncate: as full, then cut the WAL file to zero bytes."
+          )
         ]),
       CommandSpec(
         name: "vacuum",
-        overview: "Rewrite the live data compactly into a new file beside the database, verify it, then atomically replace the database with it."),
+        overview:
+          "Rewrite the live data compactly into a new file beside the database, verify it, then atomically replace the database with it."
+      ),
       CommandSpec(
         name: "rebuild-indexes",
         overview: "Rebuild adjacency, the label index, the property indexes and the counts from the node and edge records."),
       CommandSpec(
         name: "recover",
-        overview: "Say what to do when the WAL is damaged or belongs to another database (the read-write open refuses it); with --accept-loss, keep a copy of the WAL beside the database and give up the commits the damage cut off.",
+        overview:
+          "Say what to do when the WAL is damaged or belongs to another database (the read-write open refuses it); with --accept-loss, keep a copy of the WAL beside the database and give up the commits the damage cut off.",
         options: [
           .flag(
             "accept-loss",
-            help: "Copy DATABASE and DATABASE.wal to DATABASE.damaged-YYYYMMDD-HHMMSS(.wal), then open the database keeping the commits before the damage (none of a stray WAL's) and give up the rest.")
+            help:
+              "Copy DATABASE and DATABASE.wal to DATABASE.damaged-YYYYMMDD-HHMMSS(.wal), then open the database keeping the commits before the damage (none of a stray WAL's) and give up the rest."
+          )
         ]),
       CommandSpec(
         name: "salvage",
-        overview: "Read everything still readable from a damaged database into a new database and report exactly what was lost; never writes the source.",
+        overview:
+          "Read everything still readable from a damaged database into a new database and report exactly what was lost; never writes the source.",
         options: [.option("output", short: "o", valueName: "new", help: "The new database to write (must not exist).")]),
     ])
 

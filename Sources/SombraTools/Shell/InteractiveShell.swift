@@ -30,7 +30,8 @@ public protocol ShellLineEditor: AnyObject {
 public enum InteractiveShell {
   public static func run(_ session: ShellSession, editor: any ShellLineEditor) -> ExitCode {
     let out = session.context.standardOutput
-    out.writeLine("sombra: \(session.path)\(session.readOnly ? " (read-only)" : ""). Type .help for commands, .quit or Ctrl-D to leave.")
+    out.writeLine(
+      "sombra: \(session.path)\(session.readOnly ? " (read-only)" : ""). Type .help for commands, .quit or Ctrl-D to leave.")
     while !session.quitRequested {
       guard let line = readCommand(session, editor) else { break }
       if line.allSatisfy(\.isWhitespace) { continue }
@@ -96,4 +97,3 @@ public enum InteractiveShell {
     return quote != nil || depth > 0
   }
 }
-

@@ -33,7 +33,8 @@ extension ShellSession {
       // libedit may or may not break words at ':'; complete the part after it.
       let head = word.lastIndex(of: ":").map { String(word[...$0]) } ?? ""
       let tail = String(word.dropFirst(head.count))
-      let wantsTypes = ["edges", "neighbors"].contains(words.first ?? "") || (words.first == "create" && words.dropFirst().first == "edge")
+      let wantsTypes =
+        ["edges", "neighbors"].contains(words.first ?? "") || (words.first == "create" && words.dropFirst().first == "edge")
       let names = catalog { tx in wantsTypes ? try tx.edgeTypes().map(\.name) : try tx.labels().map(\.name) }
       return names.filter { $0.hasPrefix(tail) }.map { head + $0 }.sorted()
     } else {

@@ -25,8 +25,12 @@ enum ShellHelp {
       name: "neighbors", usage: "neighbors ID [out|in|both] [:TYPE]",
       summary: "List the neighbouring nodes of a node, each once (default both directions)."),
     Entry(name: "hops", usage: "hops ID K", summary: "List the nodes exactly K outgoing hops away."),
-    Entry(name: "bfs", usage: "bfs ID DEPTH", summary: "Breadth-first search along outgoing edges: nodes within DEPTH hops and their distance."),
-    Entry(name: "path", usage: "path A B [MAXDEPTH]", summary: "A shortest path of outgoing edges from A to B (at most MAXDEPTH hops, default 16)."),
+    Entry(
+      name: "bfs", usage: "bfs ID DEPTH",
+      summary: "Breadth-first search along outgoing edges: nodes within DEPTH hops and their distance."),
+    Entry(
+      name: "path", usage: "path A B [MAXDEPTH]",
+      summary: "A shortest path of outgoing edges from A to B (at most MAXDEPTH hops, default 16)."),
     Entry(name: "labels", usage: "labels", summary: "Labels with their node counts."),
     Entry(name: "types", usage: "types", summary: "Edge types with their edge counts."),
     Entry(name: "keys", usage: "keys", summary: "Every property key in the catalog."),
@@ -57,7 +61,9 @@ enum ShellHelp {
   ]
 
   static let transactions: [Entry] = [
-    Entry(name: "begin", usage: "begin", summary: "Start a transaction; the prompt shows it. Without one, each command commits on its own."),
+    Entry(
+      name: "begin", usage: "begin",
+      summary: "Start a transaction; the prompt shows it. Without one, each command commits on its own."),
     Entry(name: "commit", usage: "commit", summary: "Make the transaction's changes durable."),
     Entry(name: "rollback", usage: "rollback", summary: "Discard the transaction's changes."),
   ]
@@ -65,7 +71,9 @@ enum ShellHelp {
   static let meta: [Entry] = [
     Entry(name: ".open", usage: ".open FILE", summary: "Close this database and open (or create) FILE."),
     Entry(name: ".info", usage: ".info", summary: "Summary of the database (sombra-inspect info)."),
-    Entry(name: ".stats", usage: ".stats", summary: "Page and space statistics (sombra-inspect stats), then this session's live metrics."),
+    Entry(
+      name: ".stats", usage: ".stats",
+      summary: "Page and space statistics (sombra-inspect stats), then this session's live metrics."),
     Entry(name: ".verify", usage: ".verify [--quick]", summary: "Verify the database (sombra-verify)."),
     Entry(name: ".checkpoint", usage: ".checkpoint", summary: "Copy committed WAL frames into the database file."),
     Entry(
@@ -113,7 +121,8 @@ enum ShellHelp {
       let width = entries.map(\.usage.count).filter { $0 <= 40 }.max() ?? 0
       for entry in entries {
         let usage = entry.usage.count <= 40 ? entry.usage.padding(to: width) : entry.usage
-        lines.append(entry.usage.count <= 40 ? "  \(usage)  \(entry.summary)" : "  \(usage)\n  \("".padding(to: width))  \(entry.summary)")
+        lines.append(
+          entry.usage.count <= 40 ? "  \(usage)  \(entry.summary)" : "  \(usage)\n  \("".padding(to: width))  \(entry.summary)")
       }
       lines.append("")
     }

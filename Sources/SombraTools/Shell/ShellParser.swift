@@ -127,7 +127,9 @@ package struct ShellParser {
       try expect("->")
       return .createEdge(from: from, to: try id("the end node id"), type: type, properties: properties)
     default:
-      throw ShellError(ShellError.withSuggestion("expected 'node' or 'edge', found '\(kind)'", word: kind, among: ["node", "edge"]), column: column)
+      throw ShellError(
+        ShellError.withSuggestion("expected 'node' or 'edge', found '\(kind)'", word: kind, among: ["node", "edge"]),
+        column: column)
     }
   }
 
@@ -176,7 +178,9 @@ package struct ShellParser {
   mutating func index() throws(ShellError) -> ShellCommand {
     let (verb, column) = try anyWord("'create' or 'drop'")
     guard verb == "create" || verb == "drop" else {
-      throw ShellError(ShellError.withSuggestion("expected 'create' or 'drop', found '\(verb)'", word: verb, among: ["create", "drop"]), column: column)
+      throw ShellError(
+        ShellError.withSuggestion("expected 'create' or 'drop', found '\(verb)'", word: verb, among: ["create", "drop"]),
+        column: column)
     }
     let label = try optionalLabel()
     try expect("(")
@@ -191,7 +195,9 @@ package struct ShellParser {
     case "node": return .node(try id("a node id"))
     case "edge": return .edge(try id("an edge id"))
     default:
-      throw ShellError(ShellError.withSuggestion("expected 'node' or 'edge', found '\(kind)'", word: kind, among: ["node", "edge"]), column: column)
+      throw ShellError(
+        ShellError.withSuggestion("expected 'node' or 'edge', found '\(kind)'", word: kind, among: ["node", "edge"]),
+        column: column)
     }
   }
 

@@ -11,7 +11,10 @@ extension ShellSession {
   }
 
   static func edgeRow(_ edge: Edge) -> [ShellCell] {
-    [ShellCell(edge.id), ShellCell(text: edge.type), ShellCell(edge.source), ShellCell(edge.target), .properties(edge.properties)]
+    [
+      ShellCell(edge.id), ShellCell(text: edge.type), ShellCell(edge.source), ShellCell(edge.target),
+      .properties(edge.properties),
+    ]
   }
 
   func explore(_ command: ShellCommand) throws -> ShellResult {
@@ -69,7 +72,9 @@ extension ShellSession {
       case .indexes:
         var table = ShellTable(["label", "key"])
         for index in try tx.indexes() {
-          table.add([index.label.map { ShellCell(text: $0) } ?? ShellCell("(any)", .null), ShellCell(text: index.key)], limit: displayLimit)
+          table.add(
+            [index.label.map { ShellCell(text: $0) } ?? ShellCell("(any)", .null), ShellCell(text: index.key)],
+            limit: displayLimit)
         }
         return .table(table)
       case .count(let label):

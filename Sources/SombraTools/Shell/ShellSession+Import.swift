@@ -55,7 +55,8 @@ extension ShellSession {
           }
         }
       } catch let error as ShellError {
-        let kept = counts.nodes + counts.edges > 0
+        let kept =
+          counts.nodes + counts.edges > 0
           ? "; kept \(Self.plural(counts.nodes, "node")) and \(Self.plural(counts.edges, "relationship")) from lines before \(first)"
           : ""
         throw ShellError(error.message + " (nothing from line \(first) on was imported\(kept))")

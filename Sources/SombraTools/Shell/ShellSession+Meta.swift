@@ -18,7 +18,8 @@ extension ShellSession {
       guard let value = arguments.first else { return .message("mode \(mode.rawValue)") }
       guard let mode = ShellRenderer.Mode(rawValue: value) else {
         throw ShellError(
-          ShellError.withSuggestion("unknown mode '\(value)' (table, json or line)", word: value, among: ShellRenderer.Mode.allCases.map(\.rawValue)))
+          ShellError.withSuggestion(
+            "unknown mode '\(value)' (table, json or line)", word: value, among: ShellRenderer.Mode.allCases.map(\.rawValue)))
       }
       self.mode = mode
     case ".timer":
@@ -66,7 +67,8 @@ extension ShellSession {
       guard transaction == nil else { throw ShellError("commit or rollback the open transaction before a checkpoint") }
       guard !readOnly else { throw readOnlyError("a read-only shell cannot checkpoint (reopen without --readonly)") }
       let result = try openDatabase().checkpoint(.passive)
-      var text = "checkpointed \(result.pagesCopied) page\(result.pagesCopied == 1 ? "" : "s") of \(result.framesBefore) WAL frame\(result.framesBefore == 1 ? "" : "s")"
+      var text =
+        "checkpointed \(result.pagesCopied) page\(result.pagesCopied == 1 ? "" : "s") of \(result.framesBefore) WAL frame\(result.framesBefore == 1 ? "" : "s")"
       if result.busy { text += " (a reader in another process kept the WAL from being reset)" }
       return .message(text)
     case ".import":

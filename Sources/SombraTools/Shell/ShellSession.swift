@@ -63,7 +63,8 @@ public final class ShellSession {
       self.database = try Self.openDatabase(path, readOnly: true, storage: context.storage, logger: logger)
       self.readOnlyReason = .locked
       context.standardError.writeLine(
-        "\(Self.tool): notice: another process has \(TerminalText.escapingControlCharacters(path)) open for writing; opened read-only (changes are refused)")
+        "\(Self.tool): notice: another process has \(TerminalText.escapingControlCharacters(path)) open for writing; opened read-only (changes are refused)"
+      )
     }
     if let database { context.warnOfWALDamage(database, tool: Self.tool) }
   }
@@ -72,7 +73,9 @@ public final class ShellSession {
   /// `--readonly`; another process writing the database otherwise.
   func readOnlyError(_ requested: String) -> ShellError {
     guard readOnlyReason == .locked else { return ShellError(requested) }
-    return ShellError("the database is open read-only: another process had it open for writing when the shell started; quit and reopen once it is done to change it")
+    return ShellError(
+      "the database is open read-only: another process had it open for writing when the shell started; quit and reopen once it is done to change it"
+    )
   }
 
   static func openDatabase(_ path: String, readOnly: Bool, storage: any StorageSystem, logger: Logger) throws -> Database {

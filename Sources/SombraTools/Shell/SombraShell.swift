@@ -21,9 +21,11 @@ public enum SombraShell {
     positionals: [PositionalSpec("database", help: "The database file; created when missing unless --readonly.")],
     options: [
       .flag("readonly", help: "Open the database read-only: nothing is created or changed."),
-.option(
+      .option(
         "command", short: "c", valueName: "command", isRepeating: true,
-        help: "Run this command and exit; given more than once, run each in order, stopping at the first that fails unless --keep-going."),
+        help:
+          "Run this command and exit; given more than once, run each in order, stopping at the first that fails unless --keep-going."
+      ),
       .flag("keep-going", help: "In a script, go on after a failed command (the exit status is still 1)."),
       .flag("ascii", help: "Draw tables and boxes with ASCII characters only."),
     ] + ToolLogging.specs)

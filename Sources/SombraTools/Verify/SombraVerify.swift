@@ -13,18 +13,27 @@ public enum SombraVerify {
 
   public static let spec = CommandSpec(
     name: tool,
-    overview: "Verify the integrity of a Sombra database: checksums, page accounting, B-trees, and the graph's records, adjacency, indexes and counts.",
+    overview:
+      "Verify the integrity of a Sombra database: checksums, page accounting, B-trees, and the graph's records, adjacency, indexes and counts.",
     positionals: [PositionalSpec("database", help: "The database file (its WAL is the file beside it ending in .wal).")],
     options: OutputOptions.specs + [
       .flag("checksums-only", help: "Only verify the checksum of every page and WAL frame."),
       .flag("quick", help: "Checksums and structure (page accounting, B-trees, catalog), without the graph checks."),
       .flag("skip-indexes", help: "Do not compare the label and property indexes with the records."),
       .flag("skip-adjacency", help: "Do not compare adjacency with the edges."),
-      .option("max-errors", valueName: "n", type: .integer(0...100_000_000), defaultValue: "100", help: "Report at most this many problems (0 = all); the count of all problems is still given."),
+      .option(
+        "max-errors", valueName: "n", type: .integer(0...100_000_000), defaultValue: "100",
+        help: "Report at most this many problems (0 = all); the count of all problems is still given."),
       .flag("quiet", short: "q", help: "Print nothing when the database is clean and one summary line when it is not."),
-      .option("lock-timeout", valueName: "seconds", defaultValue: "0", help: "How long to wait for a checkpoint in another process to let go of the database."),
-      .option("progress", valueName: "when", type: .choice(["auto", "always", "never"]), defaultValue: "auto", help: "Show a progress line on stderr: auto (when stderr is a terminal), always, never."),
-      .option("metrics-file", valueName: "file", help: "Also write the result as a Prometheus textfile (for node_exporter's textfile collector), atomically."),
+      .option(
+        "lock-timeout", valueName: "seconds", defaultValue: "0",
+        help: "How long to wait for a checkpoint in another process to let go of the database."),
+      .option(
+        "progress", valueName: "when", type: .choice(["auto", "always", "never"]), defaultValue: "auto",
+        help: "Show a progress line on stderr: auto (when stderr is a terminal), always, never."),
+      .option(
+        "metrics-file", valueName: "file",
+        help: "Also write the result as a Prometheus textfile (for node_exporter's textfile collector), atomically."),
     ] + ToolLogging.specs)
 
   public static func main(_ arguments: [String], context: ToolContext) -> ExitCode {
@@ -38,7 +47,8 @@ public enum SombraVerify {
           commandPath: [tool], context: context)
       }
       if parsed.flag("checksums-only") && parsed.flag("quick") {
-        throw commandLine.usageError("--checksums-only and --quick cannot be used together", commandPath: [tool], context: context)
+        throw commandLine.usageError(
+          "--checksums-only and --quick cannot be used together", commandPath: [tool], context: context)
       }
       var options = VerifyOptions()
       options.level = parsed.flag("checksums-only") ? .checksums : parsed.flag("quick") ? .structure : .graph
@@ -92,14 +102,17 @@ public enum SombraVerify {
   }
 
   /// Writes `--metrics-file` when it was given; a failure to write it fails the run (exit 1).
-  static func writeMetrics(_ file: String?, path: String, clean: Bool, problems: Int, duration: Double, _ context: ToolContext) throws {
+  static func writeMetrics(_ file: String?, path: String, clean: Bool, problems: Int, duration: Double, _ context: ToolContext)
+    throws
+  {
     guard let file, !file.isEmpty else { return }
     let run = VerifyMetricsFile.Run(
       clean: clean, problems: problems, durationSeconds: duration, databaseBytes: context.storage.size(of: path) ?? 0,
       walBytes: context.storage.size(of: path + ".wal") ?? 0, now: VerifyMetricsFile.now())
     do {
       let previous = VerifyMetricsFile.read(file, storage: context.storage)
-      try VerifyMetricsFile.writeAtomically(VerifyMetricsFile.text(run, path: path, previous: previous), to: file, storage: context.storage)
+      try VerifyMetricsFile.writeAtomically(
+        VerifyMetricsFile.text(run, path: path, previous: previous), to: file, storage: context.storage)
     } catch {
       throw context.fail("cannot write the metrics file: \(error)", tool: tool)
     }
@@ -115,7 +128,8 @@ public enum SombraVerify {
     // The WAL of a young database (everything still in it) is damaged.
     let inWAL = error.path == path + ".wal"
     let problem = VerifyProblem(
-      inWAL ? .walDamaged : page == 0 ? .headerInvalid : .pageChecksum, page: inWAL ? nil : page, record: inWAL ? "WAL header" : nil,
+      inWAL ? .walDamaged : page == 0 ? .headerInvalid : .pageChecksum, page: inWAL ? nil : page,
+      record: inWAL ? "WAL header" : nil,
       message: "the database cannot be opened: \(error.message)", hint: inWAL ? VerifyHint.recover : VerifyHint.salvage)
     var report = VerifyReport(level: level, transactionID: 0)
     report.problems = [problem]
@@ -130,7 +144,8 @@ public enum SombraVerify {
 
   static func progressLine(_ when: String, _ context: ToolContext) -> ProgressLine {
     let enabled = when == "always" || (when == "auto" && context.terminal.standardErrorIsTerminal)
-    return ProgressLine(output: context.standardError, isEnabled: enabled, width: context.terminal.width, ascii: !context.terminal.isUTF8)
+    return ProgressLine(
+      output: context.standardError, isEnabled: enabled, width: context.terminal.width, ascii: !context.terminal.isUTF8)
   }
 
   /// The text report: problem lines, then one summary line. On a terminal
@@ -191,7 +206,8 @@ public enum SombraVerify {
     let problems: [JSONValue] = report.problems.map { p in
       .object([
         JSONMember("code", .string(p.code.rawValue)), JSONMember("severity", .string(p.severity.rawValue)),
-        JSONMember("page", p.page.map { .integer(Int64($0)) } ?? .null), JSONMember("record", p.record.map { .string($0) } ?? .null),
+        JSONMember("page", p.page.map { .integer(Int64($0)) } ?? .null),
+        JSONMember("record", p.record.map { .string($0) } ?? .null),
         JSONMember("message", .string(p.message)), JSONMember("hint", .string(p.hint.replacingDB(with: path))),
       ])
     }
@@ -199,7 +215,8 @@ public enum SombraVerify {
       JSONMember("command", "verify"), JSONMember("path", .string(path)), JSONMember("level", .string(report.level.rawValue)),
       JSONMember("clean", .bool(report.isClean)), JSONMember("transaction", .integer(Int64(clamping: report.transactionID))),
       JSONMember("counts", .object(counts)), JSONMember("problems", .array(problems)),
-      JSONMember("total_problems", .integer(Int64(report.totalProblems))), JSONMember("total_errors", .integer(Int64(report.totalErrors))),
+      JSONMember("total_problems", .integer(Int64(report.totalProblems))),
+      JSONMember("total_errors", .integer(Int64(report.totalErrors))),
       JSONMember("stopped_early", .bool(report.stoppedEarly)), JSONMember("skipped", .array(report.skipped.map { .string($0) })),
       JSONMember("duration_s", .double((report.duration * 1000).rounded() / 1000)),
     ]

@@ -1,7 +1,8 @@
+import SombraCore
+
 #if canImport(Glibc)
   import Glibc
 #endif
-import SombraCore
 
 /// `sombra-verify --metrics-file FILE`: the result of a run as a Prometheus
 /// textfile for node_exporter's textfile collector. Every sample carries a
@@ -39,7 +40,9 @@ enum VerifyMetricsFile {
       ("database_bytes", "Size of the database file.", "\(run.databaseBytes)"),
       ("wal_bytes", "Size of the WAL file.", "\(run.walBytes)"),
       ("last_run_timestamp_seconds", "Unix time of the last verification.", format(run.now)),
-      ("last_clean_timestamp_seconds", "Unix time of the last verification that found no problems (0: never).", format(lastClean)),
+      (
+        "last_clean_timestamp_seconds", "Unix time of the last verification that found no problems (0: never).", format(lastClean)
+      ),
     ]
     var out = ""
     for (name, help, value) in rows {

@@ -52,12 +52,15 @@ struct BTreeFixture {
 }
 
 /// Checks the invariants and that every page is the header, the tree's or free.
-func expectSound(_ tree: BTree, _ pages: some PageReader, freeList: UInt32, sourceLocation: SourceLocation = #_sourceLocation) -> BTreeCheck {
+func expectSound(_ tree: BTree, _ pages: some PageReader, freeList: UInt32, sourceLocation: SourceLocation = #_sourceLocation)
+  -> BTreeCheck
+{
   let check = tree.checkInvariants(in: pages)
   #expect(check.problems.isEmpty, "\(check.problems.prefix(3))", sourceLocation: sourceLocation)
   #expect(
     check.pages.count + Int(freeList) + 1 == Int(pages.pageCount),
-    "page accounting: \(check.pages.count) tree + \(freeList) free + header != \(pages.pageCount)", sourceLocation: sourceLocation)
+    "page accounting: \(check.pages.count) tree + \(freeList) free + header != \(pages.pageCount)", sourceLocation: sourceLocation
+  )
   return check
 }
 

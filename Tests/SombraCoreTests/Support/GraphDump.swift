@@ -22,8 +22,14 @@ struct GraphDump: Equatable {
   static func of(_ database: Database) throws -> GraphDump {
     try database.read { tx in
       var dump = GraphDump()
-      try tx.forEachNode { dump.nodes.append($0); return true }
-      try tx.forEachEdge { dump.edges.append($0); return true }
+      try tx.forEachNode {
+        dump.nodes.append($0)
+        return true
+      }
+      try tx.forEachEdge {
+        dump.edges.append($0)
+        return true
+      }
       for node in dump.nodes { dump.incident[node.id] = try tx.edges(of: node.id).map(\.id) }
       dump.labels = try tx.labels().map { "\($0.name)=\($0.count)" }
       dump.edgeTypes = try tx.edgeTypes().map { "\($0.name)=\($0.count)" }

@@ -40,7 +40,8 @@ struct GraphModel: Equatable {
   /// Every node's out- and in-neighbours with multiplicity, sorted (the
   /// engine orders by type id, which the model does not know).
   func neighbours() -> (outgoing: [NodeID: [NodeID]], incoming: [NodeID: [NodeID]]) {
-    var outgoing: [NodeID: [NodeID]] = [:], incoming: [NodeID: [NodeID]] = [:]
+    var outgoing: [NodeID: [NodeID]] = [:]
+    var incoming: [NodeID: [NodeID]] = [:]
     for edge in edges.values {
       outgoing[edge.source, default: []].append(edge.target)
       incoming[edge.target, default: []].append(edge.source)
@@ -71,9 +72,15 @@ struct GraphModel: Equatable {
     let (outgoing, incoming) = neighbours()
     for (id, node) in nodes {
       let got = try tx.node(id)
-      guard got.map({ Set($0.labels) == node.labels && $0.properties == node.properties }) == true else { throw fail("node \(id) lookup") }
-      guard try tx.neighbors(of: id, direction: .outgoing).sorted() == outgoing[id] ?? [] else { throw fail("out-neighbours of \(id)") }
-      guard try tx.neighbors(of: id, direction: .incoming).sorted() == incoming[id] ?? [] else { throw fail("in-neighbours of \(id)") }
+      guard got.map({ Set($0.labels) == node.labels && $0.properties == node.properties }) == true else {
+        throw fail("node \(id) lookup")
+      }
+      guard try tx.neighbors(of: id, direction: .outgoing).sorted() == outgoing[id] ?? [] else {
+        throw fail("out-neighbours of \(id)")
+      }
+      guard try tx.neighbors(of: id, direction: .incoming).sorted() == incoming[id] ?? [] else {
+        throw fail("in-neighbours of \(id)")
+      }
     }
     for (id, edge) in edges {
       let got = try tx.edge(id)
@@ -86,13 +93,17 @@ struct GraphModel: Equatable {
       guard try tx.nodeIDs(label: label) == ids, try tx.count(label: label) == ids.count else { throw fail("label \(label)") }
     }
     for type in Self.types {
-      guard try tx.count(edgeType: type) == edges.values.filter({ $0.type == type }).count else { throw fail("type \(type) count") }
+      guard try tx.count(edgeType: type) == edges.values.filter({ $0.type == type }).count else {
+        throw fail("type \(type) count")
+      }
     }
     guard Set(try tx.indexes()) == indexes else { throw fail("indexes \(try tx.indexes()) != \(indexes)") }
     for index in indexes {
       for predicate in [PropertyPredicate.equals(1), .less(0), .greaterOrEqual("a"), .equals(nil), .lessOrEqual(1.0)] {
         let got = try tx.nodeIDs(label: index.label, key: index.key, predicate)
-        guard got == matching(label: index.label, key: index.key, predicate) else { throw fail("lookup \(index) \(predicate): \(got)") }
+        guard got == matching(label: index.label, key: index.key, predicate) else {
+          throw fail("lookup \(index) \(predicate): \(got)")
+        }
       }
     }
   }
@@ -106,7 +117,8 @@ extension GraphModel {
   /// One random operation on both the engine and the model.
   mutating func apply(_ tx: WriteTransaction, _ rng: inout SplitMix64) throws {
     func pick<T>(_ items: [T]) -> T? { items.isEmpty ? nil : items[rng.below(items.count)] }
-    let nodeIDs = nodes.keys.sorted(), edgeIDs = edges.keys.sorted()
+    let nodeIDs = nodes.keys.sorted()
+    let edgeIDs = edges.keys.sorted()
     switch rng.below(11) {
     case 0, 1:
       try createNode(tx, &rng)
@@ -207,7 +219,8 @@ extension GraphModel {
       }
     case 5:
       guard let hub = nodeIDs.first, let last = nodeIDs.last else { return }
-      let low = NodeID(rng.below(Int(last))), high = low + NodeID(1 + rng.below(Int(last) / 3 + 1))
+      let low = NodeID(rng.below(Int(last)))
+      let high = low + NodeID(1 + rng.below(Int(last) / 3 + 1))
       let doomed = edges.filter { _, edge in
         (edge.source == hub && (low..<high).contains(edge.target)) || (edge.target == hub && (low..<high).contains(edge.source))
       }.keys.sorted()

@@ -25,7 +25,8 @@ struct GraphShape: CustomStringConvertible {
     guard adjacency != 0 else { return shape }
     // Chunk keys sort by group (node, direction) first: a group's chunks are
     // consecutive.
-    var group: ArraySlice<UInt8> = [], run = 0
+    var group: ArraySlice<UInt8> = []
+    var run = 0
     try BTree(root: adjacency).scan(prefix: [], in: tx) { key, _ in
       let next = key.prefix(AdjacencyList.groupKeySize)
       run = next == group ? run + 1 : 1
