@@ -60,6 +60,7 @@ package enum FuzzEntry {
   package static func page(_ bytes: [UInt8]) -> String? {
     let input = bytes
     let size = bytes.count
+    guard FuzzDatabase.isBuilt else { return "the fuzz base database cannot be built" }
     guard size >= 2 else { return nil }
     var main = FuzzDatabase.checkpointed
     let pageSize = PageLayout.defaultPageSize
@@ -89,6 +90,7 @@ package enum FuzzEntry {
   /// Build and run: `scripts/fuzz fuzz-wal [SECONDS]`.
   package static func wal(_ bytes: [UInt8]) -> String? {
     let input = bytes
+    guard FuzzDatabase.isBuilt else { return "the fuzz base database cannot be built" }
     guard let mode = input.first else { return nil }
     let rest = input[1...]
     let main: [UInt8]
